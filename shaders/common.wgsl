@@ -1,0 +1,24 @@
+// common.wgsl: structs, constants and functions shared by every kernel.
+//
+// Not a kernel itself: src/gpu/shaders.rs prepends this file to each kernel file before compiling, since WGSL
+// has no #include. Owned by src/gpu/kernel.rs, whose conventions it implements:
+// - binding 0 of group 0 is `dispatch: DispatchParams` (Rust: gpu::kernel::DispatchParams, 16 bytes);
+// - kernels use one invocation per item, workgroups of WG invocations on a 2-D grid (the grid may exceed
+//   65,535 workgroups in total), and start with `if (i >= dispatch.count) { return; }`.
+
+// Invocations per workgroup of one-invocation-per-item kernels (Rust: gpu::WORKGROUP_SIZE).
+const WG: u32 = 256u;
+
+struct DispatchParams {
+    // Invocations in this dispatch.
+    count: u32,
+    // Global index of invocation 0 (non-zero for later chunks of a chunked dispatch).
+    first: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+// Flat index of an invocation within its dispatch, for a 2-D grid of workgroups of WG invocations.
+fn local_index(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
+    return (wid.y * nwg.x + wid.x) * WG + lid.x;
+}

@@ -1,0 +1,130 @@
+//! The idealised left ventricle of Land et al. 2015 (Proc. R. Soc. A 471:20150641), problems 2 and 3.
+//!
+//! A thick-walled truncated ellipsoid, parametrised by the transmural coordinate t in [0, 1] (0 at the
+//! endocardium), the longitudinal angle u and the circumferential angle v:
+//!
+//! ```text
+//! rs(t) = 7 + 3t,  rl(t) = 17 + 3t                                  (mm)
+//! x = rs sin(u) cos(v),  y = rs sin(u) sin(v),  z = rl cos(u)
+//! u in [-pi, -acos(5 / rl(t))],  v in [-pi, pi)
+//! ```
+//!
+//! so the base is the plane z = 5 mm and the apex lies on the z axis (endocardium z = -17, epicardium z = -20).
+//! The grid is uniform in (t, u, v); around the apex axis the first ring of cells are prisms (the apex is one
+//! node per t level), cut into three tetrahedra with face diagonals that match the Kuhn-cut hexahedra of
+//! the rest, so the mesh is conforming. Straight-edged tetrahedra under-fill the curved wall: the volume
+//! converges to [`LandEllipsoid::exact_wall_volume`] at second order in the element size.
+
+use std::f64::consts::PI;
+
+use crate::mesh::{MeshError, TetMesh};
+
+/// Base plane height, mm.
+pub const BASE_Z: f64 = 5.0;
+
+/// Resolution of the generated ventricle.
+#[derive(Debug, Clone, Copy)]
+pub struct LandEllipsoid {
+    /// Element layers through the wall.
+    pub transmural: usize,
+    /// Element rings from apex to base.
+    pub longitudinal: usize,
+    /// Elements around the circumference.
+    pub circumferential: usize,
+}
+
+/// Short and long radii at transmural coordinate t, mm.
+pub fn radii(t: f64) -> (f64, f64) {
+    (7.0 + 3.0 * t, 17.0 + 3.0 * t)
+}
+
+impl LandEllipsoid {
+    /// A mesh whose elements measure about `h` mm along each direction at mid-wall.
+    pub fn with_element_size(h: f64) -> Self {
+        let h = h.max(1e-3);
+        let (rs, rl) = radii(0.5);
+        let u_end = -(BASE_Z / rl).acos();
+        // Mid-wall meridian length, by the midpoint rule on 256 intervals.
+        let steps = 256;
+        let du = (u_end + PI) / steps as f64;
+        let meridian: f64 = (0..steps)
+            .map(|i| {
+                let u = -PI + (i as f64 + 0.5) * du;
+                (rs * u.cos()).hypot(rl * u.sin()) * du
+            })
+            .sum();
+        LandEllipsoid {
+            transmural: ((3.0 / h).round() as usize).max(1),
+            longitudinal: ((meridian / h).round() as usize).max(3),
+            circumferential: ((2.0 * PI * rs / h).round() as usize).max(8),
+        }
+    }
+
+    pub fn tet_count(&self) -> usize {
+        let (nt, nu, nv) = (self.transmural, self.longitudinal, self.circumferential);
+        nt * nv * (3 + 6 * (nu - 1))
+    }
+
+    /// Wall volume of the exact (curved) geometry, mm^3: the difference of the two ellipsoid caps below
+    /// z = 5, V_cap(a, c) = pi a^2 [(5 + c) - (125 + c^3) / (3 c^2)].
+    pub fn exact_wall_volume() -> f64 {
+        let cap = |a: f64, c: f64| PI * a * a * ((BASE_Z + c) - (BASE_Z.powi(3) + c.powi(3)) / (3.0 * c * c));
+        cap(10.0, 20.0) - cap(7.0, 17.0)
+    }
+
+    /// Cavity volume enclosed by the endocardium and the base plane, mm^3 (about 2.2 ml).
+    pub fn exact_cavity_volume() -> f64 {
+        PI * 49.0 * ((BASE_Z + 17.0) - (BASE_Z.powi(3) + 17f64.powi(3)) / (3.0 * 289.0))
+    }
+
+    pub fn build(&self) -> Result<TetMesh, MeshError> {
+        let nt = self.transmural.max(1);
+        let nu = self.longitudinal.max(2);
+        let nv = self.circumferential.max(3);
+        let apex = |k: usize| k as u32;
+        // Ring i in 1..=nu (i = 0 is the apex), position j around, layer k.
+        let ring = |k: usize, i: usize, j: usize| ((nt + 1) + (k * nu + (i - 1)) * nv + j % nv) as u32;
+
+        let mut nodes = Vec::with_capacity((nt + 1) * (1 + nu * nv));
+        for k in 0..=nt {
+            let (_, rl) = radii(k as f64 / nt as f64);
+            nodes.push([0.0, 0.0, -rl]);
+        }
+        for k in 0..=nt {
+            let t = k as f64 / nt as f64;
+            let (rs, rl) = radii(t);
+            let u_end = -(BASE_Z / rl).acos();
+            for i in 1..=nu {
+                let u = -PI + (u_end + PI) * i as f64 / nu as f64;
+                for j in 0..nv {
+                    let v = -PI + 2.0 * PI * j as f64 / nv as f64;
+                    let z = if i == nu { BASE_Z } else { rl * u.cos() };
+                    nodes.push([rs * u.sin() * v.cos(), rs * u.sin() * v.sin(), z]);
+                }
+            }
+        }
+
+        let mut tets = Vec::with_capacity(self.tet_count());
+        for k in 0..nt {
+            // Apex prisms: bottom (A, B, C) on layer k, top (A', B', C') on layer k + 1. Diagonals A-B', A-C'
+            // on the faces through the axis and B-C' on the outer face (the Kuhn diagonal of the hexahedra).
+            for j in 0..nv {
+                let (a, b, c) = (apex(k), ring(k, 1, j), ring(k, 1, j + 1));
+                let (a1, b1, c1) = (apex(k + 1), ring(k + 1, 1, j), ring(k + 1, 1, j + 1));
+                tets.extend([[a, b, c, c1], [a, b, b1, c1], [a, a1, b1, c1]]);
+            }
+            for i in 1..nu {
+                for j in 0..nv {
+                    // Corner bits: 1 = +v, 2 = +u, 4 = +t.
+                    let c: [u32; 8] = std::array::from_fn(|bits| {
+                        ring(k + (bits >> 2), i + ((bits >> 1) & 1), j + (bits & 1))
+                    });
+                    tets.extend(super::kuhn_tets(c));
+                }
+            }
+        }
+        let mut mesh = TetMesh::new(nodes, tets)?;
+        mesh.orient_positive();
+        Ok(mesh)
+    }
+}

@@ -1,0 +1,85 @@
+//! The WGSL shaders, embedded at compile time.
+//!
+//! WGSL has no `#include`: a kernel file is composed as `common.wgsl` followed by the file itself, so shared
+//! structs, constants and functions live in one place. Every file in `shaders/` must be listed in [`ALL`]
+//! (or be `common.wgsl`); `tests/shaders_naga.rs` checks that and validates every composed module.
+
+use super::GpuError;
+
+/// One kernel family: a file in `shaders/`.
+#[derive(Debug, Clone, Copy)]
+pub struct Shader {
+    /// Short name used in labels and errors.
+    pub name: &'static str,
+    /// Path relative to the crate root.
+    pub file: &'static str,
+    /// The file's text.
+    pub source: &'static str,
+    /// Whether `common.wgsl` is prepended.
+    pub uses_common: bool,
+}
+
+/// `shaders/common.wgsl`: structs, constants and functions shared by kernels.
+pub const COMMON: Shader = Shader {
+    name: "common",
+    file: "shaders/common.wgsl",
+    source: include_str!("../../shaders/common.wgsl"),
+    uses_common: false,
+};
+
+/// `shaders/util.wgsl`: buffer fill and index kernels (one invocation per element).
+pub const UTIL: Shader = Shader {
+    name: "util",
+    file: "shaders/util.wgsl",
+    source: include_str!("../../shaders/util.wgsl"),
+    uses_common: true,
+};
+
+/// `shaders/rest_geometry.wgsl`: per-tetrahedron rest geometry (one invocation per tetrahedron).
+pub const REST_GEOMETRY: Shader = Shader {
+    name: "rest_geometry",
+    file: "shaders/rest_geometry.wgsl",
+    source: include_str!("../../shaders/rest_geometry.wgsl"),
+    uses_common: true,
+};
+
+/// Every shader file, `common.wgsl` first.
+pub const ALL: &[Shader] = &[COMMON, UTIL, REST_GEOMETRY];
+
+impl Shader {
+    /// The module source as wgpu compiles it.
+    pub fn composed(&self) -> String {
+        if self.uses_common {
+            format!(
+                "// ---- {} ----\n{}\n// ---- {} ----\n{}",
+                COMMON.file, COMMON.source, self.file, self.source
+            )
+        } else {
+            self.source.to_string()
+        }
+    }
+
+    /// Parses and validates the composed module with naga (no GPU needed). Errors carry the file name and
+    /// naga's report with line and column in the composed source.
+    pub fn validated(&self) -> Result<(String, naga::Module), GpuError> {
+        let source = self.composed();
+        let module = naga::front::wgsl::parse_str(&source).map_err(|e| GpuError::Shader {
+            name: self.name.to_string(),
+            file: self.file.to_string(),
+            stage: "parse",
+            message: e.emit_to_string_with_path(&source, self.file),
+        })?;
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::default(),
+        )
+        .validate(&module)
+        .map_err(|e| GpuError::Shader {
+            name: self.name.to_string(),
+            file: self.file.to_string(),
+            stage: "validate",
+            message: e.emit_to_string_with_path(&source, self.file),
+        })?;
+        Ok((source, module))
+    }
+}

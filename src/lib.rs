@@ -1,0 +1,39 @@
+//! # cardiotwin
+//!
+//! A GPU-accelerated digital twin of the human heart. Every physics kernel exists twice: as WGSL run through
+//! wgpu (the GPU backend) and as multi-threaded Rust (the CPU backend, also the reference the GPU is tested
+//! against). [`backend::BackendChoice`] picks one at run time.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! mesh  ->  TetMesh  ->  geometry (per-tet rest data)  ->  solvers (CPU | GPU)  ->  outputs / renderer
+//! (files,    (nodes in mm,   (signed volume, Dm^-1,          (later issues:          (JSON, VTU, PNG)
+//!  generated) tets)           quality)                        mechanics, EP, 0D)
+//! ```
+//!
+//! ## Units
+//! Lengths are millimetres (mm) at every interface of this crate unless a name says otherwise
+//! (`volume_mm3`, `edge_mm`). Pressures will be kPa, times seconds. Node coordinates are stored as `f64`;
+//! the GPU works in `f32` on coordinates re-centred on the mesh's bounding-box centre, which keeps the
+//! rounding of edge vectors at `eps_f32 * mesh size` instead of `eps_f32 * distance from the scanner origin`.
+//!
+//! ## Modules
+//! - [`mesh`]: the tetrahedral mesh type and its checks.
+//! - [`anatomy`]: meshes generated in code (block, Land 2015 truncated-ellipsoid ventricle).
+//! - [`geometry`]: per-tetrahedron rest geometry, the first kernel with a CPU and a GPU implementation.
+//! - [`gpu`]: the wgpu runtime: adapter choice, typed buffers, compute kernels, embedded shaders.
+//! - [`backend`]: `auto | gpu | cpu` selection.
+//! - [`job`]: the main job run by `cardiotwin run`.
+
+pub mod anatomy;
+pub mod backend;
+pub mod error;
+pub mod geometry;
+pub mod gpu;
+pub mod job;
+pub mod mesh;
+
+pub use backend::{Backend, BackendChoice};
+pub use error::{Error, Result};
+pub use mesh::TetMesh;

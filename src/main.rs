@@ -1,0 +1,213 @@
+//! The `cardiotwin` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use cardiotwin::backend::BackendChoice;
+use cardiotwin::gpu::GpuInventory;
+use cardiotwin::job::{self, JobOptions};
+
+#[derive(Parser)]
+#[command(name = "cardiotwin", version, about = "GPU digital twin of the human heart")]
+struct Cli {
+    /// Compute backend: `auto` (a hardware GPU if there is one, else the CPU), `gpu` (wgpu on any
+    /// adapter, software ones included), `cpu` (native Rust).
+    #[arg(long, global = true, env = "CARDIOTWIN_BACKEND", value_enum, default_value_t)]
+    backend: BackendChoice,
+    /// Use the adapter whose name contains this text (case-insensitive); see `gpu-info`.
+    #[arg(long, global = true, env = "CARDIOTWIN_ADAPTER")]
+    adapter: Option<String>,
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on the log.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The main job on the built-in default (the command when none is given): generate the Land 2015 left
+    /// ventricle, compute every tetrahedron's rest geometry on the chosen backend, check it, write
+    /// DIR/summary.json.
+    Run {
+        /// Output folder.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Element size of the generated ventricle, mm.
+        #[arg(long, default_value_t = 1.0)]
+        element_size: f64,
+    },
+    /// List every GPU adapter, the one each backend choice would use, and the limits and features that
+    /// matter. Fails when no adapter exists.
+    GpuInfo {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    ensure_runtime_dir();
+    init_logging(cli.verbose, cli.quiet);
+    let result = match cli.command.unwrap_or(Command::Run {
+        out: PathBuf::from("out"),
+        element_size: 1.0,
+    }) {
+        Command::Run { out, element_size } => run(
+            &JobOptions {
+                element_size_mm: element_size,
+                backend: cli.backend,
+                adapter: cli.adapter,
+            },
+            &out,
+        ),
+        Command::GpuInfo { json } => gpu_info(json, cli.adapter.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&*e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        // wgpu-hal reports every backend that fails to start (a GL driver without a display, a Vulkan
+        // loader without drivers) as an error; cardiotwin's own error says what matters. -v shows them.
+        (false, 0) => "warn,wgpu_hal=off,cardiotwin=info",
+        (false, 1) => "info,cardiotwin=debug",
+        _ => "debug,cardiotwin=trace",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
+        .format_timestamp(None)
+        .init();
+}
+
+/// Mesa prints "XDG_RUNTIME_DIR is invalid" to stderr on every start when the variable is unset (CI,
+/// containers): point it at a private 0700 folder first, as a login session would.
+fn ensure_runtime_dir() {
+    use std::os::unix::fs::PermissionsExt;
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return;
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+    let dir = std::env::temp_dir().join(format!("cardiotwin-runtime-{user}"));
+    let dir = match std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)))
+    {
+        Ok(()) => dir,
+        Err(_) => return,
+    };
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+fn run(opts: &JobOptions, out: &std::path::Path) -> CliResult {
+    let summary = job::run(opts)?;
+    let path = job::write_summary(out, &summary)?;
+    let g = &summary.geometry;
+    println!(
+        "backend     {} ({})",
+        summary.backend.kind, summary.backend.reason
+    );
+    println!(
+        "mesh        {}: {} nodes, {} tets (element size {} mm)",
+        summary.mesh.name, summary.mesh.nodes, summary.mesh.tets, summary.mesh.element_size_mm
+    );
+    println!(
+        "wall volume {:.1} mm^3 (exact {:.1}, error {:+.3}%)",
+        g.volume_mm3,
+        summary.exact_wall_volume_mm3,
+        100.0 * summary.wall_volume_rel_error
+    );
+    println!(
+        "quality     radius ratio min {:.3} (tet {}), mean {:.3}; inverted {}, degenerate {}",
+        g.quality_min, g.worst_tet, g.quality_mean, g.inverted, g.degenerate
+    );
+    if let Some(d) = summary.gpu_vs_cpu_max_rel_diff {
+        println!("gpu vs cpu  max relative difference {d:.2e}");
+    }
+    println!(
+        "throughput  {:.3e} tets/s ({:.2} ms{})",
+        summary.tets_per_s,
+        1e3 * summary.compute_s,
+        summary
+            .gpu_kernel_s
+            .map(|s| format!(", kernel {:.3} ms on the GPU", 1e3 * s))
+            .unwrap_or_default()
+    );
+    println!("wrote       {}", path.display());
+    Ok(())
+}
+
+fn gpu_info(json: bool, adapter: Option<&str>) -> CliResult {
+    let inventory = GpuInventory::discover();
+    let reports = inventory.reports();
+    let forced = inventory.pick(adapter)?;
+    let auto = match adapter {
+        Some(_) => Some(forced),
+        None => inventory.best_hardware(),
+    };
+    if json {
+        let value = serde_json::json!({
+            "tried_backends": cardiotwin::gpu::backends_to_string(inventory.tried),
+            "adapters": reports,
+            "chosen": {
+                "gpu": forced,
+                "auto": match auto { Some(i) => serde_json::json!({"backend": "gpu", "adapter": i}),
+                                     None => serde_json::json!({"backend": "cpu", "adapter": null}) },
+            },
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "{} adapter(s) on wgpu backends {}:",
+        reports.len(),
+        cardiotwin::gpu::backends_to_string(inventory.tried)
+    );
+    for a in &reports {
+        println!("  [{}] {}", a.index, a.describe());
+        let f = &a.features;
+        println!(
+            "      features: f64 {}, f16 {}, f32 atomics {}, timestamps {}, subgroups {}",
+            f.shader_f64, f.shader_f16, f.float32_atomics, f.timestamp_query, f.subgroup
+        );
+        let l = &a.limits;
+        println!(
+            "      limits: buffer {} MiB, storage binding {} MiB, {} storage buffers/stage, \
+             {} workgroups/dim, {} invocations/workgroup, offset alignment {}",
+            l.max_buffer_size >> 20,
+            l.max_storage_buffer_binding_size >> 20,
+            l.max_storage_buffers_per_shader_stage,
+            l.max_compute_workgroups_per_dimension,
+            l.max_compute_invocations_per_workgroup,
+            l.min_storage_buffer_offset_alignment
+        );
+    }
+    println!("--backend gpu  uses [{forced}] {}", reports[forced].describe());
+    match auto {
+        Some(i) => println!("--backend auto uses the GPU: [{i}] {}", reports[i].describe()),
+        None => println!(
+            "--backend auto uses the CPU backend: no hardware GPU (software adapters run the kernels \
+             slower than native Rust)"
+        ),
+    }
+    Ok(())
+}
