@@ -60,7 +60,11 @@ impl BackendChoice {
             )),
             BackendChoice::Gpu => {
                 let ctx = GpuContext::headless(adapter_name)?;
-                let r = report("gpu", "requested with --backend gpu".into(), Some(ctx.report.clone()));
+                let r = report(
+                    "gpu",
+                    "requested with --backend gpu".into(),
+                    Some(ctx.report.clone()),
+                );
                 Ok((Backend::Gpu(Box::new(ctx)), r))
             }
             BackendChoice::Auto => {

@@ -139,7 +139,12 @@ pub fn max_rel_diff(a: &[RestGeometry], b: &[RestGeometry]) -> f64 {
         .map(|(x, y)| {
             let mut worst: f64 = 0.0;
             for r in 0..3 {
-                let scale = y.dm_inv[r].iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-300);
+                let scale = y.dm_inv[r]
+                    .iter()
+                    .map(|v| v * v)
+                    .sum::<f64>()
+                    .sqrt()
+                    .max(1e-300);
                 for c in 0..3 {
                     worst = worst.max((x.dm_inv[r][c] - y.dm_inv[r][c]).abs() / scale);
                 }
@@ -153,14 +158,19 @@ pub fn max_rel_diff(a: &[RestGeometry], b: &[RestGeometry]) -> f64 {
 /// Writes `summary.json` into `dir` (created if missing) atomically: a finished result is never left
 /// half-written. Returns the path.
 pub fn write_summary(dir: &Path, summary: &JobSummary) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let path = dir.join("summary.json");
     let tmp = dir.join(".summary.json.tmp");
     let text = serde_json::to_string_pretty(summary)
         .map_err(|e| Error::Invalid(format!("serialising the summary: {e}")))?;
     std::fs::write(&tmp, text + "\n")
         .map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
-    std::fs::rename(&tmp, &path)
-        .map_err(|e| Error::io(format!("renaming {} to {}", tmp.display(), path.display()), e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        Error::io(
+            format!("renaming {} to {}", tmp.display(), path.display()),
+            e,
+        )
+    })?;
     Ok(path)
 }

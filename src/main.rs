@@ -10,11 +10,21 @@ use cardiotwin::gpu::GpuInventory;
 use cardiotwin::job::{self, JobOptions};
 
 #[derive(Parser)]
-#[command(name = "cardiotwin", version, about = "GPU digital twin of the human heart")]
+#[command(
+    name = "cardiotwin",
+    version,
+    about = "GPU digital twin of the human heart"
+)]
 struct Cli {
     /// Compute backend: `auto` (a hardware GPU if there is one, else the CPU), `gpu` (wgpu on any
     /// adapter, software ones included), `cpu` (native Rust).
-    #[arg(long, global = true, env = "CARDIOTWIN_BACKEND", value_enum, default_value_t)]
+    #[arg(
+        long,
+        global = true,
+        env = "CARDIOTWIN_BACKEND",
+        value_enum,
+        default_value_t
+    )]
     backend: BackendChoice,
     /// Use the adapter whose name contains this text (case-insensitive); see `gpu-info`.
     #[arg(long, global = true, env = "CARDIOTWIN_ADAPTER")]
@@ -201,9 +211,15 @@ fn gpu_info(json: bool, adapter: Option<&str>) -> CliResult {
             l.min_storage_buffer_offset_alignment
         );
     }
-    println!("--backend gpu  uses [{forced}] {}", reports[forced].describe());
+    println!(
+        "--backend gpu  uses [{forced}] {}",
+        reports[forced].describe()
+    );
     match auto {
-        Some(i) => println!("--backend auto uses the GPU: [{i}] {}", reports[i].describe()),
+        Some(i) => println!(
+            "--backend auto uses the GPU: [{i}] {}",
+            reports[i].describe()
+        ),
         None => println!(
             "--backend auto uses the CPU backend: no hardware GPU (software adapters run the kernels \
              slower than native Rust)"

@@ -68,7 +68,9 @@ impl LandEllipsoid {
     /// Wall volume of the exact (curved) geometry, mm^3: the difference of the two ellipsoid caps below
     /// z = 5, V_cap(a, c) = pi a^2 [(5 + c) - (125 + c^3) / (3 c^2)].
     pub fn exact_wall_volume() -> f64 {
-        let cap = |a: f64, c: f64| PI * a * a * ((BASE_Z + c) - (BASE_Z.powi(3) + c.powi(3)) / (3.0 * c * c));
+        let cap = |a: f64, c: f64| {
+            PI * a * a * ((BASE_Z + c) - (BASE_Z.powi(3) + c.powi(3)) / (3.0 * c * c))
+        };
         cap(10.0, 20.0) - cap(7.0, 17.0)
     }
 
@@ -83,7 +85,8 @@ impl LandEllipsoid {
         let nv = self.circumferential.max(3);
         let apex = |k: usize| k as u32;
         // Ring i in 1..=nu (i = 0 is the apex), position j around, layer k.
-        let ring = |k: usize, i: usize, j: usize| ((nt + 1) + (k * nu + (i - 1)) * nv + j % nv) as u32;
+        let ring =
+            |k: usize, i: usize, j: usize| ((nt + 1) + (k * nu + (i - 1)) * nv + j % nv) as u32;
 
         let mut nodes = Vec::with_capacity((nt + 1) * (1 + nu * nv));
         for k in 0..=nt {

@@ -29,7 +29,8 @@ pub fn tet_geometry(p: &[[f64; 3]; 4]) -> RestGeometry {
         };
     }
     let area = 0.5 * (axb.length() + bxc.length() + cxa.length() + (b - a).cross(c - a).length());
-    let circ = (a.length_squared() * bxc + b.length_squared() * cxa + c.length_squared() * axb).length();
+    let circ =
+        (a.length_squared() * bxc + b.length_squared() * cxa + c.length_squared() * axb).length();
     RestGeometry {
         dm_inv: [
             (bxc / det).to_array(),

@@ -4,7 +4,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::RestGeometry;
 use crate::gpu::shaders::REST_GEOMETRY;
-use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, GpuMesh, Kernel, BatchTiming};
+use crate::gpu::{Access, Batch, BatchTiming, GpuBuffer, GpuContext, GpuError, GpuMesh, Kernel};
 use crate::mesh::TetMesh;
 
 /// `RestGeometry` of `shaders/rest_geometry.wgsl`: `mat3x3<f32>` is three 16-byte columns.
@@ -62,12 +62,20 @@ impl RestGeometryKernel {
                 size_of::<RestGeometryGpu>() as u64,
             ],
         );
+        self.record_chunked(batch, mesh, out, chunk)
+    }
+
+    /// As [`Self::record`] with chunks of `chunk` tets (a multiple of the offset alignment that fits one
+    /// binding).
+    pub fn record_chunked(
+        &self,
+        batch: &mut Batch<'_>,
+        mesh: &GpuMesh,
+        out: &GpuBuffer<RestGeometryGpu>,
+        chunk: usize,
+    ) -> Result<(), GpuError> {
         batch.dispatch_chunked(&self.kernel, mesh.tet_count(), chunk, |r| {
-            vec![
-                mesh.nodes.whole(),
-                mesh.tets.range(r.clone()),
-                out.range(r),
-            ]
+            vec![mesh.nodes.whole(), mesh.tets.range(r.clone()), out.range(r)]
         })
     }
 

@@ -40,7 +40,9 @@ const MIN_BYTES: u64 = 16;
 
 fn padded_bytes(len: usize, elem: usize) -> u64 {
     let bytes = (len * elem) as u64;
-    bytes.max(MIN_BYTES).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT)
+    bytes
+        .max(MIN_BYTES)
+        .next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT)
 }
 
 impl<T: Pod> GpuBuffer<T> {
@@ -67,10 +69,12 @@ impl<T: Pod> GpuBuffer<T> {
         });
         if let Some(data) = contents {
             let bytes: &[u8] = bytemuck::cast_slice(data);
-            let mut view = buffer.get_mapped_range_mut(..).map_err(|e| GpuError::Validation {
-                what: format!("mapping new buffer {label:?}"),
-                message: e.to_string(),
-            })?;
+            let mut view = buffer
+                .get_mapped_range_mut(..)
+                .map_err(|e| GpuError::Validation {
+                    what: format!("mapping new buffer {label:?}"),
+                    message: e.to_string(),
+                })?;
             view.slice(..bytes.len()).copy_from_slice(bytes);
             drop(view);
             buffer.unmap();

@@ -2,8 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::adapter::{AdapterReport, GpuInventory, backends_to_string};
 use super::GpuError;
+use super::adapter::{AdapterReport, GpuInventory, backends_to_string};
 
 /// An open wgpu device with the adapter it runs on.
 ///
@@ -74,7 +74,11 @@ impl GpuContext {
         ))
     }
 
-    fn open(instance: wgpu::Instance, adapter: wgpu::Adapter, index: usize) -> Result<Self, GpuError> {
+    fn open(
+        instance: wgpu::Instance,
+        adapter: wgpu::Adapter,
+        index: usize,
+    ) -> Result<Self, GpuError> {
         let report = AdapterReport::new(index, &adapter);
         let limits = adapter.limits();
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);

@@ -273,10 +273,15 @@ impl<'c> Batch<'c> {
             binding: 0,
             resource: params.whole().as_binding(),
         }];
-        entries.extend(bindings.iter().enumerate().map(|(i, r)| wgpu::BindGroupEntry {
-            binding: i as u32 + 1,
-            resource: r.as_binding(),
-        }));
+        entries.extend(
+            bindings
+                .iter()
+                .enumerate()
+                .map(|(i, r)| wgpu::BindGroupEntry {
+                    binding: i as u32 + 1,
+                    resource: r.as_binding(),
+                }),
+        );
         let bind_group = self
             .ctx
             .device

@@ -9,10 +9,12 @@ mod buffer;
 mod context;
 mod kernel;
 mod mesh;
-pub mod util;
 pub mod shaders;
+pub mod util;
 
-pub use adapter::{AdapterReport, FeatureReport, GpuInventory, LimitReport, backends_to_string, is_hardware};
+pub use adapter::{
+    AdapterReport, FeatureReport, GpuInventory, LimitReport, backends_to_string, is_hardware,
+};
 pub use buffer::{GpuBuffer, Range};
 pub use context::GpuContext;
 pub use kernel::{Access, Batch, BatchTiming, DispatchParams, Grid, Kernel, WORKGROUP_SIZE};
@@ -28,7 +30,9 @@ pub enum GpuError {
          VK_ICD_FILENAMES / WGPU_BACKEND do not point elsewhere, or use `--backend cpu`"
     )]
     NoAdapter { tried: String },
-    #[error("no adapter name contains {wanted:?} (CARDIOTWIN_ADAPTER / --adapter); adapters found: {found}")]
+    #[error(
+        "no adapter name contains {wanted:?} (CARDIOTWIN_ADAPTER / --adapter); adapters found: {found}"
+    )]
     AdapterNotFound { wanted: String, found: String },
     #[error("could not create a device on adapter {adapter:?}: {source}")]
     RequestDevice {

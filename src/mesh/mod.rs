@@ -13,7 +13,9 @@ use serde::Serialize;
 pub enum MeshError {
     #[error("the mesh has no tetrahedra")]
     Empty,
-    #[error("tetrahedron {tet} corner {corner} refers to node {node}, but the mesh has {nodes} nodes")]
+    #[error(
+        "tetrahedron {tet} corner {corner} refers to node {node}, but the mesh has {nodes} nodes"
+    )]
     NodeOutOfRange {
         tet: usize,
         corner: usize,
@@ -21,7 +23,11 @@ pub enum MeshError {
         nodes: usize,
     },
     #[error("tetrahedron {tet} repeats node {node}: {nodes:?}")]
-    RepeatedNode { tet: usize, node: u32, nodes: [u32; 4] },
+    RepeatedNode {
+        tet: usize,
+        node: u32,
+        nodes: [u32; 4],
+    },
     #[error("node {node} has a non-finite coordinate {coords:?}")]
     NonFinite { node: usize, coords: [f64; 3] },
     #[error("the mesh has {nodes} nodes; at most {max} fit 32-bit indices")]
@@ -73,10 +79,7 @@ impl TetMesh {
             .enumerate()
             .find(|(_, p)| !p.iter().all(|c| c.is_finite()))
         {
-            return Err(MeshError::NonFinite {
-                node,
-                coords: *p,
-            });
+            return Err(MeshError::NonFinite { node, coords: *p });
         }
         for (tet, t) in tets.iter().enumerate() {
             for (corner, &node) in t.iter().enumerate() {
@@ -127,9 +130,9 @@ impl TetMesh {
             max: [f64::NEG_INFINITY; 3],
         };
         for p in &self.nodes {
-            for k in 0..3 {
-                b.min[k] = b.min[k].min(p[k]);
-                b.max[k] = b.max[k].max(p[k]);
+            for (k, &c) in p.iter().enumerate() {
+                b.min[k] = b.min[k].min(c);
+                b.max[k] = b.max[k].max(c);
             }
         }
         b

@@ -1,0 +1,171 @@
+//! The command line as a user meets it: `gpu-info`, the main job on each backend, and clear failures
+//! (non-zero exit, a message that says what to do, never a panic) when no GPU driver is reachable.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn cardiotwin(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cardiotwin"));
+    cmd.args(args)
+        .env_remove("CARDIOTWIN_BACKEND")
+        .env_remove("RUST_LOG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("cardiotwin runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Hides every Vulkan driver and the GL backend: what a machine without a GPU driver looks like.
+const NO_DRIVER: &[(&str, &str)] = &[
+    ("VK_ICD_FILENAMES", "/nonexistent"),
+    ("VK_DRIVER_FILES", "/nonexistent"),
+    ("WGPU_BACKEND", "vulkan"),
+];
+
+#[test]
+fn without_a_driver_gpu_commands_fail_clearly() {
+    for args in [
+        vec!["gpu-info"],
+        vec!["gpu-info", "--json"],
+        vec![
+            "--backend",
+            "gpu",
+            "run",
+            "--out",
+            "/nonexistent/never-written",
+        ],
+    ] {
+        let o = cardiotwin(&args, NO_DRIVER);
+        let all = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {all}");
+        assert!(all.contains("no GPU adapter found"), "{args:?}: {all}");
+        assert!(
+            all.contains("mesa-vulkan-drivers"),
+            "{args:?}: no fix named: {all}"
+        );
+        assert!(!all.contains("panicked"), "{args:?}: {all}");
+    }
+}
+
+#[test]
+fn without_a_driver_auto_runs_on_the_cpu() {
+    let dir = tempdir("auto-no-driver");
+    let o = cardiotwin(&["run", "--out", dir.to_str().unwrap()], NO_DRIVER);
+    assert!(o.status.success(), "{}", text(&o));
+    let s = summary(&dir);
+    assert_eq!(s["backend"]["kind"], "cpu");
+    assert_eq!(s["backend"]["reason"], "no GPU adapter found");
+}
+
+#[test]
+fn cpu_run_writes_a_checked_summary() {
+    let dir = tempdir("cpu-run");
+    let o = cardiotwin(
+        &[
+            "--backend",
+            "cpu",
+            "run",
+            "--out",
+            dir.to_str().unwrap(),
+            "--element-size",
+            "2",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let s = summary(&dir);
+    assert_eq!(s["backend"]["kind"], "cpu");
+    assert_eq!(s["geometry"]["inverted"], 0);
+    let err = s["wall_volume_rel_error"].as_f64().unwrap();
+    assert!(err < 0.0 && err > -0.02, "{err}");
+    assert!(s["tets_per_s"].as_f64().unwrap() > 0.0);
+    assert!(s["gpu_vs_cpu_max_rel_diff"].is_null());
+}
+
+#[test]
+fn bad_arguments_are_rejected_without_panic() {
+    let o = cardiotwin(
+        &["run", "--element-size=-1"],
+        &[("CARDIOTWIN_BACKEND", "cpu")],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("element size"), "{}", text(&o));
+    let o = cardiotwin(&["--backend", "quantum", "gpu-info"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = cardiotwin(&["gpu-info"], &[("CARDIOTWIN_ADAPTER", "no-such-gpu")]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("no-such-gpu"), "{}", text(&o));
+    for o in [
+        cardiotwin(&["run", "--element-size", "nan"], &[]),
+        cardiotwin(
+            &["run", "--out", "/proc/forbidden"],
+            &[("CARDIOTWIN_BACKEND", "cpu")],
+        ),
+    ] {
+        assert!(!o.status.success());
+        assert!(!text(&o).contains("panicked"), "{}", text(&o));
+    }
+}
+
+#[test]
+fn gpu_info_names_the_adapter() {
+    if common::gpu("cli_gpu_info").is_none() {
+        return;
+    }
+    let o = cardiotwin(&["gpu-info", "--json"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    let adapters = v["adapters"].as_array().unwrap();
+    assert!(!adapters.is_empty());
+    let chosen = v["chosen"]["gpu"].as_u64().unwrap() as usize;
+    let a = &adapters[chosen];
+    assert!(!a["name"].as_str().unwrap().is_empty());
+    assert!(
+        a["limits"]["max_storage_buffer_binding_size"]
+            .as_u64()
+            .unwrap()
+            >= 128 << 20
+    );
+    // auto takes the GPU exactly when a hardware adapter exists.
+    let any_hw = adapters.iter().any(|a| a["hardware"] == true);
+    assert_eq!(v["chosen"]["auto"]["backend"] == "gpu", any_hw, "{v}");
+}
+
+#[test]
+fn gpu_run_agrees_with_the_cpu_reference() {
+    if common::gpu("cli_gpu_run").is_none() {
+        return;
+    }
+    let dir = tempdir("gpu-run");
+    let o = cardiotwin(
+        &["--backend", "gpu", "run", "--out", dir.to_str().unwrap()],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let s = summary(&dir);
+    assert_eq!(s["backend"]["kind"], "gpu");
+    assert!(s["backend"]["adapter"]["name"].is_string());
+    let d = s["gpu_vs_cpu_max_rel_diff"].as_f64().unwrap();
+    assert!(d < 1e-4, "{d}");
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cardiotwin-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn summary(dir: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json written");
+    serde_json::from_str(&text).expect("summary.json is JSON")
+}

@@ -1,0 +1,109 @@
+//! Shared test helpers: getting a GPU (or a loud skip), and the f32-aware comparison of GPU results with
+//! the f64 CPU reference.
+#![allow(dead_code)]
+
+use cardiotwin::geometry::RestGeometry;
+use cardiotwin::geometry::cpu::edge_matrix;
+use cardiotwin::gpu::GpuContext;
+use cardiotwin::mesh::TetMesh;
+
+/// A device on whatever adapter exists (lavapipe on CI). Without one: a loud skip notice and `None`, or a
+/// failure when `CARDIOTWIN_REQUIRE_GPU=1` (as in `.ci/run`).
+pub fn gpu(test: &str) -> Option<GpuContext> {
+    match GpuContext::headless(std::env::var("CARDIOTWIN_ADAPTER").ok().as_deref()) {
+        Ok(ctx) => {
+            eprintln!("[{test}] GPU adapter: {}", ctx.report.describe());
+            Some(ctx)
+        }
+        Err(e) => {
+            if std::env::var("CARDIOTWIN_REQUIRE_GPU").as_deref() == Ok("1") {
+                panic!("[{test}] CARDIOTWIN_REQUIRE_GPU=1 but no GPU device: {e}");
+            }
+            eprintln!();
+            eprintln!(
+                "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+            );
+            eprintln!("!!! SKIPPED GPU TEST {test}: {e}");
+            eprintln!("!!! set CARDIOTWIN_REQUIRE_GPU=1 to make this a failure");
+            eprintln!(
+                "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+            );
+            None
+        }
+    }
+}
+
+/// How far an f32 GPU result may be from the f64 reference for one tetrahedron, relative to the scale of
+/// each quantity.
+///
+/// The GPU gets coordinates rounded to f32 relative to the mesh centre: each edge vector carries an error
+/// of about eps * |x| (|x| the largest corner distance from the centre), i.e. a relative error of
+/// eps * |x| / e_min on Dm. Inverting a matrix amplifies a relative perturbation by at most its condition
+/// number kappa; the kernel's own arithmetic adds a few eps * kappa. Hence
+/// `tol = C * eps * kappa * (1 + |x| / e_min)` with a safety factor C = 16 for the handful of operations.
+pub fn tolerance(p: &[[f64; 3]; 4], origin: [f64; 3]) -> f64 {
+    let dm = edge_matrix(p);
+    let kappa = frobenius(dm) * frobenius(dm.inverse());
+    let reach = p
+        .iter()
+        .map(|x| {
+            ((x[0] - origin[0]).powi(2) + (x[1] - origin[1]).powi(2) + (x[2] - origin[2]).powi(2))
+                .sqrt()
+        })
+        .fold(0.0, f64::max);
+    let mut e_min = f64::INFINITY;
+    for i in 0..4 {
+        for j in i + 1..4 {
+            let d = (0..3)
+                .map(|k| (p[i][k] - p[j][k]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            e_min = e_min.min(d);
+        }
+    }
+    16.0 * f32::EPSILON as f64 * kappa * (1.0 + reach / e_min)
+}
+
+fn frobenius(m: glam::DMat3) -> f64 {
+    m.to_cols_array().iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+/// Relative deviation of one tet's GPU result from the reference: Dm^-1 entries against their row norm,
+/// volume and quality against themselves.
+pub fn deviation(gpu: &RestGeometry, cpu: &RestGeometry) -> f64 {
+    let mut worst: f64 = 0.0;
+    for r in 0..3 {
+        let scale = cpu.dm_inv[r].iter().map(|v| v * v).sum::<f64>().sqrt();
+        for c in 0..3 {
+            worst = worst.max((gpu.dm_inv[r][c] - cpu.dm_inv[r][c]).abs() / scale);
+        }
+    }
+    worst = worst.max((gpu.volume - cpu.volume).abs() / cpu.volume.abs());
+    worst.max((gpu.quality - cpu.quality).abs() / cpu.quality)
+}
+
+/// Compares every tetrahedron; panics naming the first that is out of tolerance. Returns the largest
+/// deviation and the largest deviation/tolerance ratio.
+pub fn assert_matches_reference(
+    mesh: &TetMesh,
+    gpu: &[RestGeometry],
+    cpu: &[RestGeometry],
+) -> (f64, f64) {
+    assert_eq!(gpu.len(), mesh.tet_count());
+    assert_eq!(cpu.len(), mesh.tet_count());
+    let origin = mesh.bbox().centre();
+    let (mut worst, mut worst_ratio) = (0.0f64, 0.0f64);
+    for t in 0..mesh.tet_count() {
+        let d = deviation(&gpu[t], &cpu[t]);
+        let tol = tolerance(&mesh.tet_points(t), origin);
+        assert!(
+            d.is_finite() && d <= tol,
+            "tet {t}: GPU {:?} vs CPU {:?}: deviation {d:.3e} > tolerance {tol:.3e}",
+            gpu[t],
+            cpu[t]
+        );
+        worst = worst.max(d);
+        worst_ratio = worst_ratio.max(d / tol);
+    }
+    (worst, worst_ratio)
+}

@@ -1,0 +1,91 @@
+//! Every WGSL file in `shaders/` is registered in `gpu::shaders::ALL` and, composed as wgpu compiles it,
+//! parses and validates with naga. Needs no GPU. A deliberately broken copy must fail, so the check can
+//! fail.
+
+use std::collections::BTreeSet;
+
+use cardiotwin::gpu::shaders::{self, Shader};
+
+#[test]
+fn every_shader_file_is_registered() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
+    let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
+        .expect("shaders/ exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".wgsl"))
+        .collect();
+    let registered: BTreeSet<String> = shaders::ALL
+        .iter()
+        .map(|s| s.file.trim_start_matches("shaders/").to_string())
+        .collect();
+    assert!(!on_disk.is_empty());
+    assert_eq!(
+        on_disk, registered,
+        "shaders/ and gpu::shaders::ALL disagree: register new files, remove stale entries"
+    );
+}
+
+#[test]
+fn embedded_sources_match_the_files() {
+    for s in shaders::ALL {
+        let path = format!("{}/{}", env!("CARGO_MANIFEST_DIR"), s.file);
+        let text = std::fs::read_to_string(&path).expect("shader file readable");
+        assert_eq!(text, s.source, "{path} changed since the build embedded it");
+    }
+}
+
+#[test]
+fn every_shader_validates_with_naga() {
+    for s in shaders::ALL {
+        match s.validated() {
+            Ok((_, module)) => {
+                if s.uses_common {
+                    assert!(
+                        !module.entry_points.is_empty(),
+                        "{} has no entry point",
+                        s.file
+                    );
+                }
+                for ep in &module.entry_points {
+                    assert_eq!(
+                        ep.stage,
+                        naga::ShaderStage::Compute,
+                        "{}::{}",
+                        s.file,
+                        ep.name
+                    );
+                    assert_eq!(
+                        ep.workgroup_size,
+                        [cardiotwin::gpu::WORKGROUP_SIZE, 1, 1],
+                        "{}::{} must use the WG workgroup size of common.wgsl",
+                        s.file,
+                        ep.name
+                    );
+                }
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn a_broken_shader_fails_validation_with_its_file_name() {
+    // Each shader with one statement's semicolon removed, and with a type error: both must be caught.
+    for s in shaders::ALL.iter().filter(|s| s.uses_common) {
+        let syntax = s.source.replacen(";\n", "\n", 1);
+        let types = format!("{}\nfn broken() -> u32 {{ return 1.5; }}\n", s.source);
+        for (what, text) in [("syntax", syntax), ("type", types)] {
+            let leaked: &'static str = Box::leak(text.into_boxed_str());
+            let broken = Shader {
+                source: leaked,
+                ..*s
+            };
+            let err = broken
+                .validated()
+                .expect_err(&format!("{what} error in {} not detected", s.file));
+            let msg = err.to_string();
+            assert!(msg.contains(s.file), "error does not name the file: {msg}");
+        }
+    }
+}
