@@ -56,7 +56,8 @@ fn rest_geometry(
     g.volume = det / 6.0;
     if (det != 0.0) {
         // Rows of Dm^-1 are (b x c, c x a, a x b) / det; WGSL matrices are built from columns.
-        g.dm_inv = transpose(mat3x3<f32>(bxc / det, cxa / det, axb / det));
+        let inv_det = 1.0 / det;
+        g.dm_inv = transpose(mat3x3<f32>(bxc * inv_det, cxa * inv_det, axb * inv_det));
         let area = 0.5 * (length(axb) + length(bxc) + length(cxa) + length(cross(b - a, c - a)));
         let circ = length(dot(a, a) * bxc + dot(b, b) * cxa + dot(c, c) * axb);
         g.quality = 108.0 * g.volume * g.volume / (area * circ);

@@ -14,6 +14,19 @@ pub fn rest_geometry(mesh: &TetMesh) -> Vec<RestGeometry> {
         .collect()
 }
 
+/// As [`rest_geometry`], into a caller's buffer of one entry per tetrahedron (no allocation: what a
+/// time-stepping loop does).
+pub fn rest_geometry_into(mesh: &TetMesh, out: &mut [RestGeometry]) {
+    assert_eq!(
+        out.len(),
+        mesh.tet_count(),
+        "one output entry per tetrahedron"
+    );
+    out.par_iter_mut()
+        .enumerate()
+        .for_each(|(t, g)| *g = tet_geometry(&mesh.tet_points(t)));
+}
+
 /// Rest geometry of one tetrahedron (corner coordinates in mm).
 pub fn tet_geometry(p: &[[f64; 3]; 4]) -> RestGeometry {
     let [x0, x1, x2, x3] = p.map(DVec3::from_array);
@@ -28,14 +41,15 @@ pub fn tet_geometry(p: &[[f64; 3]; 4]) -> RestGeometry {
             quality: 0.0,
         };
     }
+    let inv_det = 1.0 / det;
     let area = 0.5 * (axb.length() + bxc.length() + cxa.length() + (b - a).cross(c - a).length());
     let circ =
         (a.length_squared() * bxc + b.length_squared() * cxa + c.length_squared() * axb).length();
     RestGeometry {
         dm_inv: [
-            (bxc / det).to_array(),
-            (cxa / det).to_array(),
-            (axb / det).to_array(),
+            (bxc * inv_det).to_array(),
+            (cxa * inv_det).to_array(),
+            (axb * inv_det).to_array(),
         ],
         volume,
         quality: 108.0 * volume * volume / (area * circ),

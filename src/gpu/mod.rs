@@ -10,6 +10,7 @@ mod context;
 mod kernel;
 mod mesh;
 pub mod shaders;
+mod surface;
 pub mod util;
 
 pub use adapter::{
@@ -19,6 +20,7 @@ pub use buffer::{GpuBuffer, Range};
 pub use context::GpuContext;
 pub use kernel::{Access, Batch, BatchTiming, DispatchParams, Grid, Kernel, WORKGROUP_SIZE};
 pub use mesh::GpuMesh;
+pub use surface::WindowSurface;
 
 /// Errors of the GPU runtime. Each says what was tried and how to fix it.
 #[derive(Debug, thiserror::Error)]
