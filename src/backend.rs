@@ -83,7 +83,7 @@ impl BackendChoice {
                         "no GPU adapter found".to_string()
                     } else {
                         format!(
-                            "no hardware GPU, only software adapters ({}): the native CPU backend is faster",
+                            "no hardware GPU, only software adapters ({}), which auto does not use",
                             found.join(", ")
                         )
                     };

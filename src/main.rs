@@ -221,8 +221,8 @@ fn gpu_info(json: bool, adapter: Option<&str>) -> CliResult {
             reports[i].describe()
         ),
         None => println!(
-            "--backend auto uses the CPU backend: no hardware GPU (software adapters run the kernels \
-             slower than native Rust)"
+            "--backend auto uses the CPU backend: no hardware GPU (auto never picks a software adapter; \
+             --backend gpu forces one)"
         ),
     }
     Ok(())
