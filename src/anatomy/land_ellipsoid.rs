@@ -17,7 +17,15 @@
 
 use std::f64::consts::PI;
 
-use crate::mesh::{MeshError, TetMesh};
+use crate::mesh::topology::boundary_faces;
+use crate::mesh::{MeshError, Surfaces, TetMesh};
+
+/// Surface tags, as in the benchmark's Gmsh meshes (`../shared/data/meshes/land_lv_coarse_v4.msh`).
+pub const ENDO: i32 = 1;
+pub const EPI: i32 = 2;
+pub const BASE: i32 = 3;
+/// Region tag of the myocardium.
+pub const MYOCARDIUM: i32 = 10;
 
 /// Base plane height, mm.
 pub const BASE_Z: f64 = 5.0;
@@ -128,6 +136,37 @@ impl LandEllipsoid {
         }
         let mut mesh = TetMesh::new(nodes, tets)?;
         mesh.orient_positive();
+
+        // Boundary faces: all three nodes on layer 0 -> endocardium, on layer nt -> epicardium, else base.
+        let layer = |n: u32| -> usize {
+            let n = n as usize;
+            if n <= nt {
+                n
+            } else {
+                (n - (nt + 1)) / (nu * nv)
+            }
+        };
+        let mut surfaces = Surfaces::default();
+        for f in boundary_faces(&mesh).0 {
+            let layers = f.nodes.map(layer);
+            let tag = if layers.iter().all(|&l| l == 0) {
+                ENDO
+            } else if layers.iter().all(|&l| l == nt) {
+                EPI
+            } else {
+                BASE
+            };
+            surfaces.triangles.push(f.nodes);
+            surfaces.tags.push(tag);
+        }
+        let tet_count = mesh.tet_count();
+        let mut mesh = mesh
+            .with_regions(vec![MYOCARDIUM; tet_count])?
+            .with_surfaces(surfaces)?;
+        mesh.region_names.insert(MYOCARDIUM, "myocardium".into());
+        for (tag, name) in [(ENDO, "endocardium"), (EPI, "epicardium"), (BASE, "base")] {
+            mesh.surface_names.insert(tag, name.into());
+        }
         Ok(mesh)
     }
 }

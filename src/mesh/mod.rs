@@ -1,9 +1,18 @@
-//! The tetrahedral mesh: node coordinates in millimetres (`f64`) and linear tetrahedra.
+//! The tetrahedral mesh: node coordinates in millimetres (`f64`), linear tetrahedra with a region tag each,
+//! tagged boundary triangles, named regions and surfaces, and point and cell fields carried through import
+//! and export.
 //!
 //! Construction validates what every kernel relies on: at least one tetrahedron, node indices in range,
-//! four distinct nodes per tetrahedron, finite coordinates. Orientation (positive signed volume) is
-//! repaired by [`TetMesh::orient_positive`], which swaps two nodes of each inverted tetrahedron and counts
-//! them. Importers, tagged surfaces and regions come with the mesh issue.
+//! four distinct nodes per tetrahedron, finite coordinates, one value per node or cell in every field.
+//! Orientation (positive signed volume) is repaired by [`TetMesh::orient_positive`], which swaps two nodes
+//! of each inverted tetrahedron and counts them ([`TetMesh::inverted_repaired`]).
+//!
+//! Coordinates are always millimetres inside cardiotwin: importers convert (openCARP writes micrometres).
+
+pub mod io;
+pub mod topology;
+
+use std::collections::BTreeMap;
 
 use glam::DVec3;
 use serde::Serialize;
@@ -32,6 +41,27 @@ pub enum MeshError {
     NonFinite { node: usize, coords: [f64; 3] },
     #[error("the mesh has {nodes} nodes; at most {max} fit 32-bit indices")]
     TooManyNodes { nodes: usize, max: usize },
+    #[error(
+        "surface triangle {tri} corner {corner} refers to node {node}, but the mesh has {nodes} nodes"
+    )]
+    SurfaceNodeOutOfRange {
+        tri: usize,
+        corner: usize,
+        node: u32,
+        nodes: usize,
+    },
+    #[error("{what} has {got} entries, expected {expected}")]
+    LengthMismatch {
+        what: String,
+        got: usize,
+        expected: usize,
+    },
+    #[error("field {name:?} has a non-finite value at {location} {index}")]
+    NonFiniteField {
+        name: String,
+        location: &'static str,
+        index: usize,
+    },
 }
 
 /// An axis-aligned bounding box, mm.
@@ -55,11 +85,60 @@ impl Aabb {
     }
 }
 
+/// A named array of `components` values per node or per cell (fibres: 3, a scalar: 1), row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub components: usize,
+    pub data: Vec<f64>,
+}
+
+impl Field {
+    pub fn new(name: impl Into<String>, components: usize, data: Vec<f64>) -> Self {
+        Field {
+            name: name.into(),
+            components: components.max(1),
+            data,
+        }
+    }
+
+    /// Number of tuples (nodes or cells).
+    pub fn len(&self) -> usize {
+        self.data.len() / self.components
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The tuple of entity `i`.
+    pub fn get(&self, i: usize) -> &[f64] {
+        &self.data[i * self.components..(i + 1) * self.components]
+    }
+}
+
+/// A tagged boundary triangle set: triangles (node indices) and one tag per triangle.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Surfaces {
+    pub triangles: Vec<[u32; 3]>,
+    pub tags: Vec<i32>,
+}
+
 /// A linear tetrahedral mesh. Coordinates in mm.
 #[derive(Debug, Clone)]
 pub struct TetMesh {
     nodes: Vec<[f64; 3]>,
     tets: Vec<[u32; 4]>,
+    /// Region tag of each tetrahedron (0 when the file had none).
+    regions: Vec<i32>,
+    /// Names of region tags, where the file gave them.
+    pub region_names: BTreeMap<i32, String>,
+    surfaces: Surfaces,
+    /// Names of surface tags, where the file gave them.
+    pub surface_names: BTreeMap<i32, String>,
+    point_fields: Vec<Field>,
+    cell_fields: Vec<Field>,
+    inverted_repaired: usize,
 }
 
 impl TetMesh {
@@ -100,7 +179,89 @@ impl TetMesh {
                 }
             }
         }
-        Ok(TetMesh { nodes, tets })
+        let n = tets.len();
+        Ok(TetMesh {
+            nodes,
+            tets,
+            regions: vec![0; n],
+            region_names: BTreeMap::new(),
+            surfaces: Surfaces::default(),
+            surface_names: BTreeMap::new(),
+            point_fields: Vec::new(),
+            cell_fields: Vec::new(),
+            inverted_repaired: 0,
+        })
+    }
+
+    /// Sets the region tag of every tetrahedron.
+    pub fn with_regions(mut self, regions: Vec<i32>) -> Result<Self, MeshError> {
+        check_len("region tags", regions.len(), self.tets.len())?;
+        self.regions = regions;
+        Ok(self)
+    }
+
+    /// Sets the tagged boundary triangles.
+    pub fn with_surfaces(mut self, surfaces: Surfaces) -> Result<Self, MeshError> {
+        check_len(
+            "surface tags",
+            surfaces.tags.len(),
+            surfaces.triangles.len(),
+        )?;
+        for (tri, t) in surfaces.triangles.iter().enumerate() {
+            for (corner, &node) in t.iter().enumerate() {
+                if node as usize >= self.nodes.len() {
+                    return Err(MeshError::SurfaceNodeOutOfRange {
+                        tri,
+                        corner,
+                        node,
+                        nodes: self.nodes.len(),
+                    });
+                }
+            }
+        }
+        self.surfaces = surfaces;
+        Ok(self)
+    }
+
+    /// Adds (or replaces, by name) a field with one tuple per node.
+    pub fn add_point_field(&mut self, field: Field) -> Result<(), MeshError> {
+        let n = self.nodes.len();
+        push_field(&mut self.point_fields, field, n, "node")
+    }
+
+    /// Adds (or replaces, by name) a field with one tuple per tetrahedron.
+    pub fn add_cell_field(&mut self, field: Field) -> Result<(), MeshError> {
+        let n = self.tets.len();
+        push_field(&mut self.cell_fields, field, n, "tetrahedron")
+    }
+
+    pub fn regions(&self) -> &[i32] {
+        &self.regions
+    }
+
+    pub fn surfaces(&self) -> &Surfaces {
+        &self.surfaces
+    }
+
+    pub fn point_fields(&self) -> &[Field] {
+        &self.point_fields
+    }
+
+    pub fn cell_fields(&self) -> &[Field] {
+        &self.cell_fields
+    }
+
+    pub fn point_field(&self, name: &str) -> Option<&Field> {
+        self.point_fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn cell_field(&self, name: &str) -> Option<&Field> {
+        self.cell_fields.iter().find(|f| f.name == name)
+    }
+
+    /// How many tetrahedra [`TetMesh::orient_positive`] has re-oriented.
+    pub fn inverted_repaired(&self) -> usize {
+        self.inverted_repaired
     }
 
     pub fn nodes(&self) -> &[[f64; 3]] {
@@ -138,7 +299,8 @@ impl TetMesh {
         b
     }
 
-    /// Swaps corners 2 and 3 of every tetrahedron with negative signed volume; returns how many.
+    /// Swaps corners 2 and 3 of every tetrahedron with negative signed volume; returns how many (also
+    /// added to [`TetMesh::inverted_repaired`]).
     pub fn orient_positive(&mut self) -> usize {
         let mut repaired = 0;
         for t in 0..self.tets.len() {
@@ -147,8 +309,44 @@ impl TetMesh {
                 repaired += 1;
             }
         }
+        self.inverted_repaired += repaired;
         repaired
     }
+}
+
+fn check_len(what: &str, got: usize, expected: usize) -> Result<(), MeshError> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(MeshError::LengthMismatch {
+            what: what.to_string(),
+            got,
+            expected,
+        })
+    }
+}
+
+fn push_field(
+    fields: &mut Vec<Field>,
+    field: Field,
+    count: usize,
+    location: &'static str,
+) -> Result<(), MeshError> {
+    check_len(
+        &format!("field {:?} ({} components)", field.name, field.components),
+        field.data.len(),
+        count * field.components,
+    )?;
+    if let Some(i) = field.data.iter().position(|v| !v.is_finite()) {
+        return Err(MeshError::NonFiniteField {
+            name: field.name,
+            location,
+            index: i / field.components,
+        });
+    }
+    fields.retain(|f| f.name != field.name);
+    fields.push(field);
+    Ok(())
 }
 
 /// Signed volume of a tetrahedron, positive when (x1-x0, x2-x0, x3-x0) is right-handed. Units: mm^3.
