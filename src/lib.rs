@@ -24,6 +24,7 @@
 //! - [`geometry`]: per-tetrahedron rest geometry, the first kernel with a CPU and a GPU implementation.
 //! - [`gpu`]: the wgpu runtime: adapter choice, typed buffers, compute kernels, embedded shaders.
 //! - [`backend`]: `auto | gpu | cpu` selection.
+//! - [`inspect`]: the report of `cardiotwin mesh info`.
 //! - [`job`]: the main job run by `cardiotwin run`.
 
 pub mod anatomy;
@@ -31,6 +32,7 @@ pub mod backend;
 pub mod error;
 pub mod geometry;
 pub mod gpu;
+pub mod inspect;
 pub mod job;
 pub mod mesh;
 

@@ -52,6 +52,11 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         element_size: f64,
     },
+    /// Inspect and convert mesh files.
+    Mesh {
+        #[command(subcommand)]
+        command: MeshCommand,
+    },
     /// List every GPU adapter, the one each backend choice would use, and the limits and features that
     /// matter. Fails when no adapter exists.
     GpuInfo {
@@ -59,6 +64,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum MeshCommand {
+    /// Counts, bounding box, volume, tagged surfaces and regions, element quality, topology checks.
+    /// FILE is a mesh file or a built-in mesh name (`land-lv`).
+    Info {
+        file: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert between formats, chosen by extension (IN may be a built-in mesh name).
+    Convert { input: PathBuf, output: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -78,6 +97,7 @@ fn main() -> ExitCode {
             &out,
         ),
         Command::GpuInfo { json } => gpu_info(json, cli.adapter.as_deref()),
+        Command::Mesh { command } => mesh_command(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -164,6 +184,87 @@ fn run(opts: &JobOptions, out: &std::path::Path) -> CliResult {
     );
     println!("wrote       {}", path.display());
     Ok(())
+}
+
+/// A mesh from a file, or a built-in one by name.
+fn load_mesh(path: &std::path::Path) -> Result<cardiotwin::TetMesh, Box<dyn std::error::Error>> {
+    use cardiotwin::anatomy::land_ellipsoid::LandEllipsoid;
+    if !path.exists() && path.as_os_str() == "land-lv" {
+        return Ok(LandEllipsoid::with_element_size(1.0).build()?);
+    }
+    Ok(cardiotwin::mesh::io::read(path)?)
+}
+
+fn mesh_command(command: MeshCommand) -> CliResult {
+    match command {
+        MeshCommand::Info { file, json } => {
+            let mesh = load_mesh(&file)?;
+            let info = cardiotwin::inspect::MeshInfo::of(&mesh);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&info)?);
+                return Ok(());
+            }
+            println!("{}", file.display());
+            println!(
+                "  nodes {}, tetrahedra {}, units {}",
+                info.nodes, info.tets, info.units
+            );
+            println!(
+                "  bbox [{:.3}, {:.3}, {:.3}] .. [{:.3}, {:.3}, {:.3}] mm",
+                info.bbox.min[0],
+                info.bbox.min[1],
+                info.bbox.min[2],
+                info.bbox.max[0],
+                info.bbox.max[1],
+                info.bbox.max[2]
+            );
+            println!("  volume {:.3} mm^3", info.volume_mm3);
+            for r in &info.regions {
+                println!(
+                    "  region {:>4} {:<24} {:>9} tets {:>14.3} mm^3",
+                    r.tag,
+                    r.name.as_deref().unwrap_or("-"),
+                    r.tets,
+                    r.volume_mm3
+                );
+            }
+            for s in &info.surfaces {
+                println!(
+                    "  surface {:>3} {:<24} {:>9} triangles {:>10.3} mm^2",
+                    s.tag,
+                    s.name.as_deref().unwrap_or("-"),
+                    s.triangles,
+                    s.area_mm2
+                );
+            }
+            println!(
+                "  quality (radius ratio) min {:.4}, mean {:.4}, {} below 0.1",
+                info.quality.min, info.quality.mean, info.quality.below_0_1
+            );
+            println!(
+                "  inverted (repaired) {}, degenerate {}, components {}, closed boundary {} ({} triangles)",
+                info.inverted_repaired,
+                info.degenerate,
+                info.components,
+                info.closed_boundary,
+                info.boundary_triangles
+            );
+            if !info.point_fields.is_empty() || !info.cell_fields.is_empty() {
+                println!(
+                    "  point fields {:?}, cell fields {:?}",
+                    info.point_fields, info.cell_fields
+                );
+            }
+            Ok(())
+        }
+        MeshCommand::Convert { input, output } => {
+            let mesh = load_mesh(&input)?;
+            for p in cardiotwin::mesh::io::write(&output, &mesh)? {
+                println!("wrote {}", p.display());
+            }
+            Ok(())
+        }
+    }
 }
 
 fn gpu_info(json: bool, adapter: Option<&str>) -> CliResult {

@@ -83,7 +83,7 @@ impl Block {
             }
         }
         let mut mesh = TetMesh::new(nodes, tets)?;
-        mesh.orient_positive();
+        mesh.orient_generated();
         Ok(mesh)
     }
 }

@@ -135,7 +135,7 @@ impl LandEllipsoid {
             }
         }
         let mut mesh = TetMesh::new(nodes, tets)?;
-        mesh.orient_positive();
+        mesh.orient_generated();
 
         // Boundary faces: all three nodes on layer 0 -> endocardium, on layer nt -> epicardium, else base.
         let layer = |n: u32| -> usize {

@@ -312,6 +312,13 @@ impl TetMesh {
         self.inverted_repaired += repaired;
         repaired
     }
+
+    /// Orients like [`TetMesh::orient_positive`] without counting: for generators, whose node orders are
+    /// a construction detail, not a defect of user input.
+    pub(crate) fn orient_generated(&mut self) {
+        self.orient_positive();
+        self.inverted_repaired = 0;
+    }
 }
 
 fn check_len(what: &str, got: usize, expected: usize) -> Result<(), MeshError> {

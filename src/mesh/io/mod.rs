@@ -5,9 +5,14 @@
 //! was expected: never a panic, never a silently partial mesh. Parsers are pure functions of the bytes so
 //! they can be fuzzed.
 
+pub mod abaqus;
+pub mod opencarp;
+pub mod tetgen;
+mod text;
+
 use std::path::{Path, PathBuf};
 
-use super::MeshError;
+use super::{MeshError, TetMesh};
 
 /// Why a mesh file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -95,4 +100,52 @@ pub fn extension(path: &Path) -> String {
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase()
+}
+
+/// The mesh file formats cardiotwin reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// openCARP `.pts` / `.elem` / `.lon` / `.surf` / `.vtx` (micrometres).
+    OpenCarp,
+    /// TetGen `.node` / `.ele` / `.face`.
+    TetGen,
+    /// Abaqus `.inp`.
+    Abaqus,
+}
+
+impl Format {
+    /// The format of `path`, by extension.
+    pub fn of(path: &Path) -> Result<Format, ImportError> {
+        match extension(path).as_str() {
+            "pts" | "elem" | "lon" => Ok(Format::OpenCarp),
+            "node" | "ele" | "face" => Ok(Format::TetGen),
+            "inp" => Ok(Format::Abaqus),
+            other => Err(ImportError::unsupported(
+                path,
+                format!(
+                    "extension {other:?}: expected .pts/.elem (openCARP), .node/.ele (TetGen) or .inp (Abaqus)"
+                ),
+            )),
+        }
+    }
+}
+
+/// Reads a mesh, choosing the format by extension.
+pub fn read(path: &Path) -> Result<TetMesh, ImportError> {
+    match Format::of(path)? {
+        Format::OpenCarp => opencarp::read(path),
+        Format::TetGen => tetgen::read(path),
+        Format::Abaqus => abaqus::read(path),
+    }
+}
+
+/// Writes a mesh, choosing the format by extension; returns the files written.
+pub fn write(path: &Path, mesh: &TetMesh) -> Result<Vec<PathBuf>, ImportError> {
+    match Format::of(path)? {
+        Format::OpenCarp => opencarp::write(path, mesh).map_err(|e| ImportError::io(path, e)),
+        other => Err(ImportError::unsupported(
+            path,
+            format!("writing {other:?} files; write .pts (openCARP) instead"),
+        )),
+    }
 }
