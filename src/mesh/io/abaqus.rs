@@ -471,11 +471,13 @@ fn set_ids(path: &Path, data: &[Line], generate: bool) -> Result<Vec<u64>, Impor
                 Some(s) => num(path, l.no, s, "a step")?,
                 None => 1,
             };
-            if step == 0 || last < first || (last - first) / step > 100_000_000 {
+            if step == 0 || last < first || (last - first) / step > 10_000_000 {
                 return Err(ImportError::parse(
                     path,
                     l.no,
-                    format!("generate {first}, {last}, {step}: bad range"),
+                    format!(
+                        "generate {first}, {last}, {step}: expected first <= last, step >= 1, at most 10 million ids"
+                    ),
                 ));
             }
             ids.extend((first..=last).step_by(step as usize));
