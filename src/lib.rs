@@ -30,6 +30,7 @@
 pub mod anatomy;
 pub mod backend;
 pub mod error;
+pub mod fem;
 pub mod geometry;
 pub mod gpu;
 pub mod inspect;

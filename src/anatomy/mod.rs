@@ -5,6 +5,8 @@
 //! - [`land_ellipsoid`]: the truncated-ellipsoid left ventricle of the Land et al. 2015 benchmark.
 
 pub mod block;
+pub mod coordinates;
+pub mod fibres;
 pub mod land_ellipsoid;
 
 /// Cuts the hexahedron with corners `c[bits]` (bit 0 = +x, bit 1 = +y, bit 2 = +z in the grid's index space)
