@@ -69,7 +69,7 @@ enum Command {
 #[derive(Subcommand)]
 enum MeshCommand {
     /// Counts, bounding box, volume, tagged surfaces and regions, element quality, topology checks.
-    /// FILE is a mesh file or a built-in mesh name (`land-lv`).
+    /// FILE is a mesh file or a built-in mesh name: land-lv, arostica-lv, land-beam, sphere-shell.
     Info {
         file: PathBuf,
         /// Machine-readable output.
@@ -186,13 +186,35 @@ fn run(opts: &JobOptions, out: &std::path::Path) -> CliResult {
     Ok(())
 }
 
+/// Built-in generated meshes, by name: (name, description).
+const BUILTIN_MESHES: [(&str, &str); 4] = [
+    ("land-lv", "Land 2015 truncated-ellipsoid LV, 1 mm"),
+    (
+        "arostica-lv",
+        "Arostica 2025 ellipsoid LV with conical base, 5 mm",
+    ),
+    ("land-beam", "Land 2015 cantilever 10 x 1 x 1 mm, 0.25 mm"),
+    ("sphere-shell", "thick sphere, radii 10 and 15 mm, 1 mm"),
+];
+
 /// A mesh from a file, or a built-in one by name.
 fn load_mesh(path: &std::path::Path) -> Result<cardiotwin::TetMesh, Box<dyn std::error::Error>> {
-    use cardiotwin::anatomy::land_ellipsoid::LandEllipsoid;
-    if !path.exists() && path.as_os_str() == "land-lv" {
-        return Ok(LandEllipsoid::with_element_size(1.0).build()?);
+    use cardiotwin::anatomy::{arostica_ellipsoid, block, land_ellipsoid, sphere_shell};
+    if !path.exists() {
+        match path.to_str().unwrap_or("") {
+            "land-lv" => return Ok(land_ellipsoid::LandEllipsoid::with_element_size(1.0).build()?),
+            "arostica-lv" => {
+                return Ok(arostica_ellipsoid::ArosticaEllipsoid::with_element_size(5.0).build()?);
+            }
+            "land-beam" => return Ok(block::land_beam(0.25)?),
+            "sphere-shell" => return Ok(sphere_shell::SphereShell::with_element_size(1.0).build()?),
+            _ => {}
+        }
     }
-    Ok(cardiotwin::mesh::io::read(path)?)
+    cardiotwin::mesh::io::read(path).map_err(|e| {
+        let names: Vec<&str> = BUILTIN_MESHES.iter().map(|(n, _)| *n).collect();
+        format!("{e} (built-in meshes: {})", names.join(", ")).into()
+    })
 }
 
 fn mesh_command(command: MeshCommand) -> CliResult {

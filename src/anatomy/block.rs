@@ -1,6 +1,6 @@
 //! A structured box of tetrahedra.
 
-use crate::mesh::{MeshError, TetMesh};
+use crate::mesh::{MeshError, Surfaces, TetMesh};
 
 /// A box `[0, size]` (mm) split into `n[0] x n[1] x n[2]` hexahedra of six tetrahedra each.
 #[derive(Debug, Clone, Copy)]
@@ -97,4 +97,38 @@ fn unit_noise(seed: u64, n: u64) -> f64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
     (z >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+}
+
+/// The cantilever of Land et al. 2015 problem 1: [0, 10] x [0, 1] x [0, 1] mm with elements of about `h`
+/// mm. Surface 1 is the clamped face x = 0, surface 2 the loaded face z = 0 (as in the benchmark's Gmsh
+/// mesh); the other boundary faces are untagged.
+pub fn land_beam(h: f64) -> Result<TetMesh, MeshError> {
+    let n = |len: f64| ((len / h.max(1e-3)).round() as usize).max(1);
+    let mesh = Block {
+        size: [10.0, 1.0, 1.0],
+        cells: [n(10.0), n(1.0), n(1.0)],
+        jitter: 0.0,
+        seed: 1,
+    }
+    .build()?;
+    let on = |f: [u32; 3], axis: usize, value: f64| {
+        f.iter()
+            .all(|&i| (mesh.nodes()[i as usize][axis] - value).abs() < 1e-12)
+    };
+    let mut surfaces = Surfaces::default();
+    for f in crate::mesh::topology::boundary_faces(&mesh).0 {
+        let tag = if on(f.nodes, 0, 0.0) {
+            1
+        } else if on(f.nodes, 2, 0.0) {
+            2
+        } else {
+            continue;
+        };
+        surfaces.triangles.push(f.nodes);
+        surfaces.tags.push(tag);
+    }
+    let mut mesh = mesh.with_surfaces(surfaces)?;
+    mesh.surface_names.insert(1, "clamped x=0".into());
+    mesh.surface_names.insert(2, "pressure z=0".into());
+    Ok(mesh)
 }

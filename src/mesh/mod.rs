@@ -9,6 +9,7 @@
 //!
 //! Coordinates are always millimetres inside cardiotwin: importers convert (openCARP writes micrometres).
 
+pub mod hex;
 pub mod io;
 pub mod topology;
 
@@ -311,6 +312,26 @@ impl TetMesh {
         }
         self.inverted_repaired += repaired;
         repaired
+    }
+
+    /// The same mesh with every node moved by `f` (mm to mm): tags, names and fields are kept. A map that
+    /// reverses orientation (a reflection) is followed by re-orientation, which is not counted as a
+    /// repair.
+    pub fn transformed(&self, f: impl Fn([f64; 3]) -> [f64; 3]) -> Result<Self, MeshError> {
+        let mut out = self.clone();
+        for (i, p) in out.nodes.iter_mut().enumerate() {
+            *p = f(*p);
+            if !p.iter().all(|c| c.is_finite()) {
+                return Err(MeshError::NonFinite {
+                    node: i,
+                    coords: *p,
+                });
+            }
+        }
+        let repaired = out.inverted_repaired;
+        out.orient_positive();
+        out.inverted_repaired = repaired;
+        Ok(out)
     }
 
     /// Orients like [`TetMesh::orient_positive`] without counting: for generators, whose node orders are

@@ -16,19 +16,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::ImportError;
+use crate::mesh::hex::{HEX_FACES, split_hex, split_quad};
 use crate::mesh::{Field, Surfaces, TetMesh};
 
 /// Face corners (0-based, outward for Abaqus' node ordering) of a C3D4 tetrahedron, S1..S4.
 const TET_FACES: [[usize; 3]; 4] = [[0, 1, 2], [0, 3, 1], [1, 3, 2], [2, 3, 0]];
-/// Face corners of a C3D8 hexahedron, S1..S6.
-const HEX_FACES: [[usize; 4]; 6] = [
-    [0, 1, 2, 3],
-    [4, 7, 6, 5],
-    [0, 4, 5, 1],
-    [1, 5, 6, 2],
-    [2, 6, 7, 3],
-    [3, 7, 4, 0],
-];
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -291,20 +283,10 @@ fn build(path: &Path, deck: Deck) -> Result<TetMesh, ImportError> {
                 surf.tags.push(region);
             }
             Kind::Hex => {
-                let centre = nodes.len() as u32;
-                let mut c = [0.0; 3];
-                for &n in &e.nodes {
-                    for k in 0..3 {
-                        c[k] += nodes[n as usize][k] / 8.0;
-                    }
-                }
-                nodes.push(c);
-                for face in HEX_FACES {
-                    for tri in split_quad(face.map(|k| e.nodes[k])) {
-                        tets.push([tri[0], tri[1], tri[2], centre]);
-                        regions.push(region);
-                    }
-                }
+                let hex: [u32; 8] = std::array::from_fn(|k| e.nodes[k]);
+                let first = tets.len();
+                split_hex(&mut nodes, hex, &mut tets);
+                regions.extend(std::iter::repeat_n(region, tets.len() - first));
             }
         }
     }
@@ -488,15 +470,4 @@ fn set_ids(path: &Path, data: &[Line], generate: bool) -> Result<Vec<u64>, Impor
         }
     }
     Ok(ids)
-}
-
-/// The two triangles of quadrilateral `q` (cyclic order), cut along the diagonal through its node of
-/// smallest index: the choice both hexahedra sharing the face make.
-fn split_quad(q: [u32; 4]) -> [[u32; 3]; 2] {
-    let min = (0..4).min_by_key(|&k| q[k]).unwrap_or(0);
-    if min % 2 == 0 {
-        [[q[0], q[1], q[2]], [q[0], q[2], q[3]]]
-    } else {
-        [[q[0], q[1], q[3]], [q[1], q[2], q[3]]]
-    }
 }
