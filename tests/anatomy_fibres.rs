@@ -1,6 +1,7 @@
 //! Laplace solves, ventricular coordinates and rule-based fibres on the generated Land ventricle, where the
 //! exact geometry gives an independent local frame to measure helix angles in.
 
+use cardiotwin::anatomy::aha::{self, Territory};
 use cardiotwin::anatomy::block::Block;
 use cardiotwin::anatomy::coordinates::{AnatomyError, VentricleSurfaces, VentricularCoordinates};
 use cardiotwin::anatomy::fibres::{self, LdrbAngles, helix_angle};
@@ -48,6 +49,7 @@ fn land_surfaces() -> VentricleSurfaces {
         rv_endo: vec![],
         epi: vec![land_ellipsoid::EPI],
         base: vec![land_ellipsoid::BASE],
+        septum_direction: None,
     }
 }
 
@@ -216,4 +218,62 @@ fn missing_surfaces_are_named() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// AHA segments on the Land ventricle with the septum towards +x: the long axis is +z, so the anterior
+/// wall is +y. Every segment is populated, the six basal segments have equal volumes (the mesh is
+/// rotationally symmetric to a grid step), and territories follow the segment table.
+#[test]
+fn aha_segments_and_territories() {
+    let mut mesh = LandEllipsoid::with_element_size(1.0).build().unwrap();
+    let mut s = land_surfaces();
+    s.septum_direction = Some([1.0, 0.0, 0.0]);
+    let c = VentricularCoordinates::compute(&mesh, &s).unwrap();
+    let seg = aha::segments(&mesh, &c);
+    let geometry = cardiotwin::geometry::cpu::rest_geometry(&mesh);
+    let mut volume = [0.0f64; 18];
+    for (g, &k) in geometry.iter().zip(&seg) {
+        volume[k as usize] += g.volume;
+    }
+    assert_eq!(volume[0], 0.0, "an LV-only mesh has no RV elements");
+    for k in 1..=17 {
+        assert!(volume[k] > 0.0, "segment {k} empty");
+    }
+    let basal = &volume[1..=6];
+    let mean = basal.iter().sum::<f64>() / 6.0;
+    for (k, v) in basal.iter().enumerate() {
+        assert!(
+            (v / mean - 1.0).abs() < 0.05,
+            "segment {}: {v} vs mean {mean}",
+            k + 1
+        );
+    }
+    // A mid-wall element on the anterior (+y) side at mid height is segment 7 (mid anterior), LAD; on the
+    // septal (+x) side segment 8 or 9; laterally (-x) 11 or 12.
+    let at = |target: DVec3| {
+        (0..mesh.tet_count())
+            .min_by(|&a, &b| {
+                (centroid(&mesh, a) - target)
+                    .length()
+                    .total_cmp(&(centroid(&mesh, b) - target).length())
+            })
+            .unwrap()
+    };
+    let mid_z = -8.0;
+    let anterior = seg[at(DVec3::new(0.0, 8.0, mid_z))];
+    assert_eq!(anterior, 7);
+    assert_eq!(Territory::of_segment(anterior), Territory::Lad);
+    assert!([8, 9].contains(&seg[at(DVec3::new(8.0, 0.5, mid_z))]));
+    assert!([11, 12].contains(&seg[at(DVec3::new(-8.0, 0.5, mid_z))]));
+    assert_eq!(
+        Territory::of_segment(seg[at(DVec3::new(0.0, -8.0, mid_z))]),
+        Territory::Rca
+    );
+    assert_eq!(seg[at(DVec3::new(0.0, 0.0, -19.0))], 17);
+    let probe = at(DVec3::new(0.0, 8.0, mid_z));
+    aha::store(&mut mesh, &seg).unwrap();
+    assert_eq!(
+        mesh.cell_field("coronary_territory").unwrap().get(probe),
+        &[1.0]
+    );
 }

@@ -8,8 +8,9 @@
 //! - `rv` (phi_rv): 1 on the RV endocardium, 0 elsewhere on the boundary (zero without an RV);
 //! - `apicobasal` (psi): 0 at the apex node, 1 on the base;
 //! - `rotational`: the angle (radians, -pi..pi) around the long axis (apex -> base centroid), measured
-//!   right-handed about that axis from a reference direction: towards the RV endocardium's centroid when
-//!   there is one, else the mesh x axis projected on the short-axis plane.
+//!   right-handed about that axis from the septal direction: given, or towards the RV endocardium's
+//!   centroid when there is one, else the mesh x axis projected on the short-axis plane. In a human heart
+//!   the anterior wall is then at +pi/2 and the inferior wall at -pi/2.
 //!
 //! The apex is the epicardial node farthest from the base plane (the plane through the base centroid,
 //! normal to the mean base-face normal). Natural (zero-flux) conditions hold on the other surfaces.
@@ -28,6 +29,9 @@ pub struct VentricleSurfaces {
     pub rv_endo: Vec<i32>,
     pub epi: Vec<i32>,
     pub base: Vec<i32>,
+    /// Direction from the LV towards the septum (mesh coordinates), the zero of the rotational coordinate.
+    /// Default: towards the RV endocardium's centroid, or the x axis for an LV-only mesh.
+    pub septum_direction: Option<[f64; 3]>,
 }
 
 /// Why ventricular coordinates could not be computed.
@@ -57,8 +61,12 @@ pub struct VentricularCoordinates {
     pub rv: Vec<f64>,
     pub apicobasal: Vec<f64>,
     pub rotational: Vec<f64>,
-    /// Index of the apex node.
+    /// Index of the apex node (epicardial).
     pub apex: usize,
+    /// Index of the endocardial apex: the LV endocardial node farthest from the base plane.
+    pub endo_apex: usize,
+    /// Centroid of the base surface, mm.
+    pub base_centre: [f64; 3],
     /// Unit long axis, apex to base centroid.
     pub long_axis: [f64; 3],
 }
@@ -160,6 +168,14 @@ impl VentricularCoordinates {
             })
             .unwrap_or(&0);
 
+        let endo_apex = *lv
+            .iter()
+            .min_by(|&&a, &&b| {
+                (p(a) - base_centre)
+                    .dot(normal)
+                    .total_cmp(&(p(b) - base_centre).dot(normal))
+            })
+            .unwrap_or(&0);
         let endo_all: Vec<u32> = lv.iter().chain(&rv).copied().collect();
         let transmural = solve(&k, n, &[(&endo_all, 0.0), (&epi, 1.0)], "transmural")?;
         let phi_lv = if rv.is_empty() {
@@ -177,10 +193,10 @@ impl VentricularCoordinates {
 
         // Rotational angle about the long axis.
         let axis = (base_centre - p(apex)).normalize_or(DVec3::Z);
-        let reference = if rv.is_empty() {
-            DVec3::X
-        } else {
-            rv.iter().map(|&i| p(i)).sum::<DVec3>() / rv.len() as f64 - base_centre
+        let reference = match surfaces.septum_direction {
+            Some(d) => DVec3::from_array(d),
+            None if rv.is_empty() => DVec3::X,
+            None => rv.iter().map(|&i| p(i)).sum::<DVec3>() / rv.len() as f64 - base_centre,
         };
         let mut e1 = reference - axis * reference.dot(axis);
         if e1.length() < 1e-9 {
@@ -201,6 +217,8 @@ impl VentricularCoordinates {
             apicobasal,
             rotational,
             apex: apex as usize,
+            endo_apex: endo_apex as usize,
+            base_centre: base_centre.to_array(),
             long_axis: axis.to_array(),
         })
     }

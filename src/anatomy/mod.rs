@@ -8,6 +8,7 @@
 //! - [`sphere_shell`]: the thick sphere of the analytic inflation check;
 //! - [`coordinates`] and [`fibres`]: ventricular coordinates and fibre fields on any tagged ventricle mesh.
 
+pub mod aha;
 pub mod arostica_ellipsoid;
 pub mod block;
 pub mod coordinates;
