@@ -161,3 +161,76 @@ fn fields_and_tags_are_validated() {
         Err(MeshError::LengthMismatch { .. })
     ));
 }
+
+/// Extracting one region of a two-region block keeps its volume, fields and the original tags on its
+/// outer faces, and tags the cut face as asked.
+#[test]
+fn extract_regions_keeps_fields_and_tags_the_cut() {
+    use cardiotwin::inspect::MeshInfo;
+    use cardiotwin::mesh::extract::extract_regions;
+    let block = Block {
+        size: [2.0, 1.0, 1.0],
+        cells: [4, 2, 2],
+        jitter: 0.0,
+        seed: 1,
+    }
+    .build()
+    .unwrap();
+    let centroid_x =
+        |m: &TetMesh, t: usize| m.tet_points(t).iter().map(|p| p[0]).sum::<f64>() / 4.0;
+    let regions: Vec<i32> = (0..block.tet_count())
+        .map(|t| if centroid_x(&block, t) < 1.0 { 1 } else { 2 })
+        .collect();
+    let mut mesh = block.with_regions(regions).unwrap();
+    mesh.region_names.insert(1, "left".into());
+    // Tag the x = 0 face as surface 7.
+    let (faces, _) = boundary_faces(&mesh);
+    let mut s = Surfaces::default();
+    for f in faces {
+        if f.nodes.iter().all(|&n| mesh.nodes()[n as usize][0] == 0.0) {
+            s.triangles.push(f.nodes);
+            s.tags.push(7);
+        }
+    }
+    let mut mesh = mesh.with_surfaces(s).unwrap();
+    mesh.surface_names.insert(7, "x0".into());
+    let t = mesh.tet_count();
+    let n = mesh.node_count();
+    mesh.add_cell_field(Field::new("id", 1, (0..t).map(|i| i as f64).collect()))
+        .unwrap();
+    mesh.add_point_field(Field::new(
+        "x",
+        1,
+        mesh.nodes().iter().map(|p| p[0]).collect::<Vec<_>>(),
+    ))
+    .unwrap();
+    assert_eq!(n, mesh.point_field("x").unwrap().len());
+
+    let left = extract_regions(&mesh, &[1], Some((9, "cut"))).unwrap();
+    let info = MeshInfo::of(&left);
+    assert!((info.volume_mm3 - 1.0).abs() < 1e-12);
+    assert!(info.closed_boundary);
+    assert_eq!(left.tet_count(), t / 2);
+    for (i, p) in left.nodes().iter().enumerate() {
+        assert_eq!(left.point_field("x").unwrap().get(i), &[p[0]]);
+    }
+    for k in 0..left.tet_count() {
+        let id = left.cell_field("id").unwrap().get(k)[0] as usize;
+        assert!(centroid_x(&mesh, id) < 1.0);
+    }
+    let area = |tag| {
+        info.surfaces
+            .iter()
+            .find(|s| s.tag == tag)
+            .map(|s| s.area_mm2)
+    };
+    assert_eq!(area(7), Some(1.0));
+    assert_eq!(
+        area(9).map(|a| (a - 5.0).abs() < 1e-12),
+        Some(true),
+        "cut + 4 sides = 5 mm^2"
+    );
+    assert_eq!(left.surface_names[&9], "cut");
+    assert_eq!(left.region_names[&1], "left");
+    assert!(extract_regions(&mesh, &[42], None).is_err());
+}

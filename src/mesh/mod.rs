@@ -9,6 +9,7 @@
 //!
 //! Coordinates are always millimetres inside cardiotwin: importers convert (openCARP writes micrometres).
 
+pub mod extract;
 pub mod hex;
 pub mod io;
 pub mod topology;
