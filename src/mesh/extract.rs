@@ -91,10 +91,8 @@ pub fn extract_regions(
         .filter(|(k, _)| used.contains(*k))
         .map(|(k, v)| (*k, v.clone()))
         .collect();
-    if let Some((t, name)) = untagged {
-        if used.contains(&t) {
-            sub.surface_names.insert(t, name.to_string());
-        }
+    if let Some((t, name)) = untagged.filter(|(t, _)| used.contains(t)) {
+        sub.surface_names.insert(t, name.to_string());
     }
     Ok(sub)
 }
