@@ -78,6 +78,34 @@ enum MeshCommand {
     },
     /// Convert between formats, chosen by extension (IN may be a built-in mesh name).
     Convert { input: PathBuf, output: PathBuf },
+    /// Ventricular coordinates, rule-based fibres (Bayer et al. 2012), AHA segments and coronary
+    /// territories, written with the mesh as point and cell fields. Surfaces are given by tag numbers or
+    /// names (comma-separated); defaults: the surfaces named endocardium, epicardium and base.
+    Anatomy {
+        input: PathBuf,
+        output: PathBuf,
+        #[arg(long, value_delimiter = ',')]
+        lv_endo: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        rv_endo: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        epi: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        base: Vec<String>,
+        /// Helix angle at the endocardium and epicardium, degrees.
+        #[arg(long, default_value_t = 60.0, allow_hyphen_values = true)]
+        helix_endo: f64,
+        #[arg(long, default_value_t = -60.0, allow_hyphen_values = true)]
+        helix_epi: f64,
+        /// Sheet (transverse) angle at the endocardium and epicardium, degrees.
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        sheet_endo: f64,
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        sheet_epi: f64,
+        /// Direction from the LV towards the septum, "x,y,z" (default: towards the RV, or +x).
+        #[arg(long, value_delimiter = ',', allow_hyphen_values = true, num_args = 3)]
+        septum: Option<Vec<f64>>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -217,6 +245,44 @@ fn load_mesh(path: &std::path::Path) -> Result<cardiotwin::TetMesh, Box<dyn std:
     })
 }
 
+/// Surface tags from numbers or names; with none given, the surface named `default` (if non-empty).
+fn surface_tags(
+    mesh: &cardiotwin::TetMesh,
+    given: &[String],
+    default: &str,
+) -> Result<Vec<i32>, Box<dyn std::error::Error>> {
+    let by_name = |name: &str| {
+        mesh.surface_names
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(t, _)| *t)
+    };
+    if given.is_empty() {
+        return Ok(if default.is_empty() {
+            Vec::new()
+        } else {
+            by_name(default).into_iter().collect()
+        });
+    }
+    given
+        .iter()
+        .map(|g| {
+            g.trim()
+                .parse::<i32>()
+                .ok()
+                .or_else(|| by_name(g.trim()))
+                .ok_or_else(|| {
+                    let known: Vec<String> = mesh
+                        .surface_names
+                        .iter()
+                        .map(|(t, n)| format!("{t} {n:?}"))
+                        .collect();
+                    format!("no surface {g:?}; the mesh has {}", known.join(", ")).into()
+                })
+        })
+        .collect()
+}
+
 fn mesh_command(command: MeshCommand) -> CliResult {
     match command {
         MeshCommand::Info { file, json } => {
@@ -276,6 +342,49 @@ fn mesh_command(command: MeshCommand) -> CliResult {
                     "  point fields {:?}, cell fields {:?}",
                     info.point_fields, info.cell_fields
                 );
+            }
+            Ok(())
+        }
+        MeshCommand::Anatomy {
+            input,
+            output,
+            lv_endo,
+            rv_endo,
+            epi,
+            base,
+            helix_endo,
+            helix_epi,
+            sheet_endo,
+            sheet_epi,
+            septum,
+        } => {
+            use cardiotwin::anatomy::coordinates::VentricleSurfaces;
+            use cardiotwin::anatomy::fibres::LdrbAngles;
+            let mut mesh = load_mesh(&input)?;
+            let surfaces = VentricleSurfaces {
+                lv_endo: surface_tags(&mesh, &lv_endo, "endocardium")?,
+                rv_endo: surface_tags(&mesh, &rv_endo, "")?,
+                epi: surface_tags(&mesh, &epi, "epicardium")?,
+                base: surface_tags(&mesh, &base, "base")?,
+                septum_direction: septum.map(|v| [v[0], v[1], v[2]]),
+            };
+            let angles = LdrbAngles {
+                alpha_endo: helix_endo,
+                alpha_epi: helix_epi,
+                beta_endo: sheet_endo,
+                beta_epi: sheet_epi,
+            };
+            let report = cardiotwin::anatomy::annotate(&mut mesh, &surfaces, angles)?;
+            println!(
+                "apex node {}, long axis [{:.3}, {:.3}, {:.3}], degenerate fibre frames {}",
+                report.apex_node,
+                report.long_axis[0],
+                report.long_axis[1],
+                report.long_axis[2],
+                report.degenerate_frames
+            );
+            for p in cardiotwin::mesh::io::write(&output, &mesh)? {
+                println!("wrote {}", p.display());
             }
             Ok(())
         }

@@ -45,6 +45,8 @@ pub enum AnatomyError {
         tags: Vec<i32>,
         present: Vec<i32>,
     },
+    #[error("internal error while storing anatomy fields: {0}")]
+    Internal(String),
     #[error("Laplace solve for the {field} coordinate: {source}")]
     Solve {
         field: &'static str,
