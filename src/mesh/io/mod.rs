@@ -5,6 +5,8 @@
 //! was expected: never a panic, never a silently partial mesh. Parsers are pure functions of the bytes so
 //! they can be fuzzed.
 
+pub mod gmsh;
+
 use std::path::{Path, PathBuf};
 
 use super::MeshError;
