@@ -1,0 +1,27 @@
+"""Re-save the shared ASCII Gmsh meshes as binary MSH 2.2 and 4.1 with real Gmsh (the PyPI `gmsh` wheel).
+
+Run from this folder: `python3 make_binary.py` (needs `pip install gmsh`). Each output is written by
+Gmsh's own MSH writer, so the binary reader is tested against third-party bytes, not our own.
+"""
+
+import gmsh
+
+# (source ASCII file, output binary file, MSH version). Gmsh 4.15 renumbers the nodes when it re-saves a
+# 2.2 file as 2.2, so the 2.2 binary LV is made from the 4.1 file: every output keeps its source's tags.
+JOBS = [
+    ("land_lv_coarse_v4.msh", "land_lv_coarse_v2_bin.msh", 2.2),
+    ("land_lv_coarse_v4.msh", "land_lv_coarse_v4_bin.msh", 4.1),
+    ("beam_v4.msh", "beam_v2_bin.msh", 2.2),
+    ("sphere_shell_v2.msh", "sphere_shell_v4_bin.msh", 4.1),
+]
+
+gmsh.initialize()
+gmsh.option.setNumber("General.Terminal", 1)
+for source, target, version in JOBS:
+    gmsh.clear()
+    gmsh.open(source)
+    gmsh.option.setNumber("Mesh.Binary", 1)
+    gmsh.option.setNumber("Mesh.MshFileVersion", version)
+    gmsh.write(target)
+    print(f"{source} -> {target} (MSH {version} binary)")
+gmsh.finalize()
