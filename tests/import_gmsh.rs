@@ -216,6 +216,16 @@ fn binary_and_text_versions_read_identically() {
         &load("sphere_shell_v4_bin.msh"),
         "sphere shell",
     );
+    let tiny = load("tiny_box_v4.msh");
+    assert_eq!((tiny.node_count(), tiny.tet_count()), (14, 24));
+    assert!((volume(&tiny) - 1.0).abs() < 1e-12);
+    for name in [
+        "tiny_box_v2.msh",
+        "tiny_box_v2_bin.msh",
+        "tiny_box_v4_bin.msh",
+    ] {
+        assert_same(&tiny, &load(name), name);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -25,3 +25,24 @@ for source, target, version in JOBS:
     gmsh.write(target)
     print(f"{source} -> {target} (MSH {version} binary)")
 gmsh.finalize()
+
+# Small seeds for tests/fuzz_gmsh.rs: a unit cube meshed coarsely by Gmsh, with a volume group and two
+# surface groups, in all four encodings. Small files let random mutations reach every section.
+gmsh.initialize()
+gmsh.option.setNumber("General.Terminal", 0)
+gmsh.model.add("tiny_box")
+gmsh.model.occ.addBox(0, 0, 0, 1, 1, 1)
+gmsh.model.occ.synchronize()
+gmsh.model.addPhysicalGroup(3, [1], 10, "box")
+gmsh.model.addPhysicalGroup(2, [1], 1, "x0")
+gmsh.model.addPhysicalGroup(2, [5], 2, "z0")
+gmsh.option.setNumber("Mesh.MeshSizeMin", 1.0)
+gmsh.option.setNumber("Mesh.MeshSizeMax", 1.0)
+gmsh.model.mesh.generate(3)
+for version, tag in [(2.2, "v2"), (4.1, "v4")]:
+    for binary, suffix in [(0, ""), (1, "_bin")]:
+        gmsh.option.setNumber("Mesh.Binary", binary)
+        gmsh.option.setNumber("Mesh.MshFileVersion", version)
+        gmsh.write(f"tiny_box_{tag}{suffix}.msh")
+        print(f"tiny_box_{tag}{suffix}.msh (MSH {version}{' binary' if binary else ''})")
+gmsh.finalize()
