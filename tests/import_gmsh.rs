@@ -219,6 +219,8 @@ fn binary_and_text_versions_read_identically() {
     let tiny = load("tiny_box_v4.msh");
     assert_eq!((tiny.node_count(), tiny.tet_count()), (14, 24));
     assert!((volume(&tiny) - 1.0).abs() < 1e-12);
+    assert!(surface_nodes_satisfy(&tiny, 1, |p| p[0] == 0.0) > 0);
+    assert!(surface_nodes_satisfy(&tiny, 2, |p| p[2] == 0.0) > 0);
     for name in [
         "tiny_box_v2.msh",
         "tiny_box_v2_bin.msh",
@@ -727,6 +729,19 @@ fn unsupported_versions_and_data_sizes() {
     assert!(e.to_string().contains("line 2: MSH version 4"), "{e}");
     let e = read_err(b"$MeshFormat\n2.2 0 4\n$EndMeshFormat\n");
     assert!(e.to_string().contains("data size 4"), "{e}");
+}
+
+#[test]
+fn partitioned_meshes_are_unsupported() {
+    let text = String::from_utf8(bytes("tiny_box_v4.msh")).unwrap();
+    let text = text.replacen(
+        "$Nodes",
+        "$PartitionedEntities\n2\n0\n$EndPartitionedEntities\n$Nodes",
+        1,
+    );
+    let e = read_err(text.as_bytes());
+    assert!(matches!(e, ImportError::Unsupported { .. }), "{e:?}");
+    assert!(e.to_string().contains("partitioned mesh"), "{e}");
 }
 
 #[test]

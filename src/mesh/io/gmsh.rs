@@ -1,5 +1,5 @@
 //! Gmsh MSH files: [`read`] versions 2.2 and 4.1, text (ASCII) and binary (either byte order, 8-byte
-//! doubles); [`write`] version 4.1 text. Coordinates are taken as millimetres, unconverted.
+//! doubles); [`write()`] version 4.1 text. Coordinates are taken as millimetres, unconverted.
 //!
 //! What is read:
 //! - `$MeshFormat` (version, file type, data size; in binary files the endianness word `1`),
@@ -129,49 +129,58 @@ fn endianness(cur: &mut Cursor) -> Res<()> {
 fn section(cur: &mut Cursor, version: Version, name: &str, parts: &mut Parts) -> Res<()> {
     match name {
         "$PhysicalNames" => physical_names(cur, parts),
-        "$Entities" if version == Version::V4 => {
-            if parts.elements.is_some() {
-                return Err(cur.fail("$Entities must come before $Elements"));
-            }
-            parts.entities = Some(v4::entities(cur)?);
-            Ok(())
-        }
-        "$Nodes" => {
-            if parts.nodes.is_some() {
-                return Err(cur.fail("a second $Nodes section (only one is read)"));
-            }
-            let mut nodes = NodeMap::default();
-            match version {
-                Version::V2 => v2::nodes(cur, &mut nodes)?,
-                Version::V4 => v4::nodes(cur, &mut nodes)?,
-            }
-            nodes.sort_by_tag();
-            parts.nodes = Some(nodes);
-            Ok(())
-        }
-        "$Elements" => {
-            if parts.elements.is_some() {
-                return Err(cur.fail("a second $Elements section (only one is read)"));
-            }
-            let nodes = parts
-                .nodes
-                .as_ref()
-                .ok_or_else(|| cur.fail("$Elements before $Nodes"))?;
-            let at = cur.last();
-            let mut elements = Elements::default();
-            match version {
-                Version::V2 => v2::elements(cur, nodes, &mut elements)?,
-                Version::V4 => v4::elements(cur, nodes, parts.entities.as_ref(), &mut elements)?,
-            }
-            parts.elements = Some((elements, at));
-            Ok(())
-        }
+        "$Entities" if version == Version::V4 => entities(cur, parts),
+        "$Nodes" => nodes(cur, version, parts),
+        "$Elements" => elements(cur, version, parts),
+        "$PartitionedEntities" => Err(cur.unsupported(
+            "a partitioned mesh: its elements live on partition entities (join the partitions in Gmsh)",
+        )),
         _ if name.starts_with('$') && !name.starts_with("$End") => cur.skip_section(name),
         _ => Err(cur.fail(format!(
             "expected a section header such as $Nodes or $Elements, found {}",
             cursor::shown(name)
         ))),
     }
+}
+
+fn entities(cur: &mut Cursor, parts: &mut Parts) -> Res<()> {
+    if parts.elements.is_some() {
+        return Err(cur.fail("$Entities must come before $Elements"));
+    }
+    parts.entities = Some(v4::entities(cur)?);
+    Ok(())
+}
+
+fn nodes(cur: &mut Cursor, version: Version, parts: &mut Parts) -> Res<()> {
+    if parts.nodes.is_some() {
+        return Err(cur.fail("a second $Nodes section (only one is read)"));
+    }
+    let mut nodes = NodeMap::default();
+    match version {
+        Version::V2 => v2::nodes(cur, &mut nodes)?,
+        Version::V4 => v4::nodes(cur, &mut nodes)?,
+    }
+    nodes.sort_by_tag();
+    parts.nodes = Some(nodes);
+    Ok(())
+}
+
+fn elements(cur: &mut Cursor, version: Version, parts: &mut Parts) -> Res<()> {
+    if parts.elements.is_some() {
+        return Err(cur.fail("a second $Elements section (only one is read)"));
+    }
+    let nodes = parts
+        .nodes
+        .as_ref()
+        .ok_or_else(|| cur.fail("$Elements before $Nodes"))?;
+    let at = cur.last();
+    let mut elements = Elements::default();
+    match version {
+        Version::V2 => v2::elements(cur, nodes, &mut elements)?,
+        Version::V4 => v4::elements(cur, nodes, parts.entities.as_ref(), &mut elements)?,
+    }
+    parts.elements = Some((elements, at));
+    Ok(())
 }
 
 /// `$PhysicalNames`: a count, then `dim tag "name"` per line.
