@@ -225,8 +225,22 @@ fn binary_and_text_versions_read_identically() {
         "tiny_box_v2.msh",
         "tiny_box_v2_bin.msh",
         "tiny_box_v4_bin.msh",
+        "tiny_box_v4_parametric.msh",
+        "tiny_box_v4_parametric_bin.msh",
     ] {
         assert_same(&tiny, &load(name), name);
+    }
+}
+
+#[test]
+fn windows_line_endings_read_the_same() {
+    for name in ["tiny_box_v2.msh", "tiny_box_v4.msh"] {
+        let crlf = String::from_utf8(bytes(name))
+            .unwrap()
+            .replace('\n', "\r\n");
+        let m =
+            gmsh::read(Path::new("crlf.msh"), crlf.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_same(&load(name), &m, name);
     }
 }
 

@@ -135,12 +135,17 @@ fn section(cur: &mut Cursor, version: Version, name: &str, parts: &mut Parts) ->
         "$PartitionedEntities" => Err(cur.unsupported(
             "a partitioned mesh: its elements live on partition entities (join the partitions in Gmsh)",
         )),
-        _ if name.starts_with('$') && !name.starts_with("$End") => cur.skip_section(name),
+        _ if is_section_name(name) => cur.skip_section(name),
         _ => Err(cur.fail(format!(
             "expected a section header such as $Nodes or $Elements, found {}",
             cursor::shown(name)
         ))),
     }
+}
+
+/// `$Name`: short, and not an end marker.
+fn is_section_name(name: &str) -> bool {
+    name.len() <= 64 && name.starts_with('$') && !name.starts_with("$End")
 }
 
 fn entities(cur: &mut Cursor, parts: &mut Parts) -> Res<()> {

@@ -45,4 +45,11 @@ for version, tag in [(2.2, "v2"), (4.1, "v4")]:
         gmsh.option.setNumber("Mesh.MshFileVersion", version)
         gmsh.write(f"tiny_box_{tag}{suffix}.msh")
         print(f"tiny_box_{tag}{suffix}.msh (MSH {version}{' binary' if binary else ''})")
+# MSH 4.1 with parametric coordinates: nodes on curves and surfaces carry (u) or (u, v) after x y z.
+gmsh.option.setNumber("Mesh.SaveParametric", 1)
+gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
+for binary, suffix in [(0, ""), (1, "_bin")]:
+    gmsh.option.setNumber("Mesh.Binary", binary)
+    gmsh.write(f"tiny_box_v4_parametric{suffix}.msh")
+    print(f"tiny_box_v4_parametric{suffix}.msh (MSH 4.1{' binary' if binary else ''}, parametric)")
 gmsh.finalize()
