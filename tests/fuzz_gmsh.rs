@@ -15,9 +15,17 @@ use std::time::Instant;
 
 use cardiotwin::mesh::io::{ImportError, gmsh};
 
-/// Mutants per seed file (small seeds get more: mutations reach every section of them).
-const MUTANTS_SMALL: usize = 25_000;
+/// Mutants per seed file (small seeds get more: mutations reach every section of them), times
+/// `CARDIOTWIN_FUZZ_SCALE` (default 1) for longer campaigns.
+const MUTANTS_SMALL: usize = 20_000;
 const MUTANTS_LARGE: usize = 2_500;
+
+fn scale() -> usize {
+    std::env::var("CARDIOTWIN_FUZZ_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+}
 
 /// SplitMix64: small, fast, and the same on every machine.
 struct Rng(u64);
@@ -215,6 +223,7 @@ fn fuzz(seeds: &[(&str, usize)], rng_seed: u64) -> Tally {
     let mut rng = Rng(rng_seed);
     let mut tally = Tally::default();
     for &(name, mutants) in seeds {
+        let mutants = mutants * scale();
         let seed = std::fs::read(data(&format!("gmsh/{name}"))).expect("seed file");
         let stem = name.trim_end_matches(".msh");
         for i in 0..mutants {
@@ -260,6 +269,7 @@ fn fuzz_small_text_seeds() {
         &[
             ("tiny_box_v2.msh", MUTANTS_SMALL),
             ("tiny_box_v4.msh", MUTANTS_SMALL),
+            ("tiny_box_v4_parametric.msh", MUTANTS_SMALL / 2),
             ("land_lv_coarse_v4.msh", MUTANTS_LARGE),
             ("land_lv_coarse_v2.msh", MUTANTS_LARGE),
             ("beam_v4.msh", MUTANTS_LARGE),
@@ -276,6 +286,7 @@ fn fuzz_small_binary_seeds() {
         &[
             ("tiny_box_v2_bin.msh", MUTANTS_SMALL),
             ("tiny_box_v4_bin.msh", MUTANTS_SMALL),
+            ("tiny_box_v4_parametric_bin.msh", MUTANTS_SMALL / 2),
             ("land_lv_coarse_v4_bin.msh", MUTANTS_LARGE),
             ("land_lv_coarse_v2_bin.msh", MUTANTS_LARGE),
             ("beam_v2_bin.msh", MUTANTS_LARGE),
