@@ -741,6 +741,8 @@ fn bad_endianness_word_is_a_binary_error() {
 fn unsupported_versions_and_data_sizes() {
     let e = read_err(b"$MeshFormat\n4.0 0 8\n$EndMeshFormat\n");
     assert!(e.to_string().contains("line 2: MSH version 4"), "{e}");
+    let e = read_err(b"$NOD\n4\n");
+    assert!(e.to_string().contains("line 1: MSH version 1"), "{e}");
     let e = read_err(b"$MeshFormat\n2.2 0 4\n$EndMeshFormat\n");
     assert!(e.to_string().contains("data size 4"), "{e}");
 }

@@ -72,6 +72,9 @@ pub fn read(path: &Path, bytes: &[u8]) -> Result<TetMesh, ImportError> {
 /// `$MeshFormat`: `version file-type data-size`, and in binary files the endianness word.
 fn mesh_format(cur: &mut Cursor) -> Res<Version> {
     let first = cur.token("$MeshFormat")?;
+    if first == "$NOD" {
+        return Err(cur.unsupported("MSH version 1 ($NOD): cardiotwin reads 2.2 and 4.1"));
+    }
     if first != "$MeshFormat" {
         return Err(cur.fail(format!(
             "expected $MeshFormat at the start of a Gmsh MSH file, found {}",

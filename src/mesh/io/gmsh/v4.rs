@@ -24,15 +24,11 @@ pub(super) type Entities = HashMap<(i32, i32), i32>;
 pub(super) fn entities(cur: &mut Cursor) -> Res<Entities> {
     start_data(cur)?;
     let mut counts = [0u64; 4];
-    for (dim, c) in counts.iter_mut().enumerate() {
-        *c = cur.size(
-            [
-                "the number of points",
-                "the number of curves",
-                "the number of surfaces",
-                "the number of volumes",
-            ][dim],
-        )?;
+    for (c, kind) in counts
+        .iter_mut()
+        .zip(["points", "curves", "surfaces", "volumes"])
+    {
+        *c = cur.size(&format!("the number of {kind}"))?;
     }
     let mut map = Entities::new();
     for (dim, &count) in (0i32..).zip(counts.iter()) {
