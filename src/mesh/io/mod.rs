@@ -6,6 +6,7 @@
 //! they can be fuzzed.
 
 pub mod abaqus;
+pub mod gmsh;
 pub mod opencarp;
 pub mod tetgen;
 mod text;
@@ -105,6 +106,8 @@ pub fn extension(path: &Path) -> String {
 /// The mesh file formats cardiotwin reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Gmsh MSH 2.2 / 4.1, text or binary (writes 4.1 text).
+    Gmsh,
     /// openCARP `.pts` / `.elem` / `.lon` / `.surf` / `.vtx` (micrometres).
     OpenCarp,
     /// TetGen `.node` / `.ele` / `.face`.
@@ -117,13 +120,14 @@ impl Format {
     /// The format of `path`, by extension.
     pub fn of(path: &Path) -> Result<Format, ImportError> {
         match extension(path).as_str() {
+            "msh" => Ok(Format::Gmsh),
             "pts" | "elem" | "lon" => Ok(Format::OpenCarp),
             "node" | "ele" | "face" => Ok(Format::TetGen),
             "inp" => Ok(Format::Abaqus),
             other => Err(ImportError::unsupported(
                 path,
                 format!(
-                    "extension {other:?}: expected .pts/.elem (openCARP), .node/.ele (TetGen) or .inp (Abaqus)"
+                    "extension {other:?}: expected .msh (Gmsh), .pts/.elem (openCARP), .node/.ele (TetGen) or .inp (Abaqus)"
                 ),
             )),
         }
@@ -133,6 +137,10 @@ impl Format {
 /// Reads a mesh, choosing the format by extension.
 pub fn read(path: &Path) -> Result<TetMesh, ImportError> {
     match Format::of(path)? {
+        Format::Gmsh => {
+            let bytes = std::fs::read(path).map_err(|e| ImportError::io(path, e))?;
+            gmsh::read(path, &bytes)
+        }
         Format::OpenCarp => opencarp::read(path),
         Format::TetGen => tetgen::read(path),
         Format::Abaqus => abaqus::read(path),
@@ -142,10 +150,20 @@ pub fn read(path: &Path) -> Result<TetMesh, ImportError> {
 /// Writes a mesh, choosing the format by extension; returns the files written.
 pub fn write(path: &Path, mesh: &TetMesh) -> Result<Vec<PathBuf>, ImportError> {
     match Format::of(path)? {
+        Format::Gmsh => write_file(path, &gmsh::write(mesh)),
         Format::OpenCarp => opencarp::write(path, mesh).map_err(|e| ImportError::io(path, e)),
         other => Err(ImportError::unsupported(
             path,
-            format!("writing {other:?} files; write .pts (openCARP) instead"),
+            format!("writing {other:?} files; write .msh (Gmsh) or .pts (openCARP) instead"),
         )),
     }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a finished result is never left
+/// half-written.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<Vec<PathBuf>, ImportError> {
+    let tmp = path.with_extension(format!("{}.tmp", extension(path)));
+    std::fs::write(&tmp, bytes).map_err(|e| ImportError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| ImportError::io(path, e))?;
+    Ok(vec![path.to_path_buf()])
 }
