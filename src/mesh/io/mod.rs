@@ -5,6 +5,12 @@
 //! was expected: never a panic, never a silently partial mesh. Parsers are pure functions of the bytes so
 //! they can be fuzzed.
 
+pub mod pvd;
+pub mod vtk;
+pub mod vtk_legacy;
+pub mod vtu;
+pub mod vtu_write;
+
 use std::path::{Path, PathBuf};
 
 use super::MeshError;
