@@ -9,6 +9,7 @@ pub mod pvd;
 pub mod vtk;
 pub mod vtk_legacy;
 pub mod vtu;
+mod vtu_data;
 pub mod vtu_write;
 
 use std::path::{Path, PathBuf};

@@ -7,15 +7,14 @@
 //! `<AppendedData`: the XML before it is parsed, and array offsets index the bytes after its `_`.
 //! Every error names the byte offset of the element or of the bad data.
 
-use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 
-use base64::Engine as _;
 use quick_xml::events::{BytesStart, Event};
 
 use super::ImportError;
 use super::vtk::{Array, Grid, Loc, REGION_NAMES_ARRAY, SURFACE_NAMES_ARRAY, Values, parse_names};
+use super::vtu_data::{Encoding, NumType, decode_base64, parse_ascii, to_values, unpack};
 use crate::mesh::TetMesh;
 
 /// Reads a `.vtu` file from its bytes; `path` is for messages.
@@ -40,52 +39,6 @@ enum Format {
     Appended(usize),
 }
 
-/// A VTK scalar type.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum NumType {
-    I8,
-    U8,
-    I16,
-    U16,
-    I32,
-    U32,
-    I64,
-    U64,
-    F32,
-    F64,
-}
-
-impl NumType {
-    fn from_name(s: &str) -> Option<Self> {
-        Some(match s {
-            "Int8" | "Char" => NumType::I8,
-            "UInt8" => NumType::U8,
-            "Int16" => NumType::I16,
-            "UInt16" => NumType::U16,
-            "Int32" => NumType::I32,
-            "UInt32" => NumType::U32,
-            "Int64" => NumType::I64,
-            "UInt64" => NumType::U64,
-            "Float32" => NumType::F32,
-            "Float64" => NumType::F64,
-            _ => return None,
-        })
-    }
-
-    fn size(self) -> usize {
-        match self {
-            NumType::I8 | NumType::U8 => 1,
-            NumType::I16 | NumType::U16 => 2,
-            NumType::I32 | NumType::U32 | NumType::F32 => 4,
-            NumType::I64 | NumType::U64 | NumType::F64 => 8,
-        }
-    }
-
-    fn is_float(self) -> bool {
-        matches!(self, NumType::F32 | NumType::F64)
-    }
-}
-
 /// One `<DataArray>` as declared, not yet decoded.
 #[derive(Debug, Clone)]
 struct ArrayDecl {
@@ -106,9 +59,7 @@ struct ArrayDecl {
 struct Vtu<'a> {
     path: &'a Path,
     bytes: &'a [u8],
-    big_endian: bool,
-    header64: bool,
-    compressed: bool,
+    encoding: Encoding,
     n_points: usize,
     n_cells: usize,
     arrays: Vec<ArrayDecl>,
@@ -179,9 +130,7 @@ impl<'a> Vtu<'a> {
         let mut vtu = Vtu {
             path,
             bytes,
-            big_endian: false,
-            header64: false,
-            compressed: false,
+            encoding: Encoding::default(),
             n_points: 0,
             n_cells: 0,
             arrays: Vec::new(),
@@ -389,17 +338,17 @@ impl<'a> Vtu<'a> {
                 ));
             }
         }
-        self.big_endian = match attr(attrs, "byte_order").unwrap_or("LittleEndian") {
+        self.encoding.big_endian = match attr(attrs, "byte_order").unwrap_or("LittleEndian") {
             "LittleEndian" => false,
             "BigEndian" => true,
             v => return Err(unexpected("byte_order", v, "LittleEndian or BigEndian")),
         };
-        self.header64 = match attr(attrs, "header_type").unwrap_or("UInt32") {
+        self.encoding.header64 = match attr(attrs, "header_type").unwrap_or("UInt32") {
             "UInt32" => false,
             "UInt64" => true,
             v => return Err(unexpected("header_type", v, "UInt32 or UInt64")),
         };
-        self.compressed = match attr(attrs, "compressor") {
+        self.encoding.compressed = match attr(attrs, "compressor") {
             None | Some("") => false,
             Some("vtkZLibDataCompressor") => true,
             Some(v) => {
@@ -617,11 +566,14 @@ impl<'a> Vtu<'a> {
                 ),
             )
         })?;
+        let named =
+            |(k, msg): (usize, String)| self.at(k, format!("DataArray {:?}: {msg}", d.name));
         if d.format == Format::Ascii {
-            return self.parse_ascii(d, ty);
+            let text = self.bytes.get(d.text.clone()).unwrap_or(&[]);
+            return parse_ascii(text, ty).map_err(|(k, m)| named((d.text.start + k, m)));
         }
         let (raw, at) = self.binary_bytes(d)?;
-        self.to_values(&raw, ty, at, d)
+        to_values(&raw, ty, self.encoding.big_endian).map_err(|m| named((at, m)))
     }
 
     /// The decoded (decompressed) bytes of a binary or appended array and the offset to blame.
@@ -636,7 +588,7 @@ impl<'a> Vtu<'a> {
                         format!("DataArray {:?}: invalid base64: {e}", d.name),
                     )
                 })?;
-                Ok((self.unpack(&raw, d.text.start, d)?, d.text.start))
+                Ok((self.unpacked(&raw, d.text.start, d)?, d.text.start))
             }
             Format::Appended(offset) => {
                 let range = self.appended.clone().ok_or_else(|| {
@@ -662,7 +614,7 @@ impl<'a> Vtu<'a> {
                 }
                 if !self.appended_base64 {
                     let raw = &self.bytes[start..range.end];
-                    return Ok((self.unpack(raw, start, d)?, start));
+                    return Ok((self.unpacked(raw, start, d)?, start));
                 }
                 let end = self.next_appended_offset(offset).map_or(range.end, |o| {
                     range.start.saturating_add(o).clamp(start, range.end)
@@ -673,7 +625,7 @@ impl<'a> Vtu<'a> {
                         format!("DataArray {:?}: invalid base64: {e}", d.name),
                     )
                 })?;
-                Ok((self.unpack(&raw, start, d)?, start))
+                Ok((self.unpacked(&raw, start, d)?, start))
             }
         }
     }
@@ -689,100 +641,14 @@ impl<'a> Vtu<'a> {
             .min()
     }
 
-    /// Strips the VTK header (and decompresses): `raw` starts with the header, `at` is its file offset.
-    fn unpack(&self, raw: &[u8], at: usize, d: &ArrayDecl) -> Result<Vec<u8>, ImportError> {
-        let mut header = HeaderReader {
-            raw,
-            pos: 0,
-            wide: self.header64,
-            big_endian: self.big_endian,
-        };
-        let mut next = |what: &str| {
-            header.next().ok_or_else(|| {
-                self.at(
-                    at,
-                    format!(
-                        "DataArray {:?}: data ends inside its header (expected {what})",
-                        d.name
-                    ),
-                )
-            })
-        };
-        if !self.compressed {
-            let n = next("the byte count")?;
-            let h = header.pos;
-            return raw
-                .get(h..)
-                .and_then(|r| r.get(..usize::try_from(n).ok()?))
-                .map(<[u8]>::to_vec)
-                .ok_or_else(|| {
-                    self.at(
-                        at,
-                        format!(
-                            "DataArray {:?}: header says {n} bytes, only {} follow",
-                            d.name,
-                            raw.len().saturating_sub(h)
-                        ),
-                    )
-                });
-        }
-        let blocks = next("the block count")?;
-        let block_size = next("the block size")?;
-        let last_size = next("the last block size")?;
-        let width = if self.header64 { 8 } else { 4 };
-        let room = (raw.len().saturating_sub(header.pos) / width) as u64;
-        if blocks > room {
-            return Err(self.at(
-                at,
-                format!(
-                    "DataArray {:?}: header claims {blocks} compressed blocks, the data has room \
-                     for at most {room} block sizes",
-                    d.name
-                ),
-            ));
-        }
-        let sizes: Vec<u64> = (0..blocks).filter_map(|_| header.next()).collect();
-        let mut pos = header.pos;
-        let mut out = Vec::new();
-        for (k, &csize) in sizes.iter().enumerate() {
-            let expected = if k + 1 == sizes.len() && last_size != 0 {
-                last_size
-            } else {
-                block_size
-            };
-            let block = usize::try_from(csize)
-                .ok()
-                .and_then(|c| raw.get(pos..pos.checked_add(c)?))
-                .ok_or_else(|| {
-                    self.at(
-                        at + pos,
-                        format!(
-                            "DataArray {:?}: compressed block {k} of {csize} bytes runs past the \
-                             end of the data ({} bytes left)",
-                            d.name,
-                            raw.len().saturating_sub(pos)
-                        ),
-                    )
-                })?;
-            let got = inflate(block, expected, &mut out).map_err(|e| {
-                self.at(
-                    at + pos,
-                    format!("DataArray {:?}: corrupted zlib block {k}: {e}", d.name),
-                )
-            })?;
-            if got as u64 != expected {
-                return Err(self.at(
-                    at + pos,
-                    format!(
-                        "DataArray {:?}: zlib block {k} inflates to {got} bytes, header says \
-                         {expected}",
-                        d.name
-                    ),
-                ));
-            }
-            pos += block.len();
-        }
-        Ok(out)
+    /// The payload after the VTK header (decompressed); `raw` starts with the header at file offset `at`.
+    fn unpacked(&self, raw: &[u8], at: usize, d: &ArrayDecl) -> Result<Vec<u8>, ImportError> {
+        unpack(raw, self.encoding).map_err(|(k, msg)| {
+            self.at(
+                at.saturating_add(k),
+                format!("DataArray {:?}: {msg}", d.name),
+            )
+        })
     }
 
     /// The raw bytes of a (names) array of 8-bit integers.
@@ -790,92 +656,6 @@ impl<'a> Vtu<'a> {
         Ok(match self.decode(d)? {
             Values::Int(v) => v.into_iter().map(|b| b as u8).collect(),
             Values::Float(_) => Vec::new(),
-        })
-    }
-
-    fn to_values(
-        &self,
-        raw: &[u8],
-        ty: NumType,
-        at: usize,
-        d: &ArrayDecl,
-    ) -> Result<Values, ImportError> {
-        let size = ty.size();
-        if !raw.len().is_multiple_of(size) {
-            return Err(self.at(
-                at,
-                format!(
-                    "DataArray {:?}: {} bytes is not a whole number of {}-byte {} values",
-                    d.name,
-                    raw.len(),
-                    size,
-                    d.type_name
-                ),
-            ));
-        }
-        let be = self.big_endian;
-        let word = |c: &[u8]| -> [u8; 8] {
-            let mut w = [0u8; 8];
-            for (i, &b) in c.iter().enumerate() {
-                // Little-endian into w[0..size], whatever the file's order.
-                let j = if be { c.len() - 1 - i } else { i };
-                w[j] = b;
-            }
-            w
-        };
-        let chunks = raw.chunks_exact(size);
-        Ok(match ty {
-            NumType::F32 => Values::Float(
-                chunks
-                    .map(|c| {
-                        let w = word(c);
-                        f32::from_le_bytes([w[0], w[1], w[2], w[3]]) as f64
-                    })
-                    .collect(),
-            ),
-            NumType::F64 => Values::Float(chunks.map(|c| f64::from_le_bytes(word(c))).collect()),
-            NumType::U64 => {
-                let v: Option<Vec<i64>> = chunks
-                    .map(|c| i64::try_from(u64::from_le_bytes(word(c))).ok())
-                    .collect();
-                Values::Int(v.ok_or_else(|| {
-                    self.at(
-                        at,
-                        format!("DataArray {:?}: a UInt64 value exceeds 2^63", d.name),
-                    )
-                })?)
-            }
-            _ => Values::Int(chunks.map(|c| sign_extend(word(c), size, ty)).collect()),
-        })
-    }
-
-    fn parse_ascii(&self, d: &ArrayDecl, ty: NumType) -> Result<Values, ImportError> {
-        let text = self.bytes.get(d.text.clone()).unwrap_or(&[]);
-        let mut ints = Vec::new();
-        let mut floats = Vec::new();
-        for (k, token) in tokens(text) {
-            let s = std::str::from_utf8(token).unwrap_or("");
-            let ok = if ty.is_float() {
-                s.parse::<f64>().map(|x| floats.push(x)).is_ok()
-            } else {
-                s.parse::<i64>().map(|x| ints.push(x)).is_ok()
-            };
-            if !ok {
-                return Err(self.at(
-                    d.text.start + k,
-                    format!(
-                        "DataArray {:?}: {:?} is not a {} value",
-                        d.name,
-                        String::from_utf8_lossy(token),
-                        d.type_name
-                    ),
-                ));
-            }
-        }
-        Ok(if ty.is_float() {
-            Values::Float(floats)
-        } else {
-            Values::Int(ints)
         })
     }
 }
@@ -902,110 +682,4 @@ fn section_of(name: &[u8]) -> Option<Section> {
         b"FieldData" => Section::FieldData,
         _ => return None,
     })
-}
-
-/// A little-endian word of `size` bytes as a signed or unsigned integer.
-fn sign_extend(w: [u8; 8], size: usize, ty: NumType) -> i64 {
-    let unsigned = u64::from_le_bytes(w);
-    let signed = matches!(ty, NumType::I8 | NumType::I16 | NumType::I32 | NumType::I64);
-    if signed && size < 8 {
-        let shift = 64 - 8 * size as u32;
-        ((unsigned << shift) as i64) >> shift
-    } else {
-        unsigned as i64
-    }
-}
-
-/// Whitespace-separated tokens with their byte offsets.
-fn tokens(text: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
-    let mut pos = 0;
-    std::iter::from_fn(move || {
-        while pos < text.len() && text[pos].is_ascii_whitespace() {
-            pos += 1;
-        }
-        if pos >= text.len() {
-            return None;
-        }
-        let start = pos;
-        while pos < text.len() && !text[pos].is_ascii_whitespace() {
-            pos += 1;
-        }
-        Some((start, &text[start..pos]))
-    })
-}
-
-/// Reads the unsigned integers of a VTK binary header.
-struct HeaderReader<'r> {
-    raw: &'r [u8],
-    pos: usize,
-    wide: bool,
-    big_endian: bool,
-}
-
-impl HeaderReader<'_> {
-    fn next(&mut self) -> Option<u64> {
-        let n = if self.wide { 8 } else { 4 };
-        let bytes = self.raw.get(self.pos..self.pos + n)?;
-        self.pos += n;
-        let mut w = [0u8; 8];
-        for (i, &b) in bytes.iter().enumerate() {
-            let j = if self.big_endian { n - 1 - i } else { i };
-            w[j] = b;
-        }
-        Some(u64::from_le_bytes(w))
-    }
-}
-
-/// Decodes base64 text that may be several padded streams back to back (VTK encodes a compressed
-/// array's header and its blocks separately); whitespace is ignored. On error, the offset in `text`.
-fn decode_base64(text: &[u8]) -> Result<Vec<u8>, (usize, String)> {
-    let chars: Vec<u8> = text
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    let mut out = Vec::with_capacity(chars.len() / 4 * 3);
-    let mut i = 0;
-    while i < chars.len() {
-        let end = match chars[i..].iter().position(|&c| c == b'=') {
-            None => chars.len(),
-            Some(p) => {
-                let mut e = i + p;
-                while e < chars.len() && chars[e] == b'=' {
-                    e += 1;
-                }
-                e
-            }
-        };
-        base64::engine::general_purpose::STANDARD
-            .decode_vec(&chars[i..end], &mut out)
-            .map_err(|e| {
-                let k = match e {
-                    base64::DecodeError::InvalidByte(k, _)
-                    | base64::DecodeError::InvalidLastSymbol { offset: k, .. } => k,
-                    _ => 0,
-                };
-                (original_offset(text, i + k), e.to_string())
-            })?;
-        i = end;
-    }
-    Ok(out)
-}
-
-/// The offset in `text` of its `k`-th non-whitespace byte.
-fn original_offset(text: &[u8], k: usize) -> usize {
-    text.iter()
-        .enumerate()
-        .filter(|(_, b)| !b.is_ascii_whitespace())
-        .nth(k)
-        .map_or(text.len(), |(i, _)| i)
-}
-
-/// Inflates one zlib block, reading at most `expected + 1` bytes of output; returns how many came out.
-fn inflate(block: &[u8], expected: u64, out: &mut Vec<u8>) -> std::io::Result<usize> {
-    let before = out.len();
-    flate2::read::ZlibDecoder::new(block)
-        .take(expected.saturating_add(1))
-        .read_to_end(out)?;
-    Ok(out.len() - before)
 }
