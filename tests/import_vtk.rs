@@ -23,7 +23,7 @@ fn read(path: &Path) -> Result<TetMesh, ImportError> {
     }
 }
 
-const LAND_VARIANTS: [&str; 15] = [
+const LAND_VARIANTS: [&str; 17] = [
     "land_meshio_ascii.vtu",
     "land_meshio_binary.vtu",
     "land_meshio_zlib.vtu",
@@ -39,6 +39,8 @@ const LAND_VARIANTS: [&str; 15] = [
     "land_vtk42_ascii.vtk",
     "land_vtk42_binary.vtk",
     "land_vtk51_binary.vtk",
+    "land_vtk42_attributes_ascii.vtk",
+    "land_vtk42_attributes_binary.vtk",
 ];
 
 fn assert_positive(mesh: &TetMesh, what: &str) {
@@ -135,6 +137,66 @@ fn biventricular_subset_imports_with_fibres() {
         assert!((n - 1.0).abs() < 1e-3, "{name} is a unit vector: {n}");
     }
     assert_positive(&mesh, "biv_fibers_small.vtk");
+}
+
+/// Hand-written legacy file: a tetrahedron, a quadratic tetrahedron, a triangle, a vertex and a line;
+/// SCALARS with and without LOOKUP_TABLE, NORMALS, VECTORS, an escaped name.
+const MIXED_LEGACY: &str = "# vtk DataFile Version 3.0
+mixed cells
+ASCII
+DATASET UNSTRUCTURED_GRID
+POINTS 11 float
+0 0 0  1 0 0  0 1 0  0 0 1
+2 0 0  3 0 0  2 1 0  2 0 1
+2.5 0 0  2.5 0.5 0  2 0.5 0
+CELLS 5 25
+4 0 1 2 3
+10 4 5 6 7 8 9 10 4 5 6
+3 0 1 2
+1 3
+2 0 3
+CELL_TYPES 5
+10
+24
+5
+1
+3
+CELL_DATA 5
+SCALARS medit:ref int 1
+LOOKUP_TABLE default
+4 5 6 0 0
+SCALARS damage%20index double 2
+0.5 1 0.25 2 9 9 9 9 9 9
+VECTORS flow float
+1 0 0 0 1 0 0 0 0 0 0 0 0 0 0
+POINT_DATA 11
+NORMALS n float
+0 0 1 0 0 1 0 0 1 0 0 1 0 0 1 0 0 1 0 0 1 0 0 1 0 0 1 0 0 1 0 0 1
+";
+
+#[test]
+fn legacy_attributes_and_mixed_cells() {
+    let mesh = read_legacy(Path::new("mixed.vtk"), MIXED_LEGACY.as_bytes()).unwrap();
+    assert_eq!((mesh.node_count(), mesh.tet_count()), (11, 2));
+    assert_eq!(
+        mesh.tets()[1],
+        [4, 5, 6, 7],
+        "quadratic tet keeps its corners"
+    );
+    assert_eq!(mesh.regions(), [4, 5]);
+    assert_eq!(mesh.surfaces().triangles, vec![[0, 1, 2]]);
+    assert_eq!(mesh.surfaces().tags, vec![6]);
+    let damage = mesh.cell_field("damage index").unwrap();
+    assert_eq!(
+        (damage.components, damage.data.clone()),
+        (2, vec![0.5, 1.0, 0.25, 2.0])
+    );
+    assert_eq!(
+        mesh.cell_field("flow").unwrap().data,
+        vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    );
+    assert_eq!(mesh.point_field("n").unwrap().len(), 11);
+    assert!(mesh.cell_field("medit:ref").is_none());
 }
 
 /// A small mesh with every kind of data the writer must carry.

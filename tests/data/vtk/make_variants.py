@@ -112,6 +112,37 @@ def biv_subset():
     vtk_legacy(out, "biv_fibers_small.vtk", binary=True, version=42)
 
 
+FUZZ = os.path.join(HERE, "..", "fuzz", "vtk", "seeds")
+
+
+def fuzz_seeds(grid):
+    """Small seeds for tests/fuzz_vtk.rs: the first 24 tetrahedra of the Land LV (with their points and
+    arrays) in each XML encoding and both legacy modes, so that mutations hit structure, not bulk data."""
+    os.makedirs(FUZZ, exist_ok=True)
+    ids = vtk.vtkIdList()
+    for i in range(24):
+        ids.InsertNextId(i)
+    e = vtk.vtkExtractCells()
+    e.SetInputData(grid)
+    e.SetCellList(ids)
+    e.Update()
+    small = e.GetOutput()
+    small.GetCellData().RemoveArray("vtkOriginalCellIds")
+    small.GetPointData().RemoveArray("vtkOriginalPointIds")
+    seeds = [
+        ("seed_ascii.vtu", "ascii", {}),
+        ("seed_binary.vtu", "binary", {}),
+        ("seed_binary_zlib.vtu", "binary", {"zlib": True, "header64": True}),
+        ("seed_appended_raw.vtu", "appended", {}),
+        ("seed_appended_raw_zlib.vtu", "appended", {"zlib": True}),
+        ("seed_appended_base64_zlib.vtu", "appended", {"encode": True, "zlib": True}),
+    ]
+    for name, mode, opts in seeds:
+        vtk_xml(small, os.path.join(FUZZ, name), mode, **opts)
+    vtk_legacy(small, os.path.join(FUZZ, "seed_ascii.vtk"), binary=False, version=42)
+    vtk_legacy(small, os.path.join(FUZZ, "seed_binary.vtk"), binary=True, version=51)
+
+
 def main():
     m = tagged_mesh()
     meshio_variants(m)
@@ -126,7 +157,15 @@ def main():
     vtk_legacy(g, "land_vtk42_ascii.vtk", binary=False, version=42)
     vtk_legacy(g, "land_vtk42_binary.vtk", binary=True, version=42)
     vtk_legacy(g, "land_vtk51_binary.vtk", binary=True, version=51)
+    # Active attributes make VTK write SCALARS (+ LOOKUP_TABLE) and VECTORS sections instead of FIELD.
+    a = vtk.vtkUnstructuredGrid()
+    a.DeepCopy(g)
+    a.GetCellData().SetActiveScalars("quality")
+    a.GetPointData().SetActiveVectors("fibre")
+    vtk_legacy(a, "land_vtk42_attributes_ascii.vtk", binary=False, version=42)
+    vtk_legacy(a, "land_vtk42_attributes_binary.vtk", binary=True, version=42)
     biv_subset()
+    fuzz_seeds(g)
 
 
 if __name__ == "__main__":
