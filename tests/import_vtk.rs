@@ -568,3 +568,46 @@ fn a_file_without_tetrahedra_is_an_error() {
     assert!(matches!(e, ImportError::Invalid { .. }), "{e}");
     assert!(e.to_string().contains("no tetrahedra"), "{e}");
 }
+
+// ---- larger third-party files in ../shared/data (present on developer machines and CI) -------------
+
+fn shared(rel: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(rel);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("SKIPPED: {} not found", path.display());
+        None
+    }
+}
+
+#[test]
+fn full_biventricular_benchmark_imports() {
+    let Some(path) = shared("benchmarks/biv_coarse/fibers_biv.vtk") else {
+        return;
+    };
+    let mesh = read(&path).unwrap();
+    assert_eq!((mesh.node_count(), mesh.tet_count()), (11444, 45304));
+    for name in ["f0", "s0", "n0"] {
+        assert_eq!(mesh.point_field(name).unwrap().len(), 11444);
+    }
+    assert_positive(&mesh, "fibers_biv.vtk");
+}
+
+/// The four-chamber heart's ventricular coordinates are NaN outside the ventricles. Fields must be
+/// finite, so the import is refused, naming the array and its place in the file.
+#[test]
+fn rodero_four_chamber_heart_is_refused_for_its_nan_coordinates() {
+    let Some(path) = shared("heart/rodero_01_fullheart_2.0mm.vtu") else {
+        return;
+    };
+    let e = read(&path).unwrap_err();
+    assert_located(&e);
+    let s = e.to_string();
+    assert!(
+        s.contains("\"apico-basal\"") && s.contains("non-finite"),
+        "{s}"
+    );
+}
