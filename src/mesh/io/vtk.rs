@@ -2,8 +2,8 @@
 //! reader ([`read_legacy`], in `vtk_legacy.rs`), the `.vtu` writer ([`write_vtu`], in `vtu_write.rs`) and
 //! the ParaView collection writer ([`write_pvd`], in `pvd.rs`). Coordinates are millimetres: no conversion.
 //!
-//! Both readers produce the same intermediate [`Grid`] (points, VTK cells as connectivity + end offsets +
-//! types, point and cell arrays, each remembering where it was in the file); [`Grid::into_mesh`] turns it
+//! Both readers produce the same intermediate `Grid` (points, VTK cells as connectivity + end offsets +
+//! types, point and cell arrays, each remembering where it was in the file); `Grid::into_mesh` turns it
 //! into a [`TetMesh`] with one set of rules:
 //!
 //! - cell type 10 (tetra) -> tetrahedra; 24 (quadratic tetra) -> its four corner nodes, with a warning;
@@ -16,13 +16,16 @@
 //!   order; every point array becomes a point field; non-finite values are an error naming the array;
 //! - tetrahedra are re-oriented to positive volume ([`TetMesh::orient_positive`]).
 //!
-//! The parsers are written here rather than taken from the `vtkio` crate because the importers must report
-//! the byte offset (XML) or line (legacy ASCII) of every error, never panic or allocate by an untrusted
-//! count on malformed input (they are fuzzed), and handle every combination of encodings that VTK and
-//! meshio write (inline and appended, raw and base64, zlib blocks with 32- or 64-bit headers, both byte
-//! orders, the VTK 5.1 legacy `OFFSETS`/`CONNECTIVITY` layout); `vtkio` reports neither offsets nor lines
-//! in its errors. XML tokenising, base64 and zlib are the well-kept `quick-xml`, `base64` and `flate2`
-//! (pure-Rust miniz backend) crates.
+//! The parsers are written here rather than taken from the `vtkio` crate (0.6.3; legacy parser on `nom`,
+//! XML through `quick-xml`'s serde deserialiser into a model of the whole file) because the importers must
+//! report the byte offset (XML, legacy binary) or line (legacy ASCII) of every error and what was expected:
+//! `vtkio`'s `Error` (`Base64Decode`, `Validation`, `UnexpectedElement`, ...) carries neither. They must also
+//! never panic or allocate by an untrusted count on malformed input (they are fuzzed: `tests/fuzz_vtk.rs`),
+//! and handle every combination that VTK and meshio write (inline and appended, raw and base64, zlib blocks
+//! with 32- or 64-bit headers, both byte orders, `<InformationKey>` children, the VTK 5.1 legacy
+//! `OFFSETS`/`CONNECTIVITY` layout, `METADATA` blocks). XML tokenising, base64 and zlib are the well-kept
+//! `quick-xml`, `base64` and `flate2` (pure-Rust miniz backend) crates; payload decoding is in
+//! `vtu_data.rs`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
