@@ -513,17 +513,18 @@ impl<'a> Vtu<'a> {
         n: usize,
         what: &str,
     ) -> Result<(), ImportError> {
-        if n.checked_mul(d.components) == Some(values.len()) {
+        let needed = n.checked_mul(d.components);
+        if needed == Some(values.len()) {
             return Ok(());
         }
+        let needed = needed.map_or("more than can exist".to_string(), |v| v.to_string());
         Err(self.at(
             d.tag,
             format!(
-                "DataArray {:?} has {} values; {what} {n} x {} components needs {}",
+                "DataArray {:?} has {} values; {what} {n} x {} components needs {needed}",
                 d.name,
                 values.len(),
                 d.components,
-                n.saturating_mul(d.components)
             ),
         ))
     }
