@@ -87,7 +87,7 @@ def vtk_legacy(grid, name, binary, version):
     assert w.Write() == 1, name
 
 
-BIV = "/work/shared/data/benchmarks/biv_coarse/fibers_biv.vtk"
+BIV = os.path.join(HERE, "..", "..", "..", "..", "shared", "data", "benchmarks", "biv_coarse", "fibers_biv.vtk")
 
 
 def biv_subset():
