@@ -1,6 +1,6 @@
 //! Mesh files in and out, chosen by extension (and, where extensions are ambiguous, by content).
 //!
-//! Every reader takes the file's bytes and its path (for messages) and returns a whole [`TetMesh`] or an
+//! Every reader takes the file's bytes and its path (for messages) and returns a whole [`TetMesh`](super::TetMesh) or an
 //! [`ImportError`] that names the file, the line (text formats) or byte offset (binary formats), and what
 //! was expected: never a panic, never a silently partial mesh. Parsers are pure functions of the bytes so
 //! they can be fuzzed.
@@ -8,8 +8,14 @@
 pub mod abaqus;
 pub mod gmsh;
 pub mod opencarp;
+pub mod pvd;
 pub mod tetgen;
 mod text;
+pub mod vtk;
+pub mod vtk_legacy;
+pub mod vtu;
+mod vtu_data;
+pub mod vtu_write;
 
 use std::path::{Path, PathBuf};
 
@@ -106,6 +112,10 @@ pub fn extension(path: &Path) -> String {
 /// The mesh file formats cardiotwin reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// VTK XML UnstructuredGrid (any encoding, compressed or not; writes binary zlib).
+    Vtu,
+    /// Legacy VTK, ASCII or binary (read only).
+    VtkLegacy,
     /// Gmsh MSH 2.2 / 4.1, text or binary (writes 4.1 text).
     Gmsh,
     /// openCARP `.pts` / `.elem` / `.lon` / `.surf` / `.vtx` (micrometres).
@@ -121,13 +131,15 @@ impl Format {
     pub fn of(path: &Path) -> Result<Format, ImportError> {
         match extension(path).as_str() {
             "msh" => Ok(Format::Gmsh),
+            "vtu" => Ok(Format::Vtu),
+            "vtk" => Ok(Format::VtkLegacy),
             "pts" | "elem" | "lon" => Ok(Format::OpenCarp),
             "node" | "ele" | "face" => Ok(Format::TetGen),
             "inp" => Ok(Format::Abaqus),
             other => Err(ImportError::unsupported(
                 path,
                 format!(
-                    "extension {other:?}: expected .msh (Gmsh), .pts/.elem (openCARP), .node/.ele (TetGen) or .inp (Abaqus)"
+                    "extension {other:?}: expected .vtu or .vtk (VTK), .msh (Gmsh), .pts/.elem (openCARP), .node/.ele (TetGen) or .inp (Abaqus)"
                 ),
             )),
         }
@@ -137,10 +149,9 @@ impl Format {
 /// Reads a mesh, choosing the format by extension.
 pub fn read(path: &Path) -> Result<TetMesh, ImportError> {
     match Format::of(path)? {
-        Format::Gmsh => {
-            let bytes = std::fs::read(path).map_err(|e| ImportError::io(path, e))?;
-            gmsh::read(path, &bytes)
-        }
+        Format::Gmsh => gmsh::read(path, &load(path)?),
+        Format::Vtu => vtk::read_vtu(path, &load(path)?),
+        Format::VtkLegacy => vtk::read_legacy(path, &load(path)?),
         Format::OpenCarp => opencarp::read(path),
         Format::TetGen => tetgen::read(path),
         Format::Abaqus => abaqus::read(path),
@@ -151,12 +162,17 @@ pub fn read(path: &Path) -> Result<TetMesh, ImportError> {
 pub fn write(path: &Path, mesh: &TetMesh) -> Result<Vec<PathBuf>, ImportError> {
     match Format::of(path)? {
         Format::Gmsh => write_file(path, &gmsh::write(mesh)),
+        Format::Vtu => write_file(path, &vtk::write_vtu(mesh)),
         Format::OpenCarp => opencarp::write(path, mesh).map_err(|e| ImportError::io(path, e)),
         other => Err(ImportError::unsupported(
             path,
-            format!("writing {other:?} files; write .msh (Gmsh) or .pts (openCARP) instead"),
+            format!("writing {other:?} files; write .vtu, .msh (Gmsh) or .pts (openCARP) instead"),
         )),
     }
+}
+
+fn load(path: &Path) -> Result<Vec<u8>, ImportError> {
+    std::fs::read(path).map_err(|e| ImportError::io(path, e))
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a finished result is never left
