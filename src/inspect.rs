@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::geometry::{GeometryStats, cpu};
 use crate::mesh::TetMesh;
-use crate::mesh::topology::{boundary_faces, components, is_closed};
+use crate::mesh::topology::{boundary_faces, components, edge_report};
 
 /// The report of `cardiotwin mesh info --json`. Lengths in mm.
 #[derive(Debug, Clone, Serialize)]
@@ -27,9 +27,12 @@ pub struct MeshInfo {
     pub degenerate: usize,
     /// Connected pieces.
     pub components: usize,
-    /// The boundary of the tetrahedra is a closed manifold surface (no holes, no faces shared by more
-    /// than two tetrahedra).
+    /// The boundary of the tetrahedra is watertight: no edge bounds a single boundary triangle, and no face
+    /// is shared by more than two tetrahedra.
     pub closed_boundary: bool,
+    /// Boundary edges shared by more than two boundary triangles (pieces touching along an edge, as where
+    /// the ventricles were cut from the atria): watertight but not a manifold surface.
+    pub non_manifold_boundary_edges: usize,
     /// Triangles on the boundary of the tetrahedra.
     pub boundary_triangles: usize,
     pub point_fields: Vec<String>,
@@ -88,7 +91,8 @@ impl MeshInfo {
             e.1 += 0.5 * (b - a).cross(c - a).length();
         }
         let (boundary, non_manifold) = boundary_faces(mesh);
-        let closed = non_manifold == 0 && is_closed(boundary.iter().map(|f| f.nodes));
+        let edges = edge_report(boundary.iter().map(|f| f.nodes));
+        let closed = non_manifold == 0 && edges.open == 0 && !boundary.is_empty();
 
         MeshInfo {
             nodes: mesh.node_count(),
@@ -126,6 +130,7 @@ impl MeshInfo {
             degenerate: stats.degenerate,
             components: components(mesh),
             closed_boundary: closed,
+            non_manifold_boundary_edges: edges.non_manifold,
             boundary_triangles: boundary.len(),
             point_fields: mesh.point_fields().iter().map(|f| f.name.clone()).collect(),
             cell_fields: mesh.cell_fields().iter().map(|f| f.name.clone()).collect(),

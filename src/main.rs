@@ -78,6 +78,21 @@ enum MeshCommand {
     },
     /// Convert between formats, chosen by extension (IN may be a built-in mesh name).
     Convert { input: PathBuf, output: PathBuf },
+    /// Keep the tetrahedra of some regions (by tag or name, comma-separated); boundary faces without a tag
+    /// (where the regions were cut from the rest) get --cut-tag, named --cut-name.
+    Extract {
+        input: PathBuf,
+        output: PathBuf,
+        #[arg(long, value_delimiter = ',', required = true)]
+        regions: Vec<String>,
+        #[arg(long, allow_hyphen_values = true)]
+        cut_tag: Option<i32>,
+        #[arg(long, default_value = "cut")]
+        cut_name: String,
+        /// Keep only these point and cell fields (comma-separated; `--keep-fields ""` keeps none).
+        #[arg(long, value_delimiter = ',')]
+        keep_fields: Option<Vec<String>>,
+    },
     /// Ventricular coordinates, rule-based fibres (Bayer et al. 2012), AHA segments and coronary
     /// territories, written with the mesh as point and cell fields. Surfaces are given by tag numbers or
     /// names (comma-separated); defaults: the surfaces named endocardium, epicardium and base.
@@ -109,6 +124,12 @@ enum MeshCommand {
 }
 
 fn main() -> ExitCode {
+    // Like any Unix tool, end quietly when the reader of our output goes away (`| head`), instead of
+    // panicking in println!.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     ensure_runtime_dir();
     init_logging(cli.verbose, cli.quiet);
@@ -330,12 +351,14 @@ fn mesh_command(command: MeshCommand) -> CliResult {
                 info.quality.min, info.quality.mean, info.quality.below_0_1
             );
             println!(
-                "  inverted (repaired) {}, degenerate {}, components {}, closed boundary {} ({} triangles)",
+                "  inverted (repaired) {}, degenerate {}, components {}, closed boundary {} ({} triangles, \
+                 {} non-manifold edges)",
                 info.inverted_repaired,
                 info.degenerate,
                 info.components,
                 info.closed_boundary,
-                info.boundary_triangles
+                info.boundary_triangles,
+                info.non_manifold_boundary_edges
             );
             if !info.point_fields.is_empty() || !info.cell_fields.is_empty() {
                 println!(
@@ -384,6 +407,49 @@ fn mesh_command(command: MeshCommand) -> CliResult {
                 report.degenerate_frames
             );
             for p in cardiotwin::mesh::io::write(&output, &mesh)? {
+                println!("wrote {}", p.display());
+            }
+            Ok(())
+        }
+        MeshCommand::Extract {
+            input,
+            output,
+            regions,
+            cut_tag,
+            cut_name,
+            keep_fields,
+        } => {
+            let mut mesh = load_mesh(&input)?;
+            if let Some(keep) = keep_fields {
+                mesh.retain_fields(|name| keep.iter().any(|k| k == name));
+            }
+            let tags = regions
+                .iter()
+                .map(|r| {
+                    r.trim()
+                        .parse::<i32>()
+                        .ok()
+                        .or_else(|| {
+                            mesh.region_names
+                                .iter()
+                                .find(|(_, n)| n.eq_ignore_ascii_case(r.trim()))
+                                .map(|(t, _)| *t)
+                        })
+                        .ok_or_else(|| format!("no region {r:?} in {}", input.display()))
+                })
+                .collect::<Result<Vec<i32>, String>>()?;
+            let sub = cardiotwin::mesh::extract::extract_regions(
+                &mesh,
+                &tags,
+                cut_tag.map(|t| (t, cut_name.as_str())),
+            )?;
+            println!(
+                "kept regions {tags:?}: {} nodes, {} tetrahedra, {} surface triangles",
+                sub.node_count(),
+                sub.tet_count(),
+                sub.surfaces().triangles.len()
+            );
+            for p in cardiotwin::mesh::io::write(&output, &sub)? {
                 println!("wrote {}", p.display());
             }
             Ok(())

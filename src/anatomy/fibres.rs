@@ -141,14 +141,40 @@ fn centroid_and_gradient(
 /// LV free wall the helix angle is alpha_endo + (alpha_epi - alpha_endo) phi_epi; across the septum it
 /// goes from alpha_endo to -alpha_endo in the LV frame, as in Bayer et al.
 pub fn ldrb(mesh: &TetMesh, coords: &VentricularCoordinates, angles: LdrbAngles) -> FibreField {
-    let frames: Vec<(DMat3, bool)> = (0..mesh.tet_count())
+    // Centroid values and gradients of psi, phi_lv, phi_rv, phi_epi per tetrahedron.
+    let fields = [
+        &coords.apicobasal,
+        &coords.lv,
+        &coords.rv,
+        &coords.transmural,
+    ];
+    let per_tet: Vec<[(f64, DVec3); 4]> = (0..mesh.tet_count())
         .into_par_iter()
         .map(|t| {
             let grads = shape_gradients(&tet_geometry(&mesh.tet_points(t)).dm_inv);
-            let (_, g_psi) = centroid_and_gradient(mesh, &grads, t, &coords.apicobasal);
-            let (lv, g_lv) = centroid_and_gradient(mesh, &grads, t, &coords.lv);
-            let (rv, g_rv) = centroid_and_gradient(mesh, &grads, t, &coords.rv);
-            let (epi, g_epi) = centroid_and_gradient(mesh, &grads, t, &coords.transmural);
+            fields.map(|f| centroid_and_gradient(mesh, &grads, t, f))
+        })
+        .collect();
+    let recovered = recovered_gradients(mesh, &per_tet);
+    let frames: Vec<(DMat3, bool)> = (0..mesh.tet_count())
+        .into_par_iter()
+        .map(|t| {
+            // A tetrahedron with all four nodes on one Dirichlet surface has a zero gradient there: use
+            // the mean of its nodes' recovered (volume-averaged) gradients instead.
+            let g = |k: usize| {
+                let g = per_tet[t].get(k).map_or(DVec3::ZERO, |v| v.1);
+                if g.length() > VANISHING_GRADIENT {
+                    g
+                } else {
+                    mesh.tets()[t]
+                        .iter()
+                        .map(|&n| recovered[n as usize][k])
+                        .sum::<DVec3>()
+                        / 4.0
+                }
+            };
+            let (g_psi, g_lv, g_rv, g_epi) = (g(0), g(1), g(2), g(3));
+            let (lv, rv, epi) = (per_tet[t][1].0, per_tet[t][2].0, per_tet[t][3].0);
             let d = if lv + rv > 0.0 {
                 (rv / (lv + rv)).clamp(0.0, 1.0)
             } else {
@@ -175,6 +201,29 @@ pub fn ldrb(mesh: &TetMesh, coords: &VentricularCoordinates, angles: LdrbAngles)
         })
         .collect();
     from_frames(&frames)
+}
+
+/// Below this (1/mm), a gradient is taken as vanished: the fields vary by 1 across a wall of millimetres,
+/// so real gradients are about 0.01-1 /mm.
+const VANISHING_GRADIENT: f64 = 1e-9;
+
+/// Per node and field, the volume-weighted mean of the gradients of the tetrahedra around it.
+fn recovered_gradients(mesh: &TetMesh, per_tet: &[[(f64, DVec3); 4]]) -> Vec<[DVec3; 4]> {
+    let mut sum = vec![[DVec3::ZERO; 4]; mesh.node_count()];
+    let mut weight = vec![0.0; mesh.node_count()];
+    for (t, tet) in mesh.tets().iter().enumerate() {
+        let v = crate::mesh::signed_volume(&mesh.tet_points(t)).abs();
+        for &n in tet {
+            for (k, s) in sum[n as usize].iter_mut().enumerate() {
+                *s += per_tet[t][k].1 * v;
+            }
+            weight[n as usize] += v;
+        }
+    }
+    sum.iter()
+        .zip(&weight)
+        .map(|(s, &w)| s.map(|g| if w > 0.0 { g / w } else { g }))
+        .collect()
 }
 
 /// Columns of Bayer's frame after orient(): (fibre, normal-ish, transmural); re-orthonormalised as

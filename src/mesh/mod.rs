@@ -261,6 +261,12 @@ impl TetMesh {
         self.cell_fields.iter().find(|f| f.name == name)
     }
 
+    /// Drops the point and cell fields whose name fails `keep`.
+    pub fn retain_fields(&mut self, keep: impl Fn(&str) -> bool) {
+        self.point_fields.retain(|f| keep(&f.name));
+        self.cell_fields.retain(|f| keep(&f.name));
+    }
+
     /// How many tetrahedra [`TetMesh::orient_positive`] has re-oriented.
     pub fn inverted_repaired(&self) -> usize {
         self.inverted_repaired

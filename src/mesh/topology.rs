@@ -87,9 +87,16 @@ pub fn boundary_faces(mesh: &TetMesh) -> (Vec<BoundaryFace>, usize) {
     (faces, over)
 }
 
-/// True when every edge of the triangle set is shared by exactly two triangles (a closed, manifold
-/// surface, e.g. the boundary of a watertight volume mesh).
-pub fn is_closed(triangles: impl IntoIterator<Item = [u32; 3]>) -> bool {
+/// Edges of a triangle set used by one triangle only (holes) and by more than two (non-manifold, e.g.
+/// two pieces touching along an edge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EdgeReport {
+    pub open: usize,
+    pub non_manifold: usize,
+}
+
+/// Counts the open and non-manifold edges of a triangle set.
+pub fn edge_report(triangles: impl IntoIterator<Item = [u32; 3]>) -> EdgeReport {
     let mut edges: HashMap<(u32, u32), u32> = HashMap::new();
     for t in triangles {
         for k in 0..3 {
@@ -97,7 +104,18 @@ pub fn is_closed(triangles: impl IntoIterator<Item = [u32; 3]>) -> bool {
             *edges.entry((a.min(b), a.max(b))).or_default() += 1;
         }
     }
-    !edges.is_empty() && edges.values().all(|&c| c == 2)
+    EdgeReport {
+        open: edges.values().filter(|&&c| c == 1).count(),
+        non_manifold: edges.values().filter(|&&c| c > 2).count(),
+    }
+}
+
+/// True when every edge of the triangle set is shared by exactly two triangles (a closed, manifold
+/// surface, e.g. the boundary of a watertight volume mesh).
+pub fn is_closed(triangles: impl IntoIterator<Item = [u32; 3]>) -> bool {
+    let mut any = false;
+    let report = edge_report(triangles.into_iter().inspect(|_| any = true));
+    any && report == EdgeReport::default()
 }
 
 /// Number of connected pieces (tetrahedra connected through shared nodes).

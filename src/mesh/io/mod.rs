@@ -150,7 +150,11 @@ impl Format {
 pub fn read(path: &Path) -> Result<TetMesh, ImportError> {
     match Format::of(path)? {
         Format::Gmsh => gmsh::read(path, &load(path)?),
-        Format::Vtu => vtk::read_vtu(path, &load(path)?),
+        Format::Vtu => {
+            let mut mesh = vtk::read_vtu(path, &load(path)?)?;
+            names_sidecar(path, &mut mesh)?;
+            Ok(mesh)
+        }
         Format::VtkLegacy => vtk::read_legacy(path, &load(path)?),
         Format::OpenCarp => opencarp::read(path),
         Format::TetGen => tetgen::read(path),
@@ -169,6 +173,38 @@ pub fn write(path: &Path, mesh: &TetMesh) -> Result<Vec<PathBuf>, ImportError> {
             format!("writing {other:?} files; write .vtu, .msh (Gmsh) or .pts (openCARP) instead"),
         )),
     }
+}
+
+/// Names of region and surface tags from `X.namemap.json` beside `X.vtu`, where present (as written by
+/// pyansys-heart for the Rodero hearts): `{"_surface_id_to_name": {"393379": "Left ventricle
+/// endocardium", ...}, "_volume_id_to_name": {"1": "Left ventricle", ...}}`. Names already in the file win.
+fn names_sidecar(path: &Path, mesh: &mut TetMesh) -> Result<(), ImportError> {
+    let sidecar = path.with_extension("namemap.json");
+    if !sidecar.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&sidecar).map_err(|e| ImportError::io(&sidecar, e))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| ImportError::parse(&sidecar, e.line(), format!("not valid JSON: {e}")))?;
+    let table = |key: &str| -> Vec<(i32, String)> {
+        value
+            .get(key)
+            .and_then(|v| v.as_object())
+            .map(|o| {
+                o.iter()
+                    .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (tag, name) in table("_volume_id_to_name") {
+        mesh.region_names.entry(tag).or_insert(name);
+    }
+    for (tag, name) in table("_surface_id_to_name") {
+        mesh.surface_names.entry(tag).or_insert(name);
+    }
+    log::info!("tag names from {}", sidecar.display());
+    Ok(())
 }
 
 fn load(path: &Path) -> Result<Vec<u8>, ImportError> {
