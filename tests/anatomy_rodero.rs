@@ -79,7 +79,7 @@ fn rodero_fibres_turn_through_the_lv_free_wall_as_configured() {
         .find(|(_, n)| n.as_str() == "Left ventricle")
         .unwrap()
         .0;
-    let mut bins = vec![(0.0, 0usize); 10];
+    let mut bins = [(0.0, 0usize); 10];
     let mut errors = Vec::new();
     for t in 0..mesh.tet_count() {
         if mesh.regions()[t] != lv_region {
