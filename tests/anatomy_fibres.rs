@@ -277,3 +277,46 @@ fn aha_segments_and_territories() {
         &[1.0]
     );
 }
+
+/// The Aróstica benchmark's analytic rule: frames are orthonormal and right-handed, the long axis is x,
+/// and at mid-wall on the equator (alpha = -60 + 120 t = 0) the fibre is circumferential.
+#[test]
+fn arostica_analytic_fibres_follow_the_benchmark_formula() {
+    use cardiotwin::anatomy::arostica_ellipsoid::ArosticaEllipsoid;
+    let mesh = ArosticaEllipsoid::with_element_size(4.0).build().unwrap();
+    let s = VentricleSurfaces {
+        lv_endo: vec![1],
+        rv_endo: vec![],
+        epi: vec![2],
+        base: vec![3],
+        septum_direction: None,
+    };
+    let c = VentricularCoordinates::compute(&mesh, &s).unwrap();
+    assert!(
+        (c.long_axis[0] - 1.0).abs() < 1e-3,
+        "long axis {:?}",
+        c.long_axis
+    );
+    let f = fibres::arostica_ellipsoid(&mesh, &c.transmural);
+    for t in 0..mesh.tet_count() {
+        let (a, b, n) = (
+            DVec3::from_array(f.fiber[t]),
+            DVec3::from_array(f.sheet[t]),
+            DVec3::from_array(f.normal[t]),
+        );
+        assert!((a.cross(b).dot(n) - 1.0).abs() < 1e-9);
+        // Mid-wall at the equator (x near 0): the fibre is nearly circumferential (alpha near 0 at t = 0.5).
+        let p = centroid(&mesh, t);
+        let tt: f64 = mesh.tets()[t]
+            .iter()
+            .map(|&i| 0.25 * c.transmural[i as usize])
+            .sum();
+        if p.x.abs() < 5.0 && (tt - 0.5).abs() < 0.05 {
+            let circ = DVec3::new(0.0, -p.z, p.y).normalize();
+            assert!(
+                a.dot(circ).abs() > 0.98,
+                "tet {t}: fibre {a} vs circumferential {circ}"
+            );
+        }
+    }
+}

@@ -312,3 +312,51 @@ pub fn helix_angle(f: [f64; 3], long: [f64; 3], out: [f64; 3]) -> f64 {
     }
     angle
 }
+
+/// The analytic fibres of the Aróstica et al. 2025 elastodynamics benchmark (`../shared/benchmarks/
+/// ELASTODYNAMICS.md` section 2) on [`super::arostica_ellipsoid`], from the nodal transmural coordinate
+/// t (Laplace, 0 on the endocardium, 1 on the epicardium), in mm:
+///
+/// ```text
+/// rs(t) = 25 + 10 t,  rl(t) = 90 + 7 t
+/// mu = atan2(sqrt(y^2 + z^2) / rs, x / rl),  theta = pi - atan2(z, -y)
+/// e_mu = normalize(-rl sin mu, rs cos mu cos theta, rs cos mu sin theta)
+/// e_th = normalize(0, -rs sin mu sin theta, rs sin mu cos theta)
+/// alpha = -60 + 120 t degrees,  f0 = normalize(sin alpha e_mu + cos alpha e_th)
+/// n0 = normalize(e_mu x e_th),  s0 = normalize(f0 x n0)
+/// ```
+///
+/// evaluated at tetrahedron centroids. The benchmark's (f0, s0, n0) is left-handed; the stored normal is
+/// -n0 so that (fibre, sheet, normal) is right-handed (material laws use n0 (x) n0, blind to the sign).
+pub fn arostica_ellipsoid(mesh: &TetMesh, transmural: &[f64]) -> FibreField {
+    let frames: Vec<(DMat3, bool)> = (0..mesh.tet_count())
+        .into_par_iter()
+        .map(|t| {
+            let tet = mesh.tets()[t];
+            let p = tet
+                .iter()
+                .map(|&n| DVec3::from_array(mesh.nodes()[n as usize]))
+                .sum::<DVec3>()
+                / 4.0;
+            let tt =
+                (tet.iter().map(|&n| transmural[n as usize]).sum::<f64>() / 4.0).clamp(0.0, 1.0);
+            let (rs, rl) = (25.0 + 10.0 * tt, 90.0 + 7.0 * tt);
+            let mu = ((p.y * p.y + p.z * p.z).sqrt() / rs).atan2(p.x / rl);
+            let theta = if mu < 1e-7 {
+                0.0
+            } else {
+                std::f64::consts::PI - p.z.atan2(-p.y)
+            };
+            let (sm, cm) = mu.sin_cos();
+            let (st, ct) = theta.sin_cos();
+            let e_mu = DVec3::new(-rl * sm, rs * cm * ct, rs * cm * st).normalize_or(DVec3::X);
+            let e_th = DVec3::new(0.0, -rs * sm * st, rs * sm * ct).normalize_or(DVec3::Y);
+            let alpha = (-60.0 + 120.0 * tt).to_radians();
+            let f0 = (alpha.sin() * e_mu + alpha.cos() * e_th).normalize();
+            let n0 = e_mu.cross(e_th).normalize_or(DVec3::Z);
+            let s0 = f0.cross(n0).normalize();
+            (DMat3::from_cols(f0, -n0, s0), false)
+        })
+        .collect();
+    from_frames(&frames)
+}
