@@ -12,44 +12,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use cardiotwin::anatomy::coordinates::VentricleSurfaces;
 use cardiotwin::anatomy::fibres::LdrbAngles;
-use cardiotwin::mesh::TetMesh;
 use cardiotwin::mesh::extract::extract_regions;
-
-fn surfaces(mesh: &TetMesh) -> VentricleSurfaces {
-    let tag = |name: &str| {
-        mesh.surface_names
-            .iter()
-            .find(|(_, n)| n.as_str() == name)
-            .map(|(t, _)| *t)
-            .expect("named surface")
-    };
-    let lv_endo = vec![tag("Left ventricle endocardium")];
-    let rv_endo = vec![
-        tag("Right ventricle endocardium"),
-        tag("Right ventricle septum"),
-    ];
-    let epi = vec![
-        tag("Left ventricle epicardium"),
-        tag("Right ventricle epicardium"),
-    ];
-    let named: Vec<i32> = lv_endo
-        .iter()
-        .chain(&rv_endo)
-        .chain(&epi)
-        .copied()
-        .collect();
-    let mut base = mesh.surfaces().tags.clone();
-    base.sort_unstable();
-    base.dedup();
-    base.retain(|t| !named.contains(t));
-    VentricleSurfaces {
-        lv_endo,
-        rv_endo,
-        epi,
-        base,
-        septum_direction: None,
-    }
-}
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("anatomy");
@@ -66,7 +29,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("annotate_ventricles_250k", |b| {
         b.iter(|| {
             let mut m = ventricles.clone();
-            let s = surfaces(&m);
+            let s = VentricleSurfaces::rodero(&m).expect("surfaces");
             cardiotwin::anatomy::annotate(&mut m, &s, LdrbAngles::default()).expect("annotate")
         })
     });
@@ -97,7 +60,7 @@ fn bench(c: &mut Criterion) {
                 })
                 .collect();
             let mut v = extract_regions(&full, &regions, Some((9, "base"))).expect("cut");
-            let s = surfaces(&v);
+            let s = VentricleSurfaces::rodero(&v).expect("surfaces");
             cardiotwin::anatomy::annotate(&mut v, &s, LdrbAngles::default()).expect("annotate")
         })
     });

@@ -95,7 +95,8 @@ enum MeshCommand {
     },
     /// Ventricular coordinates, rule-based fibres (Bayer et al. 2012), AHA segments and coronary
     /// territories, written with the mesh as point and cell fields. Surfaces are given by tag numbers or
-    /// names (comma-separated); defaults: the surfaces named endocardium, epicardium and base.
+    /// names (comma-separated); defaults: the Rodero/pyansys-heart surface names when the mesh has them,
+    /// else the surfaces named endocardium, epicardium and base.
     Anatomy {
         input: PathBuf,
         output: PathBuf,
@@ -384,13 +385,21 @@ fn mesh_command(command: MeshCommand) -> CliResult {
             use cardiotwin::anatomy::coordinates::VentricleSurfaces;
             use cardiotwin::anatomy::fibres::LdrbAngles;
             let mut mesh = load_mesh(&input)?;
-            let surfaces = VentricleSurfaces {
-                lv_endo: surface_tags(&mesh, &lv_endo, "endocardium")?,
-                rv_endo: surface_tags(&mesh, &rv_endo, "")?,
-                epi: surface_tags(&mesh, &epi, "epicardium")?,
-                base: surface_tags(&mesh, &base, "base")?,
-                septum_direction: septum.map(|v| [v[0], v[1], v[2]]),
+            let none_given = [&lv_endo, &rv_endo, &epi, &base]
+                .iter()
+                .all(|v| v.is_empty());
+            let mut surfaces = match VentricleSurfaces::rodero(&mesh) {
+                // A Rodero/pyansys-heart mesh with its surface names: no options needed.
+                Ok(s) if none_given => s,
+                _ => VentricleSurfaces {
+                    lv_endo: surface_tags(&mesh, &lv_endo, "endocardium")?,
+                    rv_endo: surface_tags(&mesh, &rv_endo, "")?,
+                    epi: surface_tags(&mesh, &epi, "epicardium")?,
+                    base: surface_tags(&mesh, &base, "base")?,
+                    septum_direction: None,
+                },
             };
+            surfaces.septum_direction = septum.map(|v| [v[0], v[1], v[2]]);
             let angles = LdrbAngles {
                 alpha_endo: helix_endo,
                 alpha_epi: helix_epi,

@@ -5,53 +5,14 @@
 use cardiotwin::anatomy::coordinates::VentricleSurfaces;
 use cardiotwin::anatomy::fibres::{LdrbAngles, helix_angle};
 use cardiotwin::anatomy::{self};
-use cardiotwin::mesh::TetMesh;
 use glam::DVec3;
-
-/// Surfaces of the shipped ventricles by name; the base is every other tagged surface (valve planes,
-/// junctions with the atria and arteries, and tag 9 where the mesh was cut).
-pub fn rodero_surfaces(mesh: &TetMesh) -> VentricleSurfaces {
-    let tag = |name: &str| {
-        mesh.surface_names
-            .iter()
-            .find(|(_, n)| n.as_str() == name)
-            .map(|(t, _)| *t)
-            .unwrap_or_else(|| panic!("no surface {name:?}"))
-    };
-    let lv_endo = vec![tag("Left ventricle endocardium")];
-    let rv_endo = vec![
-        tag("Right ventricle endocardium"),
-        tag("Right ventricle septum"),
-    ];
-    let epi = vec![
-        tag("Left ventricle epicardium"),
-        tag("Right ventricle epicardium"),
-    ];
-    let named: Vec<i32> = lv_endo
-        .iter()
-        .chain(&rv_endo)
-        .chain(&epi)
-        .copied()
-        .collect();
-    let mut base: Vec<i32> = mesh.surfaces().tags.clone();
-    base.sort_unstable();
-    base.dedup();
-    base.retain(|t| !named.contains(t));
-    VentricleSurfaces {
-        lv_endo,
-        rv_endo,
-        epi,
-        base,
-        septum_direction: None,
-    }
-}
 
 #[test]
 fn rodero_fibres_turn_through_the_lv_free_wall_as_configured() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/meshes/rodero_ventricles.vtu");
     let mut mesh = cardiotwin::mesh::io::read(std::path::Path::new(path)).unwrap();
     assert_eq!((mesh.node_count(), mesh.tet_count()), (52210, 250620));
-    let surfaces = rodero_surfaces(&mesh);
+    let surfaces = VentricleSurfaces::rodero(&mesh).unwrap();
     let angles = LdrbAngles::default();
     let report = anatomy::annotate(&mut mesh, &surfaces, angles).unwrap();
     assert_eq!(report.degenerate_frames, 0);

@@ -8,7 +8,7 @@
 
 use std::f64::consts::PI;
 
-use super::land_ellipsoid::{Rim, Shell, build_shell};
+use super::land_ellipsoid::{Rim, Shell, build_shell, meridian_length};
 use crate::mesh::{MeshError, TetMesh};
 
 fn shell() -> Shell {
@@ -35,16 +35,9 @@ impl ArosticaEllipsoid {
     /// Elements of about `h` mm at mid-wall (the benchmark's own mesh used 5 mm).
     pub fn with_element_size(h: f64) -> Self {
         let h = h.max(1e-3);
-        let (rs, rl) = (30.0, 93.5);
-        let u_end = -1.3;
-        let steps = 256;
-        let du = (u_end + PI) / steps as f64;
-        let meridian: f64 = (0..steps)
-            .map(|i| {
-                let u = -PI + (i as f64 + 0.5) * du;
-                (rs * u.cos()).hypot(rl * u.sin()) * du
-            })
-            .sum();
+        // Mid-wall radii and a mid-wall rim angle between the endocardial and epicardial ones.
+        let rs = 30.0;
+        let meridian = meridian_length(rs, 93.5, -1.3);
         ArosticaEllipsoid {
             transmural: ((10.0 / h).round() as usize).max(1),
             longitudinal: ((meridian / h).round() as usize).max(3),

@@ -34,6 +34,65 @@ pub struct VentricleSurfaces {
     pub septum_direction: Option<[f64; 3]>,
 }
 
+impl VentricleSurfaces {
+    /// Surfaces by name (exact, as in `mesh.surface_names`); the base is every other tagged surface (valve
+    /// planes, cut faces, junctions with the atria).
+    pub fn by_names(
+        mesh: &TetMesh,
+        lv_endo: &[&str],
+        rv_endo: &[&str],
+        epi: &[&str],
+    ) -> Result<Self, AnatomyError> {
+        let tags = |names: &[&str], part: &'static str| -> Result<Vec<i32>, AnatomyError> {
+            names
+                .iter()
+                .map(|name| {
+                    mesh.surface_names
+                        .iter()
+                        .find(|(_, n)| n.as_str() == *name)
+                        .map(|(t, _)| *t)
+                        .ok_or_else(|| AnatomyError::UnknownSurface {
+                            part,
+                            name: name.to_string(),
+                            known: mesh.surface_names.values().cloned().collect(),
+                        })
+                })
+                .collect()
+        };
+        let lv_endo = tags(lv_endo, "LV endocardium")?;
+        let rv_endo = tags(rv_endo, "RV endocardium")?;
+        let epi = tags(epi, "epicardium")?;
+        let named: Vec<i32> = lv_endo
+            .iter()
+            .chain(&rv_endo)
+            .chain(&epi)
+            .copied()
+            .collect();
+        let mut base = mesh.surfaces().tags.clone();
+        base.sort_unstable();
+        base.dedup();
+        base.retain(|t| !named.contains(t));
+        Ok(VentricleSurfaces {
+            lv_endo,
+            rv_endo,
+            epi,
+            base,
+            septum_direction: None,
+        })
+    }
+
+    /// The surfaces of the Rodero et al. meshes as pyansys-heart names them (the shipped
+    /// `meshes/rodero_ventricles.vtu`, or the four-chamber heart with its namemap).
+    pub fn rodero(mesh: &TetMesh) -> Result<Self, AnatomyError> {
+        Self::by_names(
+            mesh,
+            &["Left ventricle endocardium"],
+            &["Right ventricle endocardium", "Right ventricle septum"],
+            &["Left ventricle epicardium", "Right ventricle epicardium"],
+        )
+    }
+}
+
 /// Why ventricular coordinates could not be computed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum AnatomyError {
@@ -44,6 +103,12 @@ pub enum AnatomyError {
         part: &'static str,
         tags: Vec<i32>,
         present: Vec<i32>,
+    },
+    #[error("no surface named {name:?} for the {part}; the mesh's surfaces are {known:?}")]
+    UnknownSurface {
+        part: &'static str,
+        name: String,
+        known: Vec<String>,
     },
     #[error("internal error while storing anatomy fields: {0}")]
     Internal(String),
@@ -161,23 +226,19 @@ impl VentricularCoordinates {
             normal = -normal;
         }
         let normal = normal.normalize_or(DVec3::Z);
-        let apex = *epi
-            .iter()
-            .min_by(|&&a, &&b| {
-                (p(a) - base_centre)
-                    .dot(normal)
-                    .total_cmp(&(p(b) - base_centre).dot(normal))
-            })
-            .unwrap_or(&0);
-
-        let endo_apex = *lv
-            .iter()
-            .min_by(|&&a, &&b| {
-                (p(a) - base_centre)
-                    .dot(normal)
-                    .total_cmp(&(p(b) - base_centre).dot(normal))
-            })
-            .unwrap_or(&0);
+        // The node of a set farthest below the base plane.
+        let lowest = |set: &[u32]| {
+            set.iter()
+                .copied()
+                .min_by(|&a, &b| {
+                    (p(a) - base_centre)
+                        .dot(normal)
+                        .total_cmp(&(p(b) - base_centre).dot(normal))
+                })
+                .unwrap_or(0)
+        };
+        let apex = lowest(&epi);
+        let endo_apex = lowest(&lv);
         let endo_all: Vec<u32> = lv.iter().chain(&rv).copied().collect();
         let transmural = solve(&k, n, &[(&endo_all, 0.0), (&epi, 1.0)], "transmural")?;
         let phi_lv = if rv.is_empty() {

@@ -51,16 +51,7 @@ impl LandEllipsoid {
     pub fn with_element_size(h: f64) -> Self {
         let h = h.max(1e-3);
         let (rs, rl) = radii(0.5);
-        let u_end = -(BASE_Z / rl).acos();
-        // Mid-wall meridian length, by the midpoint rule on 256 intervals.
-        let steps = 256;
-        let du = (u_end + PI) / steps as f64;
-        let meridian: f64 = (0..steps)
-            .map(|i| {
-                let u = -PI + (i as f64 + 0.5) * du;
-                (rs * u.cos()).hypot(rl * u.sin()) * du
-            })
-            .sum();
+        let meridian = meridian_length(rs, rl, -(BASE_Z / rl).acos());
         LandEllipsoid {
             transmural: ((3.0 / h).round() as usize).max(1),
             longitudinal: ((meridian / h).round() as usize).max(3),
@@ -97,6 +88,19 @@ impl LandEllipsoid {
             [self.transmural, self.longitudinal, self.circumferential],
         )
     }
+}
+
+/// Length of the meridian x = rs sin(u), z = rl cos(u) from the apex (u = -pi) to u_end, mm (midpoint
+/// rule on 256 intervals): what element counts along the long axis are sized by.
+pub(crate) fn meridian_length(rs: f64, rl: f64, u_end: f64) -> f64 {
+    let steps = 256;
+    let du = (u_end + PI) / steps as f64;
+    (0..steps)
+        .map(|i| {
+            let u = -PI + (i as f64 + 0.5) * du;
+            (rs * u.cos()).hypot(rl * u.sin()) * du
+        })
+        .sum()
 }
 
 /// A thick truncated ellipsoidal shell: endocardium and epicardium (short radius, long radius) in mm,
