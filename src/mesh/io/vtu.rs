@@ -20,7 +20,75 @@ use crate::mesh::TetMesh;
 /// Reads a `.vtu` file from its bytes; `path` is for messages.
 pub fn read_vtu(path: &Path, bytes: &[u8]) -> Result<TetMesh, ImportError> {
     let file = Vtu::parse(path, bytes)?;
+    if file.poly {
+        return Err(ImportError::unsupported(
+            path,
+            "a PolyData (surface) file: read it as .vtp, which tetrahedralises the surface",
+        ));
+    }
     file.grid()?.into_mesh(path)
+}
+
+/// Vertices (mm) and triangles of a surface.
+pub type SurfaceParts = (Vec<[f64; 3]>, Vec<[u32; 3]>);
+
+/// Reads the polygons of a VTK XML PolyData (`.vtp`) file as triangles (polygons are fanned from their
+/// first vertex), with the points in mm; vertices and lines are ignored, triangle strips are refused.
+pub fn read_vtp(path: &Path, bytes: &[u8]) -> Result<SurfaceParts, ImportError> {
+    let file = Vtu::parse(path, bytes)?;
+    if !file.poly {
+        return Err(ImportError::unsupported(
+            path,
+            "not a PolyData file (VTKFile type=\"PolyData\" expected)",
+        ));
+    }
+    let grid = file.grid()?;
+    let vertices: Vec<[f64; 3]> = grid
+        .points
+        .chunks_exact(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect();
+    if let Some(i) = vertices
+        .iter()
+        .position(|p| !p.iter().all(|c| c.is_finite()))
+    {
+        return Err(grid
+            .points_loc
+            .err(path, format!("point {i} has a non-finite coordinate")));
+    }
+    let mut triangles = Vec::new();
+    let mut start = 0usize;
+    for (poly, &end) in grid.offsets.iter().enumerate() {
+        let end = usize::try_from(end).unwrap_or(usize::MAX);
+        let ids = grid.connectivity.get(start..end).ok_or_else(|| {
+            grid.offsets_loc.err(
+                path,
+                format!("polygon {poly}: offsets run past the connectivity"),
+            )
+        })?;
+        let index = |v: i64| -> Result<u32, ImportError> {
+            u32::try_from(v)
+                .ok()
+                .filter(|&i| (i as usize) < vertices.len())
+                .ok_or_else(|| {
+                    grid.connectivity_loc.err(
+                        path,
+                        format!(
+                            "polygon {poly}: point {v} out of range ({} points)",
+                            vertices.len()
+                        ),
+                    )
+                })
+        };
+        if ids.len() >= 3 {
+            let first = index(ids[0])?;
+            for w in ids[1..].windows(2) {
+                triangles.push([first, index(w[0])?, index(w[1])?]);
+            }
+        }
+        start = end;
+    }
+    Ok((vertices, triangles))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,10 +123,13 @@ struct ArrayDecl {
     text: Range<usize>,
 }
 
-/// The parsed XML skeleton of a `.vtu` file.
+/// The parsed XML skeleton of a `.vtu` file (or of a `.vtp` PolyData file, whose `<Polys>` are read as
+/// the cells).
 struct Vtu<'a> {
     path: &'a Path,
     bytes: &'a [u8],
+    /// `type="PolyData"`: cells are the polygons of `<Polys>`, with no types array.
+    poly: bool,
     encoding: Encoding,
     n_points: usize,
     n_cells: usize,
@@ -130,6 +201,7 @@ impl<'a> Vtu<'a> {
         let mut vtu = Vtu {
             path,
             bytes,
+            poly: false,
             encoding: Encoding::default(),
             n_points: 0,
             n_cells: 0,
@@ -295,7 +367,20 @@ impl<'a> Vtu<'a> {
                     ));
                 }
                 self.n_points = count_attr(path, &attrs, "NumberOfPoints", at)?.unwrap_or(0);
-                self.n_cells = count_attr(path, &attrs, "NumberOfCells", at)?.unwrap_or(0);
+                self.n_cells = if self.poly {
+                    let strips = count_attr(path, &attrs, "NumberOfStrips", at)?.unwrap_or(0);
+                    if strips > 0 {
+                        return Err(ImportError::unsupported(
+                            path,
+                            format!(
+                                "{strips} triangle strips at byte {at}: only polygons are read"
+                            ),
+                        ));
+                    }
+                    count_attr(path, &attrs, "NumberOfPolys", at)?.unwrap_or(0)
+                } else {
+                    count_attr(path, &attrs, "NumberOfCells", at)?.unwrap_or(0)
+                };
             }
             b"DataArray" => {
                 if let Some(s) = st.section {
@@ -307,6 +392,10 @@ impl<'a> Vtu<'a> {
                     }
                 }
             }
+            b"Polys" if self.poly => st.section = (!empty).then_some(Section::Cells),
+            // PolyData vertices, lines and strips are not cells of a surface; the `Cells` of an
+            // unstructured grid are not polygons of a PolyData file.
+            b"Verts" | b"Lines" | b"Strips" | b"Cells" if self.poly => st.section = None,
             other => {
                 if let Some(s) = section_of(other) {
                     st.section = (!empty).then_some(s);
@@ -331,10 +420,13 @@ impl<'a> Vtu<'a> {
         };
         match attr(attrs, "type") {
             Some("UnstructuredGrid") | None => {}
+            Some("PolyData") => self.poly = true,
             Some(t) => {
                 return Err(ImportError::unsupported(
                     path,
-                    format!("VTKFile type=\"{t}\" at byte {at}: only UnstructuredGrid is read"),
+                    format!(
+                        "VTKFile type=\"{t}\" at byte {at}: only UnstructuredGrid and PolyData are read"
+                    ),
                 ));
             }
         }
@@ -415,11 +507,28 @@ impl<'a> Vtu<'a> {
         }
         let conn = self.required(Section::Cells, Some("connectivity"), "Cells/connectivity")?;
         let offsets = self.required(Section::Cells, Some("offsets"), "Cells/offsets")?;
-        let types = self.required(Section::Cells, Some("types"), "Cells/types")?;
+        // PolyData has no types: each polygon is a triangle (5) or a general polygon (7).
+        let types = if self.poly {
+            offsets
+        } else {
+            self.required(Section::Cells, Some("types"), "Cells/types")?
+        };
         let points_v = self.decode(points)?;
         self.check_count(points, &points_v, self.n_points, "NumberOfPoints")?;
         let offsets_v = self.ints(offsets)?;
-        let types_v = self.ints(types)?;
+        let types_v = if self.poly {
+            let mut start = 0;
+            offsets_v
+                .iter()
+                .map(|&end| {
+                    let n = end - start;
+                    start = end;
+                    if n == 3 { 5 } else { 7 }
+                })
+                .collect()
+        } else {
+            self.ints(types)?
+        };
         if offsets_v.len() != self.n_cells || types_v.len() != self.n_cells {
             let (bad, n) = if offsets_v.len() != self.n_cells {
                 (offsets, offsets_v.len())
