@@ -69,7 +69,7 @@ enum Command {
 #[derive(Subcommand)]
 enum MeshCommand {
     /// Counts, bounding box, volume, tagged surfaces and regions, element quality, topology checks.
-    /// FILE is a mesh file or a built-in mesh name: land-lv, arostica-lv, land-beam, sphere-shell.
+    /// FILE is a mesh file or a built-in mesh name: land-lv, arostica-lv, land-beam, sphere-shell, ideal-biv.
     Info {
         file: PathBuf,
         /// Machine-readable output.
@@ -237,7 +237,8 @@ fn run(opts: &JobOptions, out: &std::path::Path) -> CliResult {
 }
 
 /// Built-in generated meshes, by name: (name, description).
-const BUILTIN_MESHES: [(&str, &str); 4] = [
+const BUILTIN_MESHES: [(&str, &str); 5] = [
+    ("ideal-biv", "idealised ellipsoidal biventricle, 2 mm"),
     ("land-lv", "Land 2015 truncated-ellipsoid LV, 1 mm"),
     (
         "arostica-lv",
@@ -249,7 +250,9 @@ const BUILTIN_MESHES: [(&str, &str); 4] = [
 
 /// A mesh from a file, or a built-in one by name.
 fn load_mesh(path: &std::path::Path) -> Result<cardiotwin::TetMesh, Box<dyn std::error::Error>> {
-    use cardiotwin::anatomy::{arostica_ellipsoid, block, land_ellipsoid, sphere_shell};
+    use cardiotwin::anatomy::{
+        arostica_ellipsoid, biventricle, block, land_ellipsoid, sphere_shell,
+    };
     if !path.exists() {
         match path.to_str().unwrap_or("") {
             "land-lv" => return Ok(land_ellipsoid::LandEllipsoid::with_element_size(1.0).build()?),
@@ -257,6 +260,9 @@ fn load_mesh(path: &std::path::Path) -> Result<cardiotwin::TetMesh, Box<dyn std:
                 return Ok(arostica_ellipsoid::ArosticaEllipsoid::with_element_size(5.0).build()?);
             }
             "land-beam" => return Ok(block::land_beam(0.25)?),
+            "ideal-biv" => {
+                return Ok(biventricle::IdealBiventricle::with_element_size(2.0).build()?);
+            }
             "sphere-shell" => return Ok(sphere_shell::SphereShell::with_element_size(1.0).build()?),
             _ => {}
         }

@@ -10,6 +10,7 @@
 
 pub mod aha;
 pub mod arostica_ellipsoid;
+pub mod biventricle;
 pub mod block;
 pub mod coordinates;
 pub mod fibres;
