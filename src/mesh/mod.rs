@@ -11,7 +11,9 @@
 
 pub mod hex;
 pub mod io;
+pub mod surface_repair;
 pub mod topology;
+pub mod volume_mesher;
 
 use std::collections::BTreeMap;
 

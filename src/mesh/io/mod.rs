@@ -7,10 +7,13 @@
 
 pub mod abaqus;
 pub mod opencarp;
+pub mod surface;
 pub mod tetgen;
 mod text;
 
 use std::path::{Path, PathBuf};
+
+pub use surface::read_with_element_size;
 
 use super::{MeshError, TetMesh};
 
@@ -111,6 +114,10 @@ pub enum Format {
     TetGen,
     /// Abaqus `.inp`.
     Abaqus,
+    /// Wavefront `.obj` closed triangle surface, tetrahedralised on reading (see [`surface`]).
+    Obj,
+    /// `.stl` closed triangle surface (ASCII or binary), tetrahedralised on reading (see [`surface`]).
+    Stl,
 }
 
 impl Format {
@@ -120,22 +127,27 @@ impl Format {
             "pts" | "elem" | "lon" => Ok(Format::OpenCarp),
             "node" | "ele" | "face" => Ok(Format::TetGen),
             "inp" => Ok(Format::Abaqus),
+            "obj" => Ok(Format::Obj),
+            "stl" => Ok(Format::Stl),
             other => Err(ImportError::unsupported(
                 path,
                 format!(
-                    "extension {other:?}: expected .pts/.elem (openCARP), .node/.ele (TetGen) or .inp (Abaqus)"
+                    "extension {other:?}: expected .pts/.elem (openCARP), .node/.ele (TetGen), .inp (Abaqus) \
+                     or .obj/.stl (closed surface)"
                 ),
             )),
         }
     }
 }
 
-/// Reads a mesh, choosing the format by extension.
+/// Reads a mesh, choosing the format by extension. Closed surfaces (`.obj`, `.stl`) are tetrahedralised
+/// with an element size of 1/25 of their bounding-box diagonal; use [`read_with_element_size`] to choose.
 pub fn read(path: &Path) -> Result<TetMesh, ImportError> {
     match Format::of(path)? {
         Format::OpenCarp => opencarp::read(path),
         Format::TetGen => tetgen::read(path),
         Format::Abaqus => abaqus::read(path),
+        Format::Obj | Format::Stl => surface::read(path),
     }
 }
 
