@@ -43,9 +43,9 @@ impl TriSurface {
             max: [f64::NEG_INFINITY; 3],
         };
         for p in &self.vertices {
-            for k in 0..3 {
-                b.min[k] = b.min[k].min(p[k]);
-                b.max[k] = b.max[k].max(p[k]);
+            for (k, &c) in p.iter().enumerate() {
+                b.min[k] = b.min[k].min(c);
+                b.max[k] = b.max[k].max(c);
             }
         }
         b

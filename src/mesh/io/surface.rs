@@ -93,6 +93,8 @@ pub fn parse_obj(path: &Path, bytes: &[u8]) -> Result<TriSurface, ImportError> {
             }
         }
     }
+    // The struct update covers the fields that tobj's optional features ("merging", "reordering") add.
+    #[allow(clippy::needless_update)]
     let options = tobj::LoadOptions {
         triangulate: true,
         single_index: false,
