@@ -22,8 +22,9 @@
 //! 5. Snap: each boundary node moves to the closest point of the surface (found through a 3-D bucket grid of
 //!    triangles with cell `h`, searching two cells around the node). A move is kept only if every incident
 //!    tetrahedron keeps a signed volume of at least [`MIN_VOLUME_FRACTION`] of its grid volume `h^3/6`;
-//!    otherwise a half move is tried, otherwise the node stays. Four passes, in node order (deterministic),
-//!    so that nodes blocked by a neighbour can move once the neighbour has.
+//!    otherwise 3/4, 1/2 and 1/4 of the move are tried, otherwise the node stays. Up to six passes, in
+//!    node order (deterministic), so that nodes blocked by a neighbour can move once the neighbour has,
+//!    and partly moved nodes can move further.
 //!
 //! The result has positively oriented tetrahedra, region tag 1 ("interior") and its boundary triangles
 //! tagged 1 ("surface"). Its volume converges to the enclosed volume at second order in `h` where the
@@ -66,7 +67,10 @@ pub const MIN_VOLUME_FRACTION: f64 = 0.1;
 pub const MAX_CELLS: usize = 8_000_000;
 
 /// Snapping passes over the boundary nodes.
-const SNAP_PASSES: usize = 4;
+const SNAP_PASSES: usize = 6;
+
+/// Fractions of the way to the surface tried, in order, for each boundary node in each pass.
+const SNAP_FRACTIONS: [f64; 4] = [1.0, 0.75, 0.5, 0.25];
 
 /// Offset of the parity rays from the centroids, per axis, in units of `h`.
 const RAY_OFFSET: [f64; 3] = [1.37e-4, 2.71e-4, 0.93e-4];
@@ -112,8 +116,8 @@ pub struct MesherReport {
     pub boundary_nodes: usize,
     /// Boundary nodes moved onto the surface.
     pub snapped_nodes: usize,
-    /// Boundary nodes moved half way only.
-    pub half_snapped_nodes: usize,
+    /// Boundary nodes moved part of the way only (an element would have become too flat).
+    pub partly_snapped_nodes: usize,
     /// Volume enclosed by the repaired surface (divergence theorem).
     pub surface_volume_mm3: f64,
     pub mesh_volume_mm3: f64,
@@ -177,7 +181,7 @@ pub fn tetrahedralise(
         }
     }
     let boundary_nodes = is_boundary.iter().filter(|&&b| b).count();
-    let (snapped_nodes, half_snapped_nodes) = snap(&mut nodes, &tets, &is_boundary, &tris, &grid);
+    let (snapped_nodes, partly_snapped_nodes) = snap(&mut nodes, &tets, &is_boundary, &tris, &grid);
 
     let mut mesh = TetMesh::new(nodes, tets)?;
     mesh.orient_generated();
@@ -207,7 +211,7 @@ pub fn tetrahedralise(
         boundary_triangles: faces.len(),
         boundary_nodes,
         snapped_nodes,
-        half_snapped_nodes,
+        partly_snapped_nodes,
         surface_volume_mm3: surface_volume,
         mesh_volume_mm3: mesh_volume,
         relative_volume_error: (mesh_volume - surface_volume) / surface_volume,
@@ -525,7 +529,7 @@ fn boundary_face_list(tets: &[[u32; 4]]) -> Vec<[u32; 3]> {
 }
 
 /// Moves boundary nodes onto the surface where no incident tetrahedron gets too flat. Returns (nodes
-/// moved all the way, nodes moved half way).
+/// moved all the way, nodes moved part of the way).
 fn snap(
     nodes: &mut [[f64; 3]],
     tets: &[[u32; 4]],
@@ -580,7 +584,8 @@ fn snap(
         best.filter(|(d, _)| *d <= limit * limit).map(|(_, q)| q)
     };
     let min_volume = MIN_VOLUME_FRACTION * grid.h.powi(3) / 6.0;
-    let mut state = vec![0u8; nodes.len()]; // 0 unsnapped, 1 half, 2 snapped
+    // 0: not moved, 1: moved part of the way, 2: on the surface.
+    let mut state = vec![0u8; nodes.len()];
     for _ in 0..SNAP_PASSES {
         let mut moved = false;
         for n in 0..nodes.len() {
@@ -589,10 +594,7 @@ fn snap(
             }
             let p = DVec3::from_array(nodes[n]);
             let Some(q) = closest(p) else { continue };
-            for (fraction, new_state) in [(1.0, 2u8), (0.5, 1u8)] {
-                if new_state <= state[n] {
-                    continue;
-                }
+            for fraction in SNAP_FRACTIONS {
                 let target = (p + fraction * (q - p)).to_array();
                 let ok = incident[n].iter().all(|&t| {
                     let pts = tets[t as usize].map(|m| {
@@ -606,7 +608,7 @@ fn snap(
                 });
                 if ok {
                     nodes[n] = target;
-                    state[n] = new_state;
+                    state[n] = if fraction == 1.0 { 2 } else { 1 };
                     moved = true;
                     break;
                 }
