@@ -213,7 +213,11 @@ pub fn repair(
         'search: for dx in -1..=1 {
             for dy in -1..=1 {
                 for dz in -1..=1 {
-                    if let Some(list) = grid.get(&[c[0] + dx, c[1] + dy, c[2] + dz]) {
+                    if let Some(list) = grid.get(&[
+                        c[0].saturating_add(dx),
+                        c[1].saturating_add(dy),
+                        c[2].saturating_add(dz),
+                    ]) {
                         for &r in list {
                             let q = merged_vertices[r as usize];
                             let d2: f64 = (0..3).map(|k| (p[k] - q[k]).powi(2)).sum();
