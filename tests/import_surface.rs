@@ -372,6 +372,17 @@ fn duplicated_vertices_and_triangles_are_repaired_and_reported() {
 }
 
 #[test]
+fn a_small_hole_is_tolerated_and_reported() {
+    let mut sphere = icosphere(10.0, 3);
+    let reference = sphere.enclosed_volume();
+    sphere.triangles.remove(17);
+    let (mesh, report) = tetrahedralise(&sphere, 1.0).unwrap();
+    assert_eq!(report.repair.open_edges, 3);
+    assert_eq!(report.repair.edges, 1920);
+    check("sphere less one triangle", &mesh, &report, reference, 1.0);
+}
+
+#[test]
 fn a_big_hole_is_rejected_with_a_clear_error() {
     let mut sphere = icosphere(10.0, 3);
     let v = sphere.vertices.clone();
@@ -436,6 +447,13 @@ fn malformed_files_give_errors() {
     );
     expect_err("no facets", parse_stl(p, b"solid x\nendsolid x\n"));
     expect_err("binary garbage", parse_stl(p, &[0xffu8; 300]));
+    // A binary STL whose header starts with "solid" is still binary.
+    let mut solid_header = bin.clone();
+    solid_header[..5].copy_from_slice(b"solid");
+    assert_eq!(
+        parse_stl(p, &solid_header).unwrap().triangles.len(),
+        sphere.triangles.len()
+    );
     // OBJ.
     let e = expect_err(
         "NaN obj",

@@ -5,9 +5,9 @@
 //!   coordinates, points and lines are ignored; all objects and groups form one surface). `tobj` reports
 //!   no line numbers, so vertex lines are checked here first (finite numbers, with their line) and
 //!   `tobj`'s other errors name the file only.
-//! - STL is hand-written (it is small): binary when the file size is exactly `84 + 50 n` with `n` the
-//!   little-endian `u32` at byte 80 (unless the whole file is ASCII text starting with `solid`), ASCII
-//!   otherwise. Errors give the line (ASCII) or the byte offset (binary). STL shares no vertices: the
+//! - STL is hand-written (it is small): ASCII when the file starts with `solid` and either its size is
+//!   not `84 + 50 n` (`n` the little-endian `u32` at byte 80) or it is all ASCII text; binary otherwise
+//!   (binary headers may start with `solid` too). Errors give the line (ASCII) or the byte offset (binary). STL shares no vertices: the
 //!   mesher's repair step merges them.
 //!
 //! Coordinates are taken as millimetres (segmentation tools export mm; STL and OBJ carry no unit).
@@ -142,11 +142,17 @@ pub fn parse_obj(path: &Path, bytes: &[u8]) -> Result<TriSurface, ImportError> {
 
 /// Parses STL, binary or ASCII (see the module docs).
 pub fn parse_stl(path: &Path, bytes: &[u8]) -> Result<TriSurface, ImportError> {
-    let looks_ascii = bytes.trim_ascii_start().starts_with(b"solid")
-        && bytes
+    let starts_solid = bytes.trim_ascii_start().starts_with(b"solid");
+    let binary_size = bytes.len() >= 84 && {
+        let n = u32::from_le_bytes([bytes[80], bytes[81], bytes[82], bytes[83]]) as u64;
+        84 + 50 * n == bytes.len() as u64
+    };
+    let plain_text = || {
+        bytes
             .iter()
-            .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace());
-    if looks_ascii {
+            .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    };
+    if starts_solid && (!binary_size || plain_text()) {
         return parse_stl_ascii(path, bytes);
     }
     parse_stl_binary(path, bytes)
