@@ -17,8 +17,9 @@ use cardiotwin::mesh::topology::{boundary_faces, components, is_closed};
 use cardiotwin::mesh::volume_mesher::{MIN_VOLUME_FRACTION, MesherReport, tetrahedralise};
 use cardiotwin::mesh::{TetMesh, signed_volume};
 
+/// A file in cargo's per-target scratch folder for integration tests (under `target/`).
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cardiotwin_surface_{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("import_surface");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
