@@ -45,7 +45,7 @@
 //!
 //! There is no maintained pure-Rust tetrahedral mesher of closed surfaces on crates.io that we found:
 //! `tritet` wraps Triangle and TetGen (C/C++; TetGen is AGPL, which cardiotwin must not link), and Gmsh is
-//! C++ with a GPL licence. This mesher is about 400 lines, deterministic, and needs only the surface.
+//! C++ with a GPL licence. This mesher is about 600 lines with its docs, deterministic, and needs only the surface.
 //!
 //! Units: mm.
 
@@ -56,7 +56,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::surface_repair::{RepairError, RepairOptions, RepairReport, TriSurface, repair};
-use super::topology::{OUTWARD_FACES, boundary_faces, components};
+use super::topology::{OUTWARD_FACES, boundary_faces, components, is_closed};
 use super::{MeshError, Surfaces, TetMesh, signed_volume};
 use crate::geometry::cpu::tet_geometry;
 
@@ -192,6 +192,12 @@ pub fn tetrahedralise(
     let mut mesh = TetMesh::new(nodes, tets)?;
     mesh.orient_generated();
     let (faces, _) = boundary_faces(&mesh);
+    if !is_closed(faces.iter().map(|f| f.nodes)) {
+        log::warn!(
+            "volume mesher: the boundary still has non-manifold edges after {filled_tets} fill-ins; \
+             try another element size"
+        );
+    }
     let surfaces = Surfaces {
         triangles: faces.iter().map(|f| f.nodes).collect(),
         tags: vec![1; faces.len()],
