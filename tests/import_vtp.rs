@@ -11,7 +11,8 @@ fn load(name: &str) -> (Vec<[f64; 3]>, Vec<[u32; 3]>) {
         .join("tests/data/vtp")
         .join(name);
     let bytes = std::fs::read(&path).unwrap();
-    read_vtp(&path, &bytes).unwrap()
+    let s = read_vtp(&path, &bytes).unwrap();
+    (s.vertices, s.triangles)
 }
 
 fn area_volume(v: &[[f64; 3]], t: &[[u32; 3]]) -> (f64, f64) {
@@ -62,4 +63,15 @@ fn malformed_polydata_is_an_error() {
     .unwrap();
     let e = read_vtp(Path::new("x.vtp"), &unstructured).unwrap_err();
     assert!(e.to_string().contains("PolyData"), "{e}");
+}
+
+#[test]
+fn a_vtp_surface_is_tetrahedralised() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/vtp/sphere_r10_appended_zlib.vtp");
+    let mesh = cardiotwin::mesh::io::read(&path).unwrap();
+    let info = cardiotwin::inspect::MeshInfo::of(&mesh);
+    assert!(info.closed_boundary && info.degenerate == 0);
+    let rel = (info.volume_mm3 - 4172.174) / 4172.174;
+    assert!(rel.abs() < 0.02, "{rel}");
 }

@@ -12,7 +12,9 @@
 pub mod extract;
 pub mod hex;
 pub mod io;
+pub mod surface_repair;
 pub mod topology;
+pub mod volume_mesher;
 
 use std::collections::BTreeMap;
 

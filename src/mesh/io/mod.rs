@@ -9,6 +9,7 @@ pub mod abaqus;
 pub mod gmsh;
 pub mod opencarp;
 pub mod pvd;
+pub mod surface;
 pub mod tetgen;
 mod text;
 pub mod vtk;
@@ -18,6 +19,8 @@ mod vtu_data;
 pub mod vtu_write;
 
 use std::path::{Path, PathBuf};
+
+pub use surface::read_with_element_size;
 
 use super::{MeshError, TetMesh};
 
@@ -124,6 +127,12 @@ pub enum Format {
     TetGen,
     /// Abaqus `.inp`.
     Abaqus,
+    /// Wavefront `.obj` closed triangle surface, tetrahedralised on reading (see [`surface`]).
+    Obj,
+    /// `.stl` closed triangle surface (ASCII or binary), tetrahedralised on reading (see [`surface`]).
+    Stl,
+    /// VTK XML PolyData closed surface, tetrahedralised on reading.
+    Vtp,
 }
 
 impl Format {
@@ -136,17 +145,22 @@ impl Format {
             "pts" | "elem" | "lon" => Ok(Format::OpenCarp),
             "node" | "ele" | "face" => Ok(Format::TetGen),
             "inp" => Ok(Format::Abaqus),
+            "obj" => Ok(Format::Obj),
+            "stl" => Ok(Format::Stl),
+            "vtp" => Ok(Format::Vtp),
             other => Err(ImportError::unsupported(
                 path,
                 format!(
-                    "extension {other:?}: expected .vtu or .vtk (VTK), .msh (Gmsh), .pts/.elem (openCARP), .node/.ele (TetGen) or .inp (Abaqus)"
+                    "extension {other:?}: expected .vtu or .vtk (VTK), .msh (Gmsh), .pts/.elem (openCARP), \
+                     .node/.ele (TetGen), .inp (Abaqus) or .obj/.stl/.vtp (closed surface)"
                 ),
             )),
         }
     }
 }
 
-/// Reads a mesh, choosing the format by extension.
+/// Reads a mesh, choosing the format by extension. Closed surfaces (`.obj`, `.stl`, `.vtp`) are tetrahedralised
+/// with an element size of 1/25 of their bounding-box diagonal; use [`read_with_element_size`] to choose.
 pub fn read(path: &Path) -> Result<TetMesh, ImportError> {
     match Format::of(path)? {
         Format::Gmsh => gmsh::read(path, &load(path)?),
@@ -159,6 +173,7 @@ pub fn read(path: &Path) -> Result<TetMesh, ImportError> {
         Format::OpenCarp => opencarp::read(path),
         Format::TetGen => tetgen::read(path),
         Format::Abaqus => abaqus::read(path),
+        Format::Obj | Format::Stl | Format::Vtp => surface::read(path),
     }
 }
 

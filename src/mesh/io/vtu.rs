@@ -16,6 +16,7 @@ use super::ImportError;
 use super::vtk::{Array, Grid, Loc, REGION_NAMES_ARRAY, SURFACE_NAMES_ARRAY, Values, parse_names};
 use super::vtu_data::{Encoding, NumType, decode_base64, parse_ascii, to_values, unpack};
 use crate::mesh::TetMesh;
+use crate::mesh::surface_repair::TriSurface;
 
 /// Reads a `.vtu` file from its bytes; `path` is for messages.
 pub fn read_vtu(path: &Path, bytes: &[u8]) -> Result<TetMesh, ImportError> {
@@ -29,12 +30,9 @@ pub fn read_vtu(path: &Path, bytes: &[u8]) -> Result<TetMesh, ImportError> {
     file.grid()?.into_mesh(path)
 }
 
-/// Vertices (mm) and triangles of a surface.
-pub type SurfaceParts = (Vec<[f64; 3]>, Vec<[u32; 3]>);
-
 /// Reads the polygons of a VTK XML PolyData (`.vtp`) file as triangles (polygons are fanned from their
 /// first vertex), with the points in mm; vertices and lines are ignored, triangle strips are refused.
-pub fn read_vtp(path: &Path, bytes: &[u8]) -> Result<SurfaceParts, ImportError> {
+pub fn read_vtp(path: &Path, bytes: &[u8]) -> Result<TriSurface, ImportError> {
     let file = Vtu::parse(path, bytes)?;
     if !file.poly {
         return Err(ImportError::unsupported(
@@ -88,7 +86,10 @@ pub fn read_vtp(path: &Path, bytes: &[u8]) -> Result<SurfaceParts, ImportError> 
         }
         start = end;
     }
-    Ok((vertices, triangles))
+    Ok(TriSurface {
+        vertices,
+        triangles,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
