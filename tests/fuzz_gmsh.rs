@@ -15,6 +15,9 @@ use std::time::Instant;
 
 use cardiotwin::mesh::io::{ImportError, gmsh};
 
+mod common;
+use common::fuzz::Rng;
+
 /// Mutants per seed file (small seeds get more: mutations reach every section of them), times
 /// `CARDIOTWIN_FUZZ_SCALE` (default 1) for longer campaigns.
 const MUTANTS_SMALL: usize = 20_000;
@@ -25,28 +28,6 @@ fn scale() -> usize {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1)
-}
-
-/// SplitMix64: small, fast, and the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
 }
 
 fn data(rel: &str) -> PathBuf {

@@ -14,6 +14,9 @@ use std::time::Instant;
 
 use cardiotwin::mesh::io::vtk::{read_legacy, read_vtu};
 
+mod common;
+use common::fuzz::Rng;
+
 /// Mutants per seed; `CARDIOTWIN_FUZZ_MUTANTS` overrides it for longer local runs.
 const MUTANTS_PER_SEED: usize = 20_000;
 
@@ -26,26 +29,6 @@ fn mutants_per_seed() -> usize {
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz/vtk")
-}
-
-/// xorshift64*: small, deterministic, good enough to pick positions.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
 }
 
 const NASTY_NUMBERS: [&str; 9] = [

@@ -2,6 +2,8 @@
 //! the f64 CPU reference.
 #![allow(dead_code)]
 
+pub mod fuzz;
+
 use cardiotwin::geometry::RestGeometry;
 use cardiotwin::geometry::cpu::edge_matrix;
 use cardiotwin::gpu::GpuContext;
