@@ -1,6 +1,6 @@
 //! Mesh files in and out, chosen by extension (and, where extensions are ambiguous, by content).
 //!
-//! Every reader takes the file's bytes and its path (for messages) and returns a whole [`TetMesh`](super::TetMesh) or an
+//! Every reader takes the file's bytes and its path (for messages) and returns a whole [`TetMesh`] or an
 //! [`ImportError`] that names the file, the line (text formats) or byte offset (binary formats), and what
 //! was expected: never a panic, never a silently partial mesh. Parsers are pure functions of the bytes so
 //! they can be fuzzed.
