@@ -13,15 +13,19 @@
 //!   S_ff = C e^Q bf E_ff, S_ss = C e^Q bt E_ss, S_nn = C e^Q bt E_nn, S_sn = C e^Q bt E_sn,
 //!   S_fs = C e^Q bfs E_fs, S_fn = C e^Q bfs E_fn; S = R S_loc R^T with R = [f0 | s0 | n0].
 //!   Plus a volumetric [`Penalty`].
-//! - Holzapfel-Ogden type ([`HolzapfelOgden`], Arostica et al. 2025):
-//!   W = a/(2b) (exp(b (I1bar - 3)) - 1) + sum_{i = f, s} a_i/(2 b_i) chi(I4i) (exp(b_i (I4i - 1)^2) - 1)
-//!   + a_fs/(2 b_fs) (exp(b_fs I8fs^2) - 1) + penalty, with I1bar = J^(-2/3) I1 (isochoric), the
-//!   non-isochoric I4f, I4s, I8fs and the smooth switch chi(I4) = 1/(1 + exp(-k (I4 - 1))) that turns the
-//!   fibre and sheet terms off in compression. Then
-//!   S = a e^{b (I1bar - 3)} J^(-2/3) (I - I1/3 C^-1) + 2 g_f'(I4f) f0 (x) f0 + 2 g_s'(I4s) s0 (x) s0
-//!   + a_fs I8fs e^{b_fs I8fs^2} (f0 (x) s0 + s0 (x) f0) + S_vol, where for g(I4) = a/(2b) chi (e^{b (I4-1)^2} - 1)
-//!   g' = a chi (I4 - 1) e^{b (I4-1)^2} + a/(2b) chi' (e^{b (I4-1)^2} - 1) and chi' = k chi (1 - chi).
-//!   The switch is differentiated: S is the exact derivative of W.
+//! - Holzapfel-Ogden type ([`HolzapfelOgden`], Arostica et al. 2025), with I1bar = J^(-2/3) I1
+//!   (isochoric), the non-isochoric I4f, I4s, I8fs and the smooth switch
+//!   chi(I4) = 1/(1 + exp(-k (I4 - 1))) that turns the fibre and sheet terms off in compression:
+//!
+//! ```text
+//! W  = a/(2b) (exp(b (I1bar - 3)) - 1) + g_f(I4f) + g_s(I4s) + a_fs/(2 b_fs) (exp(b_fs I8fs^2) - 1) + U(J)
+//! g(I4)  = a_i/(2 b_i) chi(I4) (exp(b_i (I4 - 1)^2) - 1)
+//! S  = a e^{b (I1bar - 3)} J^(-2/3) (I - I1/3 C^-1) + 2 g_f'(I4f) f0 (x) f0 + 2 g_s'(I4s) s0 (x) s0
+//!      + a_fs I8fs e^{b_fs I8fs^2} (f0 (x) s0 + s0 (x) f0) + S_vol
+//! g'(I4) = a_i chi (I4 - 1) e^{b_i (I4-1)^2} + a_i/(2 b_i) chi' (e^{b_i (I4-1)^2} - 1),  chi' = k chi (1 - chi)
+//! ```
+//!
+//! The switch is differentiated: S is the exact derivative of W.
 //!
 //! ## Volumetric penalties ([`Penalty`]), U(J) added to W
 //! - `St91` (Simo-Taylor 1991, the ELASTODYNAMICS form): U = kappa/4 (J^2 - 1 - 2 ln J),
