@@ -108,7 +108,81 @@ impl Default for Material {
     }
 }
 
+/// A parameter outside the range its law needs (from a scenario file, typically).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MaterialError {
+    #[error(
+        "{law}: parameter {name} = {value} must be {expected}; see the defaults in cardiotwin::mechanics::material"
+    )]
+    Parameter {
+        law: &'static str,
+        name: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
+}
+
+/// Checks that `value` is finite and `> 0` (`strict`) or `>= 0`.
+fn check(
+    law: &'static str,
+    name: &'static str,
+    value: f64,
+    strict: bool,
+) -> Result<(), MaterialError> {
+    let ok = value.is_finite() && if strict { value > 0.0 } else { value >= 0.0 };
+    if ok {
+        return Ok(());
+    }
+    let expected = if strict {
+        "finite and > 0"
+    } else {
+        "finite and >= 0"
+    };
+    Err(MaterialError::Parameter {
+        law,
+        name,
+        value,
+        expected,
+    })
+}
+
 impl Material {
+    /// Checks every parameter: moduli finite and >= 0 (the stiffness scales mu, C > 0), the exponents of
+    /// Holzapfel-Ogden and its switch k > 0 (they divide), kappa >= 0.
+    pub fn validate(&self) -> Result<(), MaterialError> {
+        match self {
+            Material::NeoHookean(m) => {
+                check("neo_hookean", "mu", m.mu, true)?;
+                check("neo_hookean", "lambda", m.lambda, false)
+            }
+            Material::Guccione(m) => {
+                let law = "guccione";
+                check(law, "c", m.c, true)?;
+                check(law, "bf", m.bf, false)?;
+                check(law, "bt", m.bt, false)?;
+                check(law, "bfs", m.bfs, false)?;
+                m.penalty.validate(law)
+            }
+            Material::HolzapfelOgden(m) => {
+                let law = "holzapfel_ogden";
+                for (name, value) in [("a", m.a), ("a_f", m.a_f), ("a_s", m.a_s), ("a_fs", m.a_fs)]
+                {
+                    check(law, name, value, false)?;
+                }
+                for (name, value) in [
+                    ("b", m.b),
+                    ("b_f", m.b_f),
+                    ("b_s", m.b_s),
+                    ("b_fs", m.b_fs),
+                    ("k", m.k),
+                ] {
+                    check(law, name, value, true)?;
+                }
+                m.penalty.validate(law)
+            }
+        }
+    }
+
     /// Strain energy per unit reference volume, kPa.
     pub fn energy(&self, c: DMat3, frame: &FibreFrame) -> f64 {
         match self {
@@ -184,6 +258,16 @@ impl Default for Penalty {
 }
 
 impl Penalty {
+    /// kappa finite and >= 0; `law` names the law in the error.
+    pub fn validate(&self, law: &'static str) -> Result<(), MaterialError> {
+        match *self {
+            Penalty::Off => Ok(()),
+            Penalty::St91 { kappa } | Penalty::Quadratic { kappa } => {
+                check(law, "kappa", kappa, false)
+            }
+        }
+    }
+
     /// U(J), kPa.
     pub fn energy_of_j(&self, j: f64) -> f64 {
         match *self {
@@ -415,6 +499,11 @@ impl Default for KelvinVoigt {
 }
 
 impl KelvinVoigt {
+    /// eta finite and >= 0.
+    pub fn validate(&self) -> Result<(), MaterialError> {
+        check("kelvin_voigt", "eta", self.eta, false)
+    }
+
     /// Psi_v = eta/2 Edot : Edot for the strain rate Edot (1/ms), kPa/ms.
     pub fn potential(&self, e_dot: DMat3) -> f64 {
         0.5 * self.eta * double_dot(e_dot, e_dot)

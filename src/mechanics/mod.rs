@@ -27,5 +27,6 @@
 pub mod material;
 
 pub use material::{
-    ActiveStress, FibreFrame, Guccione, HolzapfelOgden, KelvinVoigt, Material, NeoHookean, Penalty,
+    ActiveStress, FibreFrame, Guccione, HolzapfelOgden, KelvinVoigt, Material, MaterialError,
+    NeoHookean, Penalty,
 };
