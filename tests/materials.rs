@@ -4,21 +4,23 @@
 //! (neo-Hookean uniaxial tension, Guccione at small strain, the Holzapfel-Ogden switch, active stress).
 //!
 //! Finite differences: along each symmetric direction D of C, D(h) = (W(C + h D) - W(C - h D)) / (2h)
-//! has truncation error h^2/6 W''' + O(h^4) and rounding error about 2 dW / (2h) where dW is the
-//! absolute error of one energy evaluation. With h = 1e-4 (C is O(1)), the truncation is of order
-//! 1.7e-9 W''' and the rounding 100 eps wscale / h = 2.2e-10 wscale (wscale = |W| + sum of moduli, the
-//! factor 100 covering the cancellations inside W). The truncation is not guessed but measured: by
-//! Richardson, D(h) - D(h/2) = 3/4 h^2/6 W''' + O(h^4), so |D(h) - D(h/2)| bounds the truncation of D(h/2)
-//! with a safety factor 3. Tolerance = |D(h) - D(h/2)| + 100 eps wscale / h + 100 eps |S|. Each test also
-//! asserts that this tolerance stays below 1e-5 of the stress scale, so it cannot become vacuous.
+//! has truncation error h^2/6 W''' + O(h^4) and rounding error about dW / h, dW the absolute error of one
+//! energy evaluation. The value compared is D(h/2) with h = 1e-4 (C is O(1)): truncation
+//! (h/2)^2/6 W''' = 4.2e-10 W''', rounding 100 eps wscale / h = 2.2e-10 wscale (wscale = |W| + the sum
+//! of the law's moduli in kPa, the factor 100 covering the cancellations inside W). The truncation is
+//! not guessed but measured: by Richardson, D(h) - D(h/2) = 3 (h/2)^2/6 W''' + O(h^4), so |D(h) - D(h/2)|
+//! bounds the truncation of D(h/2) with a safety factor 3. Tolerance per entry:
+//! |D(h) - D(h/2)| + 100 eps wscale / h + 100 eps |S|. Each test also asserts that this tolerance stays
+//! below 1e-5 of the stress scale (|S| + moduli), so it cannot become vacuous; run with `--nocapture` to
+//! see the errors. An error/tolerance ratio near 1/3 means the error is the truncation itself.
 
 #[path = "common/fuzz.rs"]
 #[allow(dead_code)] // the fuzz tests use the rest of the generator
 mod fuzz;
 
 use cardiotwin::mechanics::material::{
-    ActiveStress, FibreFrame, Guccione, HolzapfelOgden, KelvinVoigt, Material, NeoHookean, Penalty,
-    active_energy, c_dot, cauchy, fibre_stress, pk1, von_mises,
+    ActiveStress, FibreFrame, Guccione, HolzapfelOgden, KelvinVoigt, Material, MaterialError,
+    NeoHookean, Penalty, active_energy, c_dot, cauchy, fibre_stress, pk1, von_mises,
 };
 use fuzz::Rng;
 use glam::{DMat3, DQuat, DVec3};
@@ -721,4 +723,32 @@ fn materials_serialise_with_defaults() {
         ActiveStress::Cauchy
     );
     assert_eq!(KelvinVoigt::default().eta, 100.0);
+}
+
+#[test]
+fn parameters_are_validated() {
+    for (name, m) in all_laws() {
+        assert_eq!(m.validate(), Ok(()), "{name}");
+    }
+    assert_eq!(KelvinVoigt::default().validate(), Ok(()));
+    let zero_b = Material::HolzapfelOgden(HolzapfelOgden {
+        b_f: 0.0,
+        ..HolzapfelOgden::default()
+    });
+    assert!(matches!(
+        zero_b.validate(),
+        Err(MaterialError::Parameter { name: "b_f", .. })
+    ));
+    let negative = Material::NeoHookean(NeoHookean {
+        mu: -1.0,
+        ..NeoHookean::default()
+    });
+    assert!(negative.validate().is_err());
+    let nan_kappa = Material::Guccione(Guccione {
+        penalty: Penalty::Quadratic { kappa: f64::NAN },
+        ..Guccione::default()
+    });
+    let err = nan_kappa.validate().unwrap_err();
+    assert!(err.to_string().contains("kappa"), "{err}");
+    assert!(KelvinVoigt { eta: -1.0 }.validate().is_err());
 }
