@@ -51,7 +51,7 @@
 //! Every function is allocation-free, branch-light arithmetic on 3x3 matrices and 3-vectors so that it
 //! maps one-to-one onto a WGSL `fn` over `mat3x3<f32>` later: the inverse is the adjugate built from cross
 //! products of the columns ([`inverse`]; WGSL has no matrix inverse), outer products are three scaled
-//! columns ([`outer`]), `exp`, `log` and `pow` are the only transcendentals. No `expm1`/`ln_1p`, which
+//! columns ([`outer`]), `exp`, `log`, `pow` and `sqrt` are the only transcendentals. No `expm1`/`ln_1p`, which
 //! WGSL lacks.
 //!
 //! Units: see [`crate::mechanics`] (mm, ms, mg, kPa). Energies are per unit reference volume.
