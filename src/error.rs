@@ -1,6 +1,7 @@
 //! The crate's top-level error: each module has its own `thiserror` enum, gathered here with `#[from]`.
 
 use crate::gpu::GpuError;
+use crate::mechanics::MaterialError;
 use crate::mesh::MeshError;
 
 /// Any error a cardiotwin library call can return.
@@ -10,6 +11,8 @@ pub enum Error {
     Gpu(#[from] GpuError),
     #[error(transparent)]
     Mesh(#[from] MeshError),
+    #[error(transparent)]
+    Material(#[from] MaterialError),
     #[error("{context}: {source}")]
     Io {
         context: String,

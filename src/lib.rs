@@ -22,6 +22,7 @@
 //! - [`mesh`]: the tetrahedral mesh type and its checks.
 //! - [`anatomy`]: meshes generated in code (block, Land 2015 truncated-ellipsoid ventricle).
 //! - [`geometry`]: per-tetrahedron rest geometry, the first kernel with a CPU and a GPU implementation.
+//! - [`mechanics`]: solid mechanics in mm, ms, mg, kPa; so far the constitutive laws (W(C), S = 2 dW/dC).
 //! - [`gpu`]: the wgpu runtime: adapter choice, typed buffers, compute kernels, embedded shaders.
 //! - [`backend`]: `auto | gpu | cpu` selection.
 //! - [`inspect`]: the report of `cardiotwin mesh info`.
@@ -35,6 +36,7 @@ pub mod geometry;
 pub mod gpu;
 pub mod inspect;
 pub mod job;
+pub mod mechanics;
 pub mod mesh;
 
 pub use backend::{Backend, BackendChoice};
