@@ -14,7 +14,9 @@
 //!
 //! ## Units
 //! Lengths are millimetres (mm) at every interface of this crate unless a name says otherwise
-//! (`volume_mm3`, `edge_mm`). Pressures will be kPa, times seconds. Node coordinates are stored as `f64`;
+//! (`volume_mm3`, `edge_mm`). The mechanics core works in the consistent set mm, ms, mg, mN, kPa (see
+//! [`mechanics`]); the circulation in mmHg, mL and s, as its literature does; names and field docs say
+//! which, and conversions happen at the module boundaries. Node coordinates are stored as `f64`;
 //! the GPU works in `f32` on coordinates re-centred on the mesh's bounding-box centre, which keeps the
 //! rounding of edge vectors at `eps_f32 * mesh size` instead of `eps_f32 * distance from the scanner origin`.
 //!
