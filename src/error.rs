@@ -1,5 +1,6 @@
 //! The crate's top-level error: each module has its own `thiserror` enum, gathered here with `#[from]`.
 
+use crate::coupling::circulation::CirculationError;
 use crate::gpu::GpuError;
 use crate::mesh::MeshError;
 
@@ -10,6 +11,8 @@ pub enum Error {
     Gpu(#[from] GpuError),
     #[error(transparent)]
     Mesh(#[from] MeshError),
+    #[error(transparent)]
+    Circulation(#[from] CirculationError),
     #[error("{context}: {source}")]
     Io {
         context: String,
