@@ -86,6 +86,9 @@ enum VerifyCommand {
         /// Heart rate, beats per minute.
         #[arg(long, default_value_t = 60.0)]
         heart_rate: f64,
+        /// Also write the last beat (volumes, pressures, flows) as CSV to this file.
+        #[arg(long)]
+        trace: Option<PathBuf>,
     },
 }
 
@@ -177,8 +180,9 @@ fn main() -> ExitCode {
                     json,
                     beats,
                     heart_rate,
+                    trace,
                 },
-        } => verify_circulation_0d(json, beats, heart_rate),
+        } => verify_circulation_0d(json, beats, heart_rate, trace.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -510,7 +514,12 @@ fn mesh_command(command: MeshCommand) -> CliResult {
     }
 }
 
-fn verify_circulation_0d(json: bool, beats: u32, heart_rate_bpm: f64) -> CliResult {
+fn verify_circulation_0d(
+    json: bool,
+    beats: u32,
+    heart_rate_bpm: f64,
+    trace: Option<&std::path::Path>,
+) -> CliResult {
     use cardiotwin::coupling::circulation::{
         CirculationParams, CirculationState, LimitCycleOptions, run_to_limit_cycle,
     };
@@ -521,6 +530,10 @@ fn verify_circulation_0d(json: bool, beats: u32, heart_rate_bpm: f64) -> CliResu
     };
     let run = run_to_limit_cycle(&params, &CirculationState::default(), &opts)?;
     let s = &run.summary;
+    if let Some(path) = trace {
+        std::fs::write(path, run.trace_csv())
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(s)?);
     } else {
@@ -579,6 +592,9 @@ fn verify_circulation_0d(json: bool, beats: u32, heart_rate_bpm: f64) -> CliResu
             run.stats.rejected,
             1e3 * run.wall_s
         );
+        if let Some(path) = trace {
+            println!("last beat       {}", path.display());
+        }
     }
     if s.beats_to_converge.is_none() {
         return Err(format!(

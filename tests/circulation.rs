@@ -432,6 +432,19 @@ fn cli_prints_the_summary_json() {
     ] {
         assert!(v[key].is_number(), "{key} missing in {v}");
     }
+    // The last beat as CSV.
+    let csv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("circulation_0d_trace.csv");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cardiotwin"))
+        .args(["verify", "circulation-0d", "--trace"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 1001);
+    assert!(lines[0].starts_with("t_s,v_la,v_lv,"));
+    assert!(lines.iter().all(|l| l.split(',').count() == 21));
     // Too few beats: a clear failure, not a panic.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cardiotwin"))
         .args(["verify", "circulation-0d", "--beats", "3"])

@@ -711,6 +711,53 @@ pub struct CirculationRun {
     pub wall_s: f64,
 }
 
+/// Column names of [`CirculationRun::trace_csv`].
+pub const TRACE_COLUMNS: [&str; 21] = [
+    "t_s",
+    "v_la",
+    "v_lv",
+    "v_ra",
+    "v_rv",
+    "p_ar_sys",
+    "p_ven_sys",
+    "p_ar_pul",
+    "p_ven_pul",
+    "q_ar_sys",
+    "q_ven_sys",
+    "q_ar_pul",
+    "q_ven_pul",
+    "p_la",
+    "p_lv",
+    "p_ra",
+    "p_rv",
+    "q_mv",
+    "q_av",
+    "q_tv",
+    "q_pv",
+];
+
+impl CirculationRun {
+    /// The last beat as CSV for plotting: a header of [`TRACE_COLUMNS`] (times s, volumes mL, pressures
+    /// mmHg, flows mL/s), then one row per sample.
+    pub fn trace_csv(&self) -> String {
+        let mut out = TRACE_COLUMNS.join(",");
+        out.push('\n');
+        for s in &self.last_beat {
+            let d = &s.derived;
+            let row: Vec<String> = std::iter::once(s.t_s)
+                .chain(s.state.to_array())
+                .chain([
+                    d.p_la, d.p_lv, d.p_ra, d.p_rv, d.q_mv, d.q_av, d.q_tv, d.q_pv,
+                ])
+                .map(|v| format!("{v:.9e}"))
+                .collect();
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+        out
+    }
+}
+
 /// Runs the 0D model (elastance chambers) from `initial` to its limit cycle.
 pub fn run_to_limit_cycle(
     params: &CirculationParams,
