@@ -294,6 +294,19 @@ fn outside_chamber_pressure_reproduces_the_elastance() {
     assert!(c.summary.lv_esv_ml < a.summary.lv_esv_ml);
 }
 
+/// Parameters are serde: the defaults round-trip through JSON, and a partial file fills in the defaults.
+#[test]
+fn parameters_round_trip_through_json() {
+    let p = CirculationParams::default();
+    let text = serde_json::to_string(&p).unwrap();
+    let back: CirculationParams = serde_json::from_str(&text).unwrap();
+    assert_eq!(p, back);
+    let partial: CirculationParams = serde_json::from_str(r#"{"heart_rate_hz": 1.25}"#).unwrap();
+    assert_eq!(partial.period_s(), 0.8);
+    assert_eq!(partial.lv, p.lv);
+    assert!(serde_json::from_str::<CirculationParams>(r#"{"heart_rate": 1.0}"#).is_err());
+}
+
 #[test]
 fn bad_parameters_are_reported() {
     let mut p = CirculationParams::default();

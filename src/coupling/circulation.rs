@@ -501,15 +501,21 @@ impl ChamberPressures for Override<'_> {
 /// Quantities that follow from the state at a time: chamber pressures and valve flows.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Derived {
-    /// Chamber pressures, mmHg.
+    /// Left atrial pressure, mmHg.
     pub p_la: f64,
+    /// Left ventricular pressure, mmHg.
     pub p_lv: f64,
+    /// Right atrial pressure, mmHg.
     pub p_ra: f64,
+    /// Right ventricular pressure, mmHg.
     pub p_rv: f64,
-    /// Valve flows (mitral, aortic, tricuspid, pulmonary), mL/s, positive forward.
+    /// Mitral flow LA -> LV, mL/s (negative: regurgitation through the closed valve's `Rmax`).
     pub q_mv: f64,
+    /// Aortic flow LV -> systemic arteries, mL/s.
     pub q_av: f64,
+    /// Tricuspid flow RA -> RV, mL/s.
     pub q_tv: f64,
+    /// Pulmonary valve flow RV -> pulmonary arteries, mL/s.
     pub q_pv: f64,
 }
 

@@ -71,19 +71,28 @@ pub enum OdeError {
 /// One accepted step, as the observer of [`integrate`] sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct Step<'a, const N: usize> {
+    /// Start time of the step.
     pub t0: f64,
+    /// State at `t0`.
     pub y0: &'a [f64; N],
+    /// Derivative `f(t0, y0)`.
     pub f0: &'a [f64; N],
+    /// End time of the step.
     pub t1: f64,
+    /// State at `t1` (5th order).
     pub y1: &'a [f64; N],
+    /// Derivative `f(t1, y1)`.
     pub f1: &'a [f64; N],
 }
 
 /// Counters of one [`integrate`] call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OdeStats {
+    /// Accepted steps.
     pub accepted: usize,
+    /// Rejected steps (error estimate above tolerance).
     pub rejected: usize,
+    /// Evaluations of the right-hand side.
     pub rhs_evaluations: usize,
 }
 
