@@ -1,5 +1,6 @@
 //! The crate's top-level error: each module has its own `thiserror` enum, gathered here with `#[from]`.
 
+use crate::coupling::circulation::CirculationError;
 use crate::gpu::GpuError;
 use crate::mechanics::MaterialError;
 use crate::mesh::MeshError;
@@ -13,6 +14,8 @@ pub enum Error {
     Mesh(#[from] MeshError),
     #[error(transparent)]
     Material(#[from] MaterialError),
+    #[error(transparent)]
+    Circulation(#[from] CirculationError),
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -27,11 +27,13 @@
 //! - [`mechanics`]: solid mechanics in mm, ms, mg, kPa; so far the constitutive laws (W(C), S = 2 dW/dC).
 //! - [`gpu`]: the wgpu runtime: adapter choice, typed buffers, compute kernels, embedded shaders.
 //! - [`backend`]: `auto | gpu | cpu` selection.
+//! - [`coupling`]: the closed-loop 0D circulation (Regazzoni 2022) and its integrator; later the cavity coupling.
 //! - [`inspect`]: the report of `cardiotwin mesh info`.
 //! - [`job`]: the main job run by `cardiotwin run`.
 
 pub mod anatomy;
 pub mod backend;
+pub mod coupling;
 pub mod error;
 pub mod fem;
 pub mod geometry;

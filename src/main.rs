@@ -64,6 +64,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Verification problems with known answers.
+    Verify {
+        #[command(subcommand)]
+        problem: VerifyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum VerifyCommand {
+    /// The closed-loop 0D circulation of Regazzoni et al. 2022 (CIRCULATION.md parameters) run alone to
+    /// its limit cycle: LV and RV volumes, pressures, ejection fractions, cardiac output.
+    #[command(name = "circulation-0d")]
+    Circulation0d {
+        /// Machine-readable output: the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Most beats to simulate.
+        #[arg(long, default_value_t = 200)]
+        beats: u32,
+        /// Heart rate, beats per minute.
+        #[arg(long, default_value_t = 60.0)]
+        heart_rate: f64,
+        /// Also write the last beat (volumes, pressures, flows) as CSV to this file.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -148,6 +174,15 @@ fn main() -> ExitCode {
         ),
         Command::GpuInfo { json } => gpu_info(json, cli.adapter.as_deref()),
         Command::Mesh { command } => mesh_command(command),
+        Command::Verify {
+            problem:
+                VerifyCommand::Circulation0d {
+                    json,
+                    beats,
+                    heart_rate,
+                    trace,
+                },
+        } => verify_circulation_0d(json, beats, heart_rate, trace.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -477,6 +512,98 @@ fn mesh_command(command: MeshCommand) -> CliResult {
             Ok(())
         }
     }
+}
+
+fn verify_circulation_0d(
+    json: bool,
+    beats: u32,
+    heart_rate_bpm: f64,
+    trace: Option<&std::path::Path>,
+) -> CliResult {
+    use cardiotwin::coupling::circulation::{
+        CirculationParams, CirculationState, LimitCycleOptions, run_to_limit_cycle,
+    };
+    let params = CirculationParams::default().with_heart_rate_bpm(heart_rate_bpm);
+    let opts = LimitCycleOptions {
+        max_beats: beats,
+        ..LimitCycleOptions::default()
+    };
+    let run = run_to_limit_cycle(&params, &CirculationState::default(), &opts)?;
+    let s = &run.summary;
+    if let Some(path) = trace {
+        std::fs::write(path, run.trace_csv())
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(s)?);
+    } else {
+        println!(
+            "circulation-0d  Regazzoni 2022 closed loop, {:.1} bpm",
+            s.heart_rate_bpm
+        );
+        match s.beats_to_converge {
+            Some(n) => println!(
+                "limit cycle     reached after {n} beats (end-diastolic volumes change < {} mL)",
+                s.limit_cycle_tol_ml
+            ),
+            None => println!(
+                "limit cycle     NOT reached in {} beats (last change {:.3e} mL, tolerance {} mL)",
+                s.beats_simulated, s.last_beat_change_ml, s.limit_cycle_tol_ml
+            ),
+        }
+        for (side, edv, esv, sv, ef, peak) in [
+            (
+                "LV",
+                s.lv_edv_ml,
+                s.lv_esv_ml,
+                s.lv_sv_ml,
+                s.lv_ef,
+                s.lv_peak_pressure_mmhg,
+            ),
+            (
+                "RV",
+                s.rv_edv_ml,
+                s.rv_esv_ml,
+                s.rv_sv_ml,
+                s.rv_ef,
+                s.rv_peak_pressure_mmhg,
+            ),
+        ] {
+            println!(
+                "{side}              EDV {edv:.2} mL, ESV {esv:.2} mL, SV {sv:.2} mL, EF {:.1}%, peak {peak:.1} mmHg",
+                100.0 * ef
+            );
+        }
+        println!(
+            "aortic          {:.1}/{:.1} mmHg; pulmonary {:.1}/{:.1} mmHg",
+            s.aortic_systolic_mmhg,
+            s.aortic_diastolic_mmhg,
+            s.pulmonary_systolic_mmhg,
+            s.pulmonary_diastolic_mmhg
+        );
+        println!("cardiac output  {:.3} L/min", s.cardiac_output_l_min);
+        println!(
+            "blood volume    {:.6} mL (start {:.6} mL)",
+            s.total_volume_final_ml, s.total_volume_initial_ml
+        );
+        println!(
+            "integrator      {} steps ({} rejected), {:.1} ms wall",
+            run.stats.accepted,
+            run.stats.rejected,
+            1e3 * run.wall_s
+        );
+        if let Some(path) = trace {
+            println!("last beat       {}", path.display());
+        }
+    }
+    if s.beats_to_converge.is_none() {
+        return Err(format!(
+            "no limit cycle within {} beats; raise --beats",
+            s.beats_simulated
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn gpu_info(json: bool, adapter: Option<&str>) -> CliResult {
