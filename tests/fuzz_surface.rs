@@ -87,20 +87,8 @@ fn fuzz(
     let mut rng = Rng(0x5EED ^ name.len() as u64);
     let (mut inputs, mut parsed, mut meshed) = (0, 0, 0);
     let start = Instant::now();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz/surface");
-    let mut corpus: Vec<Vec<u8>> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(name))
-        .filter_map(|e| std::fs::read(e.path()).ok())
-        .collect();
-    for seed in seeds {
-        corpus.push(seed.to_vec());
-        for _ in 0..n {
-            corpus.push(mutate(seed, &mut rng));
-        }
-    }
+    let dir = common::fuzz::folder_path("surface");
+    let corpus = common::fuzz::corpus("surface", name, seeds, n, &mut rng, mutate);
     for input in &corpus {
         inputs += 1;
         let run = || {

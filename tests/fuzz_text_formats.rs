@@ -69,20 +69,8 @@ fn fuzz(name: &str, seeds: &[&[u8]], n: usize, parse: impl Fn(&[u8]) -> bool) ->
     let mut rng = Rng(0xC0FFEE ^ name.len() as u64);
     let (mut inputs, mut ok) = (0, 0);
     let start = Instant::now();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz/text");
-    let mut corpus: Vec<Vec<u8>> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(name))
-        .filter_map(|e| std::fs::read(e.path()).ok())
-        .collect();
-    for seed in seeds {
-        corpus.push(seed.to_vec());
-        for _ in 0..n {
-            corpus.push(mutate(seed, &mut rng));
-        }
-    }
+    let dir = common::fuzz::folder_path("text");
+    let corpus = common::fuzz::corpus("text", name, seeds, n, &mut rng, mutate);
     for input in &corpus {
         inputs += 1;
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse(input))) {

@@ -76,6 +76,21 @@ pub struct Aabb {
 }
 
 impl Aabb {
+    /// The box around `points` (empty input: min = +inf, max = -inf).
+    pub fn of_points(points: &[[f64; 3]]) -> Aabb {
+        let mut b = Aabb {
+            min: [f64::INFINITY; 3],
+            max: [f64::NEG_INFINITY; 3],
+        };
+        for p in points {
+            for (k, &c) in p.iter().enumerate() {
+                b.min[k] = b.min[k].min(c);
+                b.max[k] = b.max[k].max(c);
+            }
+        }
+        b
+    }
+
     pub fn centre(&self) -> [f64; 3] {
         std::array::from_fn(|k| 0.5 * (self.min[k] + self.max[k]))
     }
@@ -296,17 +311,7 @@ impl TetMesh {
     }
 
     pub fn bbox(&self) -> Aabb {
-        let mut b = Aabb {
-            min: [f64::INFINITY; 3],
-            max: [f64::NEG_INFINITY; 3],
-        };
-        for p in &self.nodes {
-            for (k, &c) in p.iter().enumerate() {
-                b.min[k] = b.min[k].min(c);
-                b.max[k] = b.max[k].max(c);
-            }
-        }
-        b
+        Aabb::of_points(&self.nodes)
     }
 
     /// Swaps corners 2 and 3 of every tetrahedron with negative signed volume; returns how many (also

@@ -36,19 +36,9 @@ pub struct TriSurface {
 }
 
 impl TriSurface {
-    /// Bounding box of the vertices used by triangles (all vertices if there are no triangles).
+    /// Bounding box of all vertices, mm.
     pub fn bbox(&self) -> Aabb {
-        let mut b = Aabb {
-            min: [f64::INFINITY; 3],
-            max: [f64::NEG_INFINITY; 3],
-        };
-        for p in &self.vertices {
-            for (k, &c) in p.iter().enumerate() {
-                b.min[k] = b.min[k].min(c);
-                b.max[k] = b.max[k].max(c);
-            }
-        }
-        b
+        Aabb::of_points(&self.vertices)
     }
 
     /// Enclosed volume by the divergence theorem, `|sum over triangles of a . (b x c) / 6|`, mm^3. Exact

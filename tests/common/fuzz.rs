@@ -22,3 +22,37 @@ impl Rng {
         &items[self.below(items.len())]
     }
 }
+
+/// `tests/data/fuzz/<folder>/`: where regression inputs live and crashers are saved.
+pub fn folder_path(folder: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz")
+        .join(folder)
+}
+
+/// The inputs of one fuzz run: the regression files of `tests/data/fuzz/<folder>/` whose name starts with
+/// `name`, then each seed followed by `n` of its mutants.
+pub fn corpus(
+    folder: &str,
+    name: &str,
+    seeds: &[&[u8]],
+    n: usize,
+    rng: &mut Rng,
+    mut mutate: impl FnMut(&[u8], &mut Rng) -> Vec<u8>,
+) -> Vec<Vec<u8>> {
+    let dir = folder_path(folder);
+    let mut corpus: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(name))
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .collect();
+    for seed in seeds {
+        corpus.push(seed.to_vec());
+        for _ in 0..n {
+            corpus.push(mutate(seed, rng));
+        }
+    }
+    corpus
+}
