@@ -1,5 +1,6 @@
-//! Solid mechanics of the myocardium. This first slice holds the constitutive laws only ([`material`]);
-//! elements, time integration and the GPU kernels come in later issues.
+//! Solid mechanics of the myocardium: the constitutive laws ([`material`]) and the CPU reference of the
+//! explicit total-Lagrangian stepping ([`tled`]); loads, boundary conditions, near-incompressibility and the
+//! GPU kernels come next.
 //!
 //! ## Units
 //! Inside the mechanics core every quantity is in one consistent system:
@@ -25,6 +26,7 @@
 //! stress sigma = J^-1 F S F^T (what is reported). See [`material`].
 
 pub mod material;
+pub mod tled;
 
 pub use material::{
     ActiveStress, FibreFrame, Guccione, HolzapfelOgden, KelvinVoigt, Material, MaterialError,
