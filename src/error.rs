@@ -3,6 +3,7 @@
 use crate::coupling::circulation::CirculationError;
 use crate::gpu::GpuError;
 use crate::mechanics::MaterialError;
+use crate::mechanics::tled::SimError;
 use crate::mesh::MeshError;
 
 /// Any error a cardiotwin library call can return.
@@ -16,6 +17,8 @@ pub enum Error {
     Material(#[from] MaterialError),
     #[error(transparent)]
     Circulation(#[from] CirculationError),
+    #[error(transparent)]
+    Sim(#[from] SimError),
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -73,7 +73,22 @@ fn every_shader_validates_with_naga() {
 fn a_broken_shader_fails_validation_with_its_file_name() {
     // Each shader with one statement's semicolon removed, and with a type error: both must be caught.
     for s in shaders::ALL.iter().filter(|s| s.uses_common) {
-        let syntax = s.source.replacen(";\n", "\n", 1);
+        // The first statement's semicolon (comments may contain semicolons too).
+        let mut done = false;
+        let syntax: String = s
+            .source
+            .lines()
+            .map(|l| {
+                if !done && !l.trim_start().starts_with("//") && l.trim_end().ends_with(';') {
+                    done = true;
+                    l.trim_end().trim_end_matches(';').to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(done, "{} has no statement to break", s.file);
         let types = format!("{}\nfn broken() -> u32 {{ return 1.5; }}\n", s.source);
         for (what, text) in [("syntax", syntax), ("type", types)] {
             let leaked: &'static str = Box::leak(text.into_boxed_str());

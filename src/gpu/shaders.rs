@@ -43,8 +43,24 @@ pub const REST_GEOMETRY: Shader = Shader {
     uses_common: true,
 };
 
+/// `shaders/mech_element.wgsl`: the element pass of the explicit mechanics step (one invocation per tet).
+pub const MECH_ELEMENT: Shader = Shader {
+    name: "mech_element",
+    file: "shaders/mech_element.wgsl",
+    source: include_str!("../../shaders/mech_element.wgsl"),
+    uses_common: true,
+};
+
+/// `shaders/mech_node.wgsl`: the node pass of the explicit mechanics step (one invocation per node).
+pub const MECH_NODE: Shader = Shader {
+    name: "mech_node",
+    file: "shaders/mech_node.wgsl",
+    source: include_str!("../../shaders/mech_node.wgsl"),
+    uses_common: true,
+};
+
 /// Every shader file, `common.wgsl` first.
-pub const ALL: &[Shader] = &[COMMON, UTIL, REST_GEOMETRY];
+pub const ALL: &[Shader] = &[COMMON, UTIL, REST_GEOMETRY, MECH_ELEMENT, MECH_NODE];
 
 impl Shader {
     /// The module source as wgpu compiles it.

@@ -25,6 +25,7 @@
 //! the first Piola-Kirchhoff stress P = F S (what a total-Lagrangian element integrates) and the Cauchy
 //! stress sigma = J^-1 F S F^T (what is reported). See [`material`].
 
+pub mod gpu;
 pub mod material;
 pub mod tled;
 

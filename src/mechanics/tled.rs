@@ -97,6 +97,11 @@ impl TledModel {
         })
     }
 
+    /// The node -> (tet, corner) adjacency the node pass gathers through.
+    pub fn adjacency(&self) -> &NodeTets {
+        &self.adjacency
+    }
+
     /// The deformation gradient of tetrahedron `t` at positions `x`.
     pub fn deformation_gradient(&self, t: usize, x: &[DVec3]) -> DMat3 {
         let tet = self.tets[t];
