@@ -22,3 +22,12 @@ struct DispatchParams {
 fn local_index(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
     return (wid.y * nwg.x + wid.x) * WG + lid.x;
 }
+
+// Per-tetrahedron data of the mechanics kernels (mech_element.wgsl, mech_node.wgsl): the gradients of the
+// four shape functions (xyz, 1/mm) and the rest volume V0 (mm^3) in g0.w. Rust: mechanics::gpu.
+struct TetData {
+    g0: vec4<f32>,
+    g1: vec4<f32>,
+    g2: vec4<f32>,
+    g3: vec4<f32>,
+}

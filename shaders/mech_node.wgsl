@@ -31,13 +31,6 @@ struct StepParams {
     _pad2: f32,
 }
 
-struct TetData {
-    g0: vec4<f32>,
-    g1: vec4<f32>,
-    g2: vec4<f32>,
-    g3: vec4<f32>,
-}
-
 @group(0) @binding(0) var<uniform> dispatch: DispatchParams;
 @group(0) @binding(1) var<uniform> params: StepParams;
 @group(0) @binding(2) var<storage, read> offsets: array<u32>;
