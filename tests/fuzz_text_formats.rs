@@ -23,45 +23,7 @@ const EXTREMES: [&str; 8] = [
 ];
 
 fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
-    let mut b = seed.to_vec();
-    match rng.below(6) {
-        0 => b.truncate(rng.below(b.len() + 1)),
-        1 => {
-            for _ in 0..1 + rng.below(4) {
-                let i = rng.below(b.len());
-                if let Some(x) = b.get_mut(i) {
-                    *x ^= 1 << rng.below(8);
-                }
-            }
-        }
-        2 | 3 => {
-            let text = String::from_utf8_lossy(&b).into_owned();
-            let mut lines: Vec<&str> = text.lines().collect();
-            let i = rng.below(lines.len());
-            if rng.below(2) == 0 && !lines.is_empty() {
-                lines.remove(i.min(lines.len() - 1));
-            } else if let Some(l) = lines.get(i).copied() {
-                lines.insert(i, l);
-            }
-            b = lines.join("\n").into_bytes();
-        }
-        _ => {
-            // Replace one number-like token with an extreme value.
-            let text = String::from_utf8_lossy(&b).into_owned();
-            let tokens: Vec<(usize, &str)> = text
-                .match_indices(|c: char| c.is_ascii_digit())
-                .map(|(i, _)| (i, ""))
-                .collect();
-            if let Some(&(at, _)) = tokens.get(rng.below(tokens.len())) {
-                let end = text[at..]
-                    .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'))
-                    .map_or(text.len(), |e| at + e);
-                let ext = EXTREMES[rng.below(EXTREMES.len())];
-                b = format!("{}{}{}", &text[..at], ext, &text[end..]).into_bytes();
-            }
-        }
-    }
-    b
+    common::fuzz::mutate(seed, rng, &EXTREMES, false)
 }
 
 /// Runs `parse` on `n` mutants of each seed inside catch_unwind; returns (inputs, ok, errors).

@@ -56,3 +56,61 @@ pub fn corpus(
     }
     corpus
 }
+
+/// One mutant of `seed`: a truncation, a few bit flips, (with `binary_words`) a 4-byte word overwritten
+/// by an interesting value (0, 1, u32::MAX, NaN, inf, -f32::MAX), a line deleted or duplicated, or a
+/// number replaced by one of `extremes`.
+pub fn mutate(seed: &[u8], rng: &mut Rng, extremes: &[&str], binary_words: bool) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    let choice = rng.below(if binary_words { 7 } else { 6 });
+    // Without word overwrites the later kinds move down by one.
+    let kind = if binary_words || choice < 2 {
+        choice
+    } else {
+        choice + 1
+    };
+    match kind {
+        0 => b.truncate(rng.below(b.len() + 1)),
+        1 => {
+            for _ in 0..1 + rng.below(4) {
+                let i = rng.below(b.len());
+                if let Some(x) = b.get_mut(i) {
+                    *x ^= 1 << rng.below(8);
+                }
+            }
+        }
+        2 => {
+            let words: [u32; 6] = [0, 1, u32::MAX, 0x7fc0_0000, 0x7f80_0000, 0xff7f_ffff];
+            let i = rng.below(b.len().saturating_sub(3));
+            if i + 4 <= b.len() {
+                b[i..i + 4].copy_from_slice(&words[rng.below(words.len())].to_le_bytes());
+            }
+        }
+        3 | 4 => {
+            let text = String::from_utf8_lossy(&b).into_owned();
+            let mut lines: Vec<&str> = text.lines().collect();
+            let i = rng.below(lines.len());
+            if rng.below(2) == 0 && !lines.is_empty() {
+                lines.remove(i.min(lines.len() - 1));
+            } else if let Some(l) = lines.get(i).copied() {
+                lines.insert(i, l);
+            }
+            b = lines.join("\n").into_bytes();
+        }
+        _ => {
+            let text = String::from_utf8_lossy(&b).into_owned();
+            let starts: Vec<usize> = text
+                .match_indices(|c: char| c.is_ascii_digit())
+                .map(|(i, _)| i)
+                .collect();
+            if let Some(&at) = starts.get(rng.below(starts.len())) {
+                let end = text[at..]
+                    .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'))
+                    .map_or(text.len(), |e| at + e);
+                let ext = extremes[rng.below(extremes.len())];
+                b = format!("{}{}{}", &text[..at], ext, &text[end..]).into_bytes();
+            }
+        }
+    }
+    b
+}
