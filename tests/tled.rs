@@ -4,7 +4,8 @@
 
 use cardiotwin::anatomy::block::Block;
 use cardiotwin::mechanics::material::{Material, NeoHookean};
-use cardiotwin::mechanics::tled::{self, SimError, TledModel, TledState};
+use cardiotwin::mechanics::tled::{self, Scratch, SimError, Stepping, TledModel, TledState};
+use cardiotwin::mechanics::{Constraints, Loads};
 use glam::{DMat3, DQuat, DVec3};
 
 const NH: NeoHookean = NeoHookean {
@@ -36,7 +37,7 @@ fn rigid_motion_gives_no_force_and_forces_balance() {
     let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None).unwrap();
     let r = DQuat::from_axis_angle(DVec3::new(1.0, 2.0, 3.0).normalize(), 0.7);
     let x = positions(&mesh, |p| r * p + DVec3::new(5.0, -2.0, 1.0));
-    let f = model.internal_forces(&x).unwrap();
+    let f = model.internal_forces(&x, &[]).unwrap();
     let worst = f.iter().map(|v| v.length()).fold(0.0, f64::max);
     // Force scale: mu times a face area of about (1/3 mm)^2 = 1.1 mN.
     assert!(worst < 1e-12, "rigid motion force {worst} mN");
@@ -45,7 +46,7 @@ fn rigid_motion_gives_no_force_and_forces_balance() {
     let x = positions(&mesh, |p| {
         p + DVec3::new(0.1 * p.y * p.y, 0.05 * p.x * p.z, -0.08 * p.x)
     });
-    let f = model.internal_forces(&x).unwrap();
+    let f = model.internal_forces(&x, &[]).unwrap();
     let sum: DVec3 = f.iter().sum();
     let moment: DVec3 = f.iter().zip(&x).map(|(fi, xi)| xi.cross(*fi)).sum();
     assert!(
@@ -66,7 +67,7 @@ fn uniform_deformation_passes_the_patch_test() {
         DVec3::new(0.0, -0.04, 1.1),
     );
     let x = positions(&mesh, |p| f0 * p);
-    let f = model.internal_forces(&x).unwrap();
+    let f = model.internal_forces(&x, &[]).unwrap();
     let on_face = |p: [f64; 3], k: usize| p[k] < 1e-12 || p[k] > 1.0 - 1e-12;
     for (i, p) in mesh.nodes().iter().enumerate() {
         if !(0..3).any(|k| on_face(*p, k)) {
@@ -103,30 +104,30 @@ fn uniaxial_stretch_relaxes_to_the_analytic_solution() {
     let dt = 0.4 * tled::stable_time_step(&mesh, NH.lambda + 2.0 * NH.mu, 1.0);
     let ramp = 1.0; // ms
     let mut state = TledState::at_rest(&mesh);
-    let mut scratch = (Vec::new(), Vec::new());
+    let mut scratch = Scratch::default();
     let nodes = mesh.nodes().to_vec();
-    let mut prescribed = Vec::new();
+    let mut constraints = Constraints::default();
     let mut steps = 0;
     while state.t < 10.0 {
         let s = 1.0 + (stretch - 1.0) * (state.t / ramp).min(1.0);
-        prescribed.clear();
+        constraints.fixed.clear();
         for (i, p) in nodes.iter().enumerate() {
             for (k, &c) in p.iter().enumerate() {
                 if c == 0.0 {
-                    prescribed.push((i as u32, k, 0.0));
+                    constraints.fixed.push((i as u32, k, 0.0));
                 }
             }
             if p[0] == 1.0 {
-                prescribed.push((i as u32, 0, s));
+                constraints.fixed.push((i as u32, 0, s));
             }
         }
+        let stepping = Stepping { dt, damping: 20.0 };
         tled::step(
             &model,
             &mut state,
-            dt,
-            20.0,
-            DVec3::ZERO,
-            &prescribed,
+            stepping,
+            &Loads::default(),
+            &constraints,
             &mut scratch,
         )
         .unwrap();
@@ -149,7 +150,7 @@ fn uniaxial_stretch_relaxes_to_the_analytic_solution() {
             worst = worst.max((state.x[i].y - lt).abs());
         }
     }
-    let f = model.internal_forces(&state.x).unwrap();
+    let f = model.internal_forces(&state.x, &[]).unwrap();
     let reaction: f64 = nodes
         .iter()
         .zip(&f)
@@ -171,7 +172,7 @@ fn an_inverted_element_stops_the_step_with_a_diagnosis() {
     let mesh = jittered();
     let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None).unwrap();
     let x = positions(&mesh, |p| DVec3::new(-p.x, p.y, p.z));
-    match model.internal_forces(&x) {
+    match model.internal_forces(&x, &[]) {
         Err(SimError::Inverted { j, .. }) => assert!(j < 0.0),
         other => panic!("{other:?}"),
     }

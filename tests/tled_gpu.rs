@@ -7,7 +7,8 @@ mod common;
 use cardiotwin::anatomy::block::Block;
 use cardiotwin::mechanics::gpu::GpuTled;
 use cardiotwin::mechanics::material::{Material, NeoHookean};
-use cardiotwin::mechanics::tled::{self, TledModel, TledState};
+use cardiotwin::mechanics::tled::{self, Scratch, Stepping, TledModel, TledState, Volumetric};
+use cardiotwin::mechanics::{Constraints, Loads};
 use glam::DVec3;
 
 const NH: NeoHookean = NeoHookean {
@@ -21,10 +22,13 @@ fn gpu_steps_match_the_cpu_reference() {
         return;
     };
     let mesh = Block::cube(4, 1.0).with_jitter(0.1, 3).build().unwrap();
-    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None).unwrap();
+    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None)
+        .unwrap()
+        .with_volumetric(Volumetric::Element);
     let dt = 0.4 * tled::stable_time_step(&mesh, NH.lambda + 2.0 * NH.mu, 1.0);
     let (alpha, gravity) = (5.0, DVec3::new(0.0, 0.0, -9.81e-3));
-    let mut prescribed = Vec::new();
+    let mut constraints = Constraints::default();
+    let prescribed = &mut constraints.fixed;
     for (i, p) in mesh.nodes().iter().enumerate() {
         for (k, &c) in p.iter().enumerate() {
             if c == 0.0 {
@@ -36,17 +40,21 @@ fn gpu_steps_match_the_cpu_reference() {
         }
     }
     let mut cpu = TledState::at_rest(&mesh);
-    let mut gpu = GpuTled::new(&ctx, &model, &cpu, &prescribed).unwrap();
-    let mut scratch = (Vec::new(), Vec::new());
+    let mut gpu = GpuTled::new(&ctx, &model, &cpu, &constraints).unwrap();
+    let mut scratch = Scratch::default();
+    let loads = Loads {
+        gravity,
+        ..Loads::default()
+    };
     let steps = 400;
     for _ in 0..steps {
+        let stepping = Stepping { dt, damping: alpha };
         tled::step(
             &model,
             &mut cpu,
-            dt,
-            alpha,
-            gravity,
-            &prescribed,
+            stepping,
+            &loads,
+            &constraints,
             &mut scratch,
         )
         .unwrap();
@@ -84,12 +92,14 @@ fn gpu_reports_an_inverted_element() {
         return;
     };
     let mesh = Block::cube(2, 1.0).build().unwrap();
-    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None).unwrap();
+    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None)
+        .unwrap()
+        .with_volumetric(Volumetric::Element);
     let mut state = TledState::at_rest(&mesh);
     // Crush one node through the body.
     state.x[0] = DVec3::new(2.0, 2.0, 2.0);
     state.x_prev[0] = state.x[0];
-    let mut gpu = GpuTled::new(&ctx, &model, &state, &[]).unwrap();
+    let mut gpu = GpuTled::new(&ctx, &model, &state, &Constraints::default()).unwrap();
     let err = gpu.run(&ctx, 1, 1e-4, 0.0, DVec3::ZERO).unwrap_err();
     assert!(err.to_string().contains("inverted"), "{err}");
 }

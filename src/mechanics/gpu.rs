@@ -7,8 +7,9 @@
 use bytemuck::{Pod, Zeroable};
 use glam::DVec3;
 
+use super::loads::Constraints;
 use super::material::Material;
-use super::tled::{Prescribed, SimError, TledModel, TledState};
+use super::tled::{SimError, TledModel, TledState, Volumetric};
 use crate::error::{Error, Result};
 use crate::gpu::shaders::{MECH_ELEMENT, MECH_NODE};
 use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel};
@@ -50,23 +51,37 @@ pub struct GpuTled {
     node_info: GpuBuffer<[f32; 4]>,
     targets: GpuBuffer<[f32; 4]>,
     origin: DVec3,
+    regions: Vec<i32>,
+    tet_nodes: Vec<[u32; 4]>,
     pub step: u64,
 }
 
 impl GpuTled {
-    /// Uploads `model` and `state`, with the prescribed components of `prescribed` (fixed for the run).
+    /// Uploads `model` and `state`, with the fixed components of `constraints` (for the run).
     pub fn new(
         ctx: &GpuContext,
         model: &TledModel,
         state: &TledState,
-        prescribed: &Prescribed,
+        constraints: &Constraints,
     ) -> Result<Self> {
-        let Material::NeoHookean(nh) = model.material else {
-            return Err(Error::Invalid(
-                "the GPU mechanics step runs the neo-Hookean law so far; use the CPU backend"
-                    .into(),
-            ));
+        let unsupported = |what: &str| {
+            Err(Error::Invalid(format!(
+                "the GPU mechanics step does not support {what} yet; use the CPU backend"
+            )))
         };
+        let [Material::NeoHookean(nh)] = model.materials[..] else {
+            return unsupported("laws other than one neo-Hookean material");
+        };
+        if model.volumetric != Volumetric::Element {
+            return unsupported("nodal pressure averaging");
+        }
+        if model.viscosity.is_some() {
+            return unsupported("viscosity");
+        }
+        if !constraints.sliding.is_empty() {
+            return unsupported("sliding conditions");
+        }
+        let prescribed = &constraints.fixed;
         let n_nodes = state.x.len();
         let origin = state.x.iter().fold(DVec3::ZERO, |a, p| a + *p) / n_nodes.max(1) as f64;
         let rel = |p: DVec3| {
@@ -94,7 +109,7 @@ impl GpuTled {
             .map(|&m| [m as f32, 0.0, 0.0, 0.0])
             .collect();
         let mut targets: Vec<[f32; 4]> = state.x.iter().map(|&p| rel(p)).collect();
-        for &(node, axis, value) in prescribed {
+        for &(node, axis, value) in prescribed.iter() {
             let n = node as usize;
             let mask = node_info[n][1] as u32 | (1 << axis);
             node_info[n][1] = mask as f32;
@@ -149,6 +164,8 @@ impl GpuTled {
             node_info: buffer("node info", &node_info)?,
             targets: buffer("targets", &targets)?,
             origin,
+            regions: model.regions.clone(),
+            tet_nodes: model.tets.clone(),
             step: state.step,
         })
     }
@@ -215,6 +232,8 @@ impl GpuTled {
             Some(&t) if t != u32::MAX => Err(SimError::Inverted {
                 step: self.step,
                 tet: t as usize,
+                region: self.regions.get(t as usize).copied().unwrap_or(0),
+                nodes: self.tet_nodes.get(t as usize).copied().unwrap_or_default(),
                 j: f64::NAN,
             }
             .into()),

@@ -194,11 +194,49 @@ impl Material {
 
     /// Second Piola-Kirchhoff stress S = 2 dW/dC, kPa.
     pub fn pk2(&self, c: DMat3, frame: &FibreFrame) -> DMat3 {
+        let j = jacobian(c);
+        self.pk2_deviatoric(c, frame) + (j * self.volumetric_stress(j)) * inverse(c)
+    }
+
+    /// S without the volumetric term U(J) of the law, kPa: S = pk2_deviatoric + J U'(J) C^-1. The split
+    /// that nodal pressure averaging needs (it replaces U'(J) of the element by an average over nodes).
+    /// For neo-Hookean U = lambda/2 (ln J)^2 and the rest, mu (I - C^-1), is what remains.
+    pub fn pk2_deviatoric(&self, c: DMat3, frame: &FibreFrame) -> DMat3 {
         match self {
-            Material::NeoHookean(m) => m.pk2(c),
-            Material::Guccione(m) => m.pk2(c, frame),
-            Material::HolzapfelOgden(m) => m.pk2(c, frame),
+            Material::NeoHookean(m) => m.mu * (DMat3::IDENTITY - inverse(c)),
+            Material::Guccione(m) => m.pk2_deviatoric(c, frame),
+            Material::HolzapfelOgden(m) => m.pk2_deviatoric(c, frame),
         }
+    }
+
+    /// U'(J), kPa: the hydrostatic Cauchy stress of the volumetric term (positive in tension).
+    pub fn volumetric_stress(&self, j: f64) -> f64 {
+        match self {
+            Material::NeoHookean(m) => m.lambda * j.ln() / j,
+            Material::Guccione(m) => m.penalty.mean_stress(j),
+            Material::HolzapfelOgden(m) => m.penalty.mean_stress(j),
+        }
+    }
+
+    /// The bulk modulus at J = 1 (kPa): lambda for neo-Hookean, kappa of the penalty otherwise.
+    pub fn bulk_modulus(&self) -> f64 {
+        match self {
+            Material::NeoHookean(m) => m.lambda,
+            Material::Guccione(m) => m.penalty.kappa(),
+            Material::HolzapfelOgden(m) => m.penalty.kappa(),
+        }
+    }
+
+    /// An upper estimate of the small-strain P-wave modulus (kPa) for the stable time step: bulk modulus
+    /// plus 4/3 of the largest small-strain shear stiffness of the law. Exponential laws stiffen with
+    /// strain; callers keep a safety factor.
+    pub fn wave_modulus(&self) -> f64 {
+        let shear = match self {
+            Material::NeoHookean(m) => m.mu,
+            Material::Guccione(m) => m.c * m.bf.max(m.bt).max(m.bfs).max(1.0),
+            Material::HolzapfelOgden(m) => m.a + 2.0 * m.a_f + m.a_s + m.a_fs,
+        };
+        self.bulk_modulus() + 4.0 / 3.0 * shear
     }
 }
 
@@ -265,6 +303,14 @@ impl Penalty {
             Penalty::St91 { kappa } | Penalty::Quadratic { kappa } => {
                 check(law, "kappa", kappa, false)
             }
+        }
+    }
+
+    /// kappa, kPa (0 when off).
+    pub fn kappa(&self) -> f64 {
+        match *self {
+            Penalty::Off => 0.0,
+            Penalty::St91 { kappa } | Penalty::Quadratic { kappa } => kappa,
         }
     }
 
@@ -337,6 +383,11 @@ impl Guccione {
 
     /// S, kPa.
     pub fn pk2(&self, c: DMat3, frame: &FibreFrame) -> DMat3 {
+        self.pk2_deviatoric(c, frame) + self.penalty.pk2(c)
+    }
+
+    /// S without the penalty, kPa.
+    pub fn pk2_deviatoric(&self, c: DMat3, frame: &FibreFrame) -> DMat3 {
         let e = frame_strain(c, frame);
         let g = self.c * self.q(&e).exp();
         let (ff, ss, nn) = (e.x_axis.x, e.y_axis.y, e.z_axis.z);
@@ -347,7 +398,7 @@ impl Guccione {
             DVec3::new(self.bfs * fn_, self.bt * sn, self.bt * nn),
         );
         let r = frame.matrix();
-        g * (r * s_local * r.transpose()) + self.penalty.pk2(c)
+        g * (r * s_local * r.transpose())
     }
 
     /// Q of the Green-Lagrange strain given in the fibre frame.
@@ -419,6 +470,11 @@ impl HolzapfelOgden {
 
     /// S, kPa.
     pub fn pk2(&self, c: DMat3, frame: &FibreFrame) -> DMat3 {
+        self.pk2_deviatoric(c, frame) + self.penalty.pk2(c)
+    }
+
+    /// S without the penalty, kPa.
+    pub fn pk2_deviatoric(&self, c: DMat3, frame: &FibreFrame) -> DMat3 {
         let (f0, s0) = (frame.f0, frame.s0);
         let j23 = c.determinant().powf(-1.0 / 3.0);
         let i1 = trace(c);
@@ -432,7 +488,6 @@ impl HolzapfelOgden {
             + (2.0 * df) * outer(f0, f0)
             + (2.0 * ds) * outer(s0, s0)
             + dfs * (outer(f0, s0) + outer(s0, f0))
-            + self.penalty.pk2(c)
     }
 }
 

@@ -26,10 +26,13 @@
 //! stress sigma = J^-1 F S F^T (what is reported). See [`material`].
 
 pub mod gpu;
+pub mod loads;
 pub mod material;
 pub mod tled;
 
+pub use loads::{Constraints, LoadError, Loads, PressureLoad, SpringLoad};
 pub use material::{
     ActiveStress, FibreFrame, Guccione, HolzapfelOgden, KelvinVoigt, Material, MaterialError,
     NeoHookean, Penalty,
 };
+pub use tled::{Scratch, SimError, Stepping, TledModel, TledState, Volumetric};
