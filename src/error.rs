@@ -2,8 +2,8 @@
 
 use crate::coupling::circulation::CirculationError;
 use crate::gpu::GpuError;
-use crate::mechanics::MaterialError;
 use crate::mechanics::tled::SimError;
+use crate::mechanics::{LoadError, MaterialError};
 use crate::mesh::MeshError;
 
 /// Any error a cardiotwin library call can return.
@@ -19,6 +19,8 @@ pub enum Error {
     Circulation(#[from] CirculationError),
     #[error(transparent)]
     Sim(#[from] SimError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -42,6 +42,7 @@ pub mod inspect;
 pub mod job;
 pub mod mechanics;
 pub mod mesh;
+pub mod verify;
 
 pub use backend::{Backend, BackendChoice};
 pub use error::{Error, Result};

@@ -90,6 +90,50 @@ enum VerifyCommand {
         #[arg(long)]
         trace: Option<PathBuf>,
     },
+    /// Uniaxial stretch of a compressible neo-Hookean cube to 1.5 against the closed form.
+    #[command(name = "uniaxial-nh")]
+    UniaxialNh(MechanicsArgs),
+    /// Lamé's thick neo-Hookean sphere (A = 10, B = 15 mm, mu = 10 kPa) inflated to 4 kPa.
+    #[command(name = "lame-sphere")]
+    LameSphere(MechanicsArgs),
+    /// Land et al. 2015 problem 1: the Guccione beam under follower pressure (JSON `tip_z_mm`).
+    #[command(name = "land-beam")]
+    LandBeam(MechanicsArgs),
+    /// Land et al. 2015 problem 2: passive inflation of the ellipsoidal LV to 10 kPa.
+    #[command(name = "land-lv-passive")]
+    LandLvPassive(MechanicsArgs),
+    /// Land et al. 2015 problem 3: inflation to 15 kPa and active tension 60 kPa along the fibres.
+    #[command(name = "land-lv-active")]
+    LandLvActive(MechanicsArgs),
+}
+
+/// Options of the mechanics verification cases.
+#[derive(clap::Args)]
+struct MechanicsArgs {
+    /// Divide the case's default element size by this factor.
+    #[arg(long, default_value_t = 1.0)]
+    refine: f64,
+    /// Write DIR/CASE.json and the deformed mesh DIR/CASE.vtu.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Land problems 2 and 3: let the base slide in its plane instead of fixing it.
+    #[arg(long)]
+    sliding_base: bool,
+    /// Land problem 3: active stress as a Cauchy stress along the deformed fibre (default: PK2 along f0).
+    #[arg(long)]
+    cauchy_active: bool,
+    /// Volumetric term: averaged nodal pressure (default) or per element (locks; for comparison).
+    #[arg(long, value_enum, default_value = "nodal-average")]
+    volumetric: VolumetricArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum VolumetricArg {
+    NodalAverage,
+    Element,
 }
 
 #[derive(Subcommand)]
@@ -183,6 +227,17 @@ fn main() -> ExitCode {
                     trace,
                 },
         } => verify_circulation_0d(json, beats, heart_rate, trace.as_deref()),
+        Command::Verify { problem } => {
+            let (case, args) = match problem {
+                VerifyCommand::UniaxialNh(a) => ("uniaxial-nh", a),
+                VerifyCommand::LameSphere(a) => ("lame-sphere", a),
+                VerifyCommand::LandBeam(a) => ("land-beam", a),
+                VerifyCommand::LandLvPassive(a) => ("land-lv-passive", a),
+                VerifyCommand::LandLvActive(a) => ("land-lv-active", a),
+                VerifyCommand::Circulation0d { .. } => unreachable!("matched above"),
+            };
+            verify_mechanics(case, &args, cli.backend)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -510,6 +565,74 @@ fn mesh_command(command: MeshCommand) -> CliResult {
                 println!("wrote {}", p.display());
             }
             Ok(())
+        }
+    }
+}
+
+fn verify_mechanics(case: &str, args: &MechanicsArgs, backend: BackendChoice) -> CliResult {
+    use cardiotwin::verify::{self, VerifyOptions};
+    if backend == BackendChoice::Gpu {
+        return Err(
+            "the mechanics verification cases relax on the CPU backend so far; use --backend cpu or auto"
+                .into(),
+        );
+    }
+    let options = VerifyOptions {
+        refine: args.refine,
+        sliding_base: args.sliding_base,
+        cauchy_active: args.cauchy_active,
+        volumetric: match args.volumetric {
+            VolumetricArg::NodalAverage => cardiotwin::mechanics::Volumetric::NodalAverage,
+            VolumetricArg::Element => cardiotwin::mechanics::Volumetric::Element,
+        },
+    };
+    let outcome = verify::run(case, options)?;
+    if let Some(dir) = &args.out {
+        for path in verify::write_outputs(dir, case, &outcome)? {
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome.json)?);
+    } else {
+        print_summary(case, &outcome.json);
+    }
+    Ok(())
+}
+
+/// The headline numbers of a verification case, one per line.
+fn print_summary(case: &str, json: &serde_json::Value) {
+    println!("{case}");
+    let keys = [
+        "tip_z_mm",
+        "endo_apex_z_mm",
+        "epi_apex_z_mm",
+        "max_relative_error",
+        "max_relative_error_of_stretch_minus_one",
+        "relative_error",
+        "within_spread",
+        "pass",
+    ];
+    for key in keys {
+        if let Some(v) = json.get(key) {
+            println!("  {key:<40} {v}");
+        }
+    }
+    if let Some(r) = json.get("reference") {
+        println!("  {:<40} {r}", "reference");
+    }
+    if let Some(c) = json.get("curve").and_then(|c| c.as_array()) {
+        for point in c {
+            println!("  {point}");
+        }
+    }
+    for key in ["mesh", "solve"] {
+        if let Some(v) = json.get(key) {
+            let mut v = v.clone();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("relaxations");
+            }
+            println!("  {key:<40} {v}");
         }
     }
 }

@@ -28,6 +28,7 @@
 pub mod gpu;
 pub mod loads;
 pub mod material;
+pub mod relax;
 pub mod tled;
 
 pub use loads::{Constraints, LoadError, Loads, PressureLoad, SpringLoad};

@@ -41,6 +41,10 @@ use crate::geometry::cpu::tet_geometry;
 use crate::mesh::TetMesh;
 use crate::mesh::topology::NodeTets;
 
+/// Items per rayon task: below this a loop runs on one thread (small meshes step faster without the
+/// fork-join overhead).
+const MIN_LEN: usize = 2048;
+
 /// Why a step failed, or a model could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SimError {
@@ -254,34 +258,43 @@ impl TledModel {
 
     /// First part of the element pass: F and J per tetrahedron; fails on the first inverted one.
     fn kinematics(&self, x: &[DVec3], step: u64, f: &mut [DMat3]) -> Result<(), SimError> {
-        f.par_iter_mut().enumerate().try_for_each(|(t, ft)| {
-            *ft = self.deformation_gradient(t, x);
-            let j = ft.determinant();
-            if j.is_nan() || j <= 0.0 {
-                return Err(SimError::Inverted {
-                    step,
-                    tet: t,
-                    region: self.regions[t],
-                    nodes: self.tets[t],
-                    j,
-                });
-            }
-            Ok(())
-        })
+        f.par_iter_mut()
+            .with_min_len(MIN_LEN)
+            .enumerate()
+            .try_for_each(|(t, ft)| {
+                *ft = self.deformation_gradient(t, x);
+                let j = ft.determinant();
+                if j.is_nan() || j <= 0.0 {
+                    return Err(SimError::Inverted {
+                        step,
+                        tet: t,
+                        region: self.regions[t],
+                        nodes: self.tets[t],
+                        j,
+                    });
+                }
+                Ok(())
+            })
     }
 
     /// The volumetric stress U'(J) per tetrahedron (kPa): its own, or averaged over nodes.
     fn pressures(&self, f: &[DMat3], scratch: &mut Scratch) {
         match self.volumetric {
             Volumetric::Element => {
-                scratch.p.par_iter_mut().enumerate().for_each(|(t, p)| {
-                    *p = self.material(t).volumetric_stress(f[t].determinant());
-                });
+                scratch
+                    .p
+                    .par_iter_mut()
+                    .with_min_len(MIN_LEN)
+                    .enumerate()
+                    .for_each(|(t, p)| {
+                        *p = self.material(t).volumetric_stress(f[t].determinant());
+                    });
             }
             Volumetric::NodalAverage => {
                 scratch
                     .j_node
                     .par_iter_mut()
+                    .with_min_len(MIN_LEN)
                     .enumerate()
                     .for_each(|(n, jn)| {
                         let sum: f64 = self
@@ -293,14 +306,19 @@ impl TledModel {
                         *jn = sum / self.node_volume0[n];
                     });
                 let j_node = &scratch.j_node;
-                scratch.p.par_iter_mut().enumerate().for_each(|(t, p)| {
-                    let m = self.material(t);
-                    *p = 0.25
-                        * self.tets[t]
-                            .iter()
-                            .map(|&n| m.volumetric_stress(j_node[n as usize]))
-                            .sum::<f64>();
-                });
+                scratch
+                    .p
+                    .par_iter_mut()
+                    .with_min_len(MIN_LEN)
+                    .enumerate()
+                    .for_each(|(t, p)| {
+                        let m = self.material(t);
+                        *p = 0.25
+                            * self.tets[t]
+                                .iter()
+                                .map(|&n| m.volumetric_stress(j_node[n as usize]))
+                                .sum::<f64>();
+                    });
             }
         }
     }
@@ -341,11 +359,16 @@ impl TledModel {
             self.pressures(&f, scratch);
             let p = &scratch.p;
             let v = v.filter(|_| self.viscosity.is_some());
-            scratch.vp.par_iter_mut().enumerate().for_each(|(t, vp)| {
-                let ta = ta.get(t).copied().unwrap_or(0.0);
-                let f_dot = v.map(|v| self.velocity_gradient(t, v));
-                *vp = f[t] * self.pk2(t, f[t], p[t], ta, f_dot) * self.volume0[t];
-            });
+            scratch
+                .vp
+                .par_iter_mut()
+                .with_min_len(MIN_LEN)
+                .enumerate()
+                .for_each(|(t, vp)| {
+                    let ta = ta.get(t).copied().unwrap_or(0.0);
+                    let f_dot = v.map(|v| self.velocity_gradient(t, v));
+                    *vp = f[t] * self.pk2(t, f[t], p[t], ta, f_dot) * self.volume0[t];
+                });
         }
         scratch.f = f;
         result
@@ -353,14 +376,18 @@ impl TledModel {
 
     /// Node pass: the internal force of every node, gathered from V0 P in tetrahedron order.
     fn gather(&self, vp: &[DMat3], forces: &mut [DVec3]) {
-        forces.par_iter_mut().enumerate().for_each(|(n, f)| {
-            *f = self
-                .adjacency
-                .of(n)
-                .iter()
-                .map(|&[t, a]| -(vp[t as usize] * self.grads[t as usize][a as usize]))
-                .sum();
-        });
+        forces
+            .par_iter_mut()
+            .with_min_len(MIN_LEN)
+            .enumerate()
+            .for_each(|(n, f)| {
+                *f = self
+                    .adjacency
+                    .of(n)
+                    .iter()
+                    .map(|&[t, a]| -(vp[t as usize] * self.grads[t as usize][a as usize]))
+                    .sum();
+            });
     }
 
     /// The internal (elastic and active) forces at positions `x` with active tension `ta` (per
@@ -488,6 +515,7 @@ impl TledState {
     pub fn kinetic_energy(&self, model: &TledModel, dt: f64) -> f64 {
         self.x
             .par_iter()
+            .with_min_len(MIN_LEN)
             .zip(&self.x_prev)
             .zip(&model.mass)
             .map(|((x, xp), m)| 0.5 * m * (*x - *xp).length_squared())
@@ -519,6 +547,7 @@ pub fn step(
     scratch.resize(model);
     let mut v = std::mem::take(&mut scratch.v);
     v.par_iter_mut()
+        .with_min_len(MIN_LEN)
         .zip(&state.x)
         .zip(&state.x_prev)
         .for_each(|((v, x), xp)| *v = (*x - *xp) / dt);
@@ -531,6 +560,7 @@ pub fn step(
     state
         .x_prev
         .par_iter_mut()
+        .with_min_len(MIN_LEN)
         .zip(&state.x)
         .zip(&scratch.forces)
         .zip(&model.mass)

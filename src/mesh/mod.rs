@@ -12,6 +12,7 @@
 pub mod extract;
 pub mod hex;
 pub mod io;
+pub mod locate;
 pub mod surface_repair;
 pub mod topology;
 pub mod volume_mesher;

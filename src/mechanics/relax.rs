@@ -1,0 +1,148 @@
+//! Dynamic relaxation to static equilibrium for quasi-static problems (the Land 2015 beam and ventricle,
+//! analytic inflation checks), on top of the explicit step of [`super::tled`].
+//!
+//! Statics does not depend on the mass, so the masses are replaced by fictitious ones that make every
+//! tetrahedron stable at the same pseudo time step: node n gets m_n = sum over its tetrahedra of
+//! (V0_e / 4) M_e / (s h_e)^2, with M_e the small-strain wave modulus of the element's law, h_e its
+//! smallest height and s a safety factor, and the step is dt = 1 (Underwood 1983's scaling, element by
+//! element). Small or stiff elements no longer dictate the step of the whole mesh.
+//!
+//! Damping is kinetic (Cundall 1976): the kinetic energy is watched every step, and when it falls the
+//! motion has passed an energy peak, so all velocities are set to zero. No damping coefficient to tune.
+//!
+//! The load is ramped linearly over `ramp_steps` (the callback maps the fraction in [0, 1] to loads), then
+//! held until the out-of-balance force on the free motion, relative to the internal force scale, falls
+//! below `tolerance`, checked every `check_every` steps. The report gives the steps, the final residual and
+//! kinetic energy, and whether it converged; a run that does not converge is reported, not hidden.
+
+use std::time::Instant;
+
+use glam::DVec3;
+use serde::Serialize;
+
+use super::loads::{Constraints, Loads};
+use super::tled::{self, Scratch, SimError, Stepping, TledModel, TledState};
+
+/// Settings of [`relax`].
+#[derive(Debug, Clone, Copy)]
+pub struct RelaxOptions {
+    /// Safety factor s on the per-element stable step (0 < s < 1).
+    pub safety: f64,
+    /// Steps over which the load fraction rises from 0 to 1.
+    pub ramp_steps: u64,
+    /// Give up after this many steps in all.
+    pub max_steps: u64,
+    /// Converged when |r_free|_2 / |f_internal|_2 < tolerance.
+    pub tolerance: f64,
+    pub check_every: u64,
+}
+
+impl Default for RelaxOptions {
+    fn default() -> Self {
+        RelaxOptions {
+            safety: 0.5,
+            ramp_steps: 2000,
+            max_steps: 400_000,
+            tolerance: 1e-6,
+            check_every: 200,
+        }
+    }
+}
+
+/// What [`relax`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelaxReport {
+    pub steps: u64,
+    /// |r_free|_2 / |f_internal|_2 at the end.
+    pub residual: f64,
+    /// Kinetic energy at the end, in the pseudo units of the scaled masses.
+    pub kinetic_energy: f64,
+    pub converged: bool,
+    /// Times the velocities were reset.
+    pub resets: u64,
+    pub wall_s: f64,
+}
+
+/// Sets the masses of `model` for dynamic relaxation with pseudo step 1 (module docs).
+pub fn scale_masses(model: &mut TledModel, safety: f64) {
+    let mut mass = vec![0.0; model.node_count()];
+    for t in 0..model.tets.len() {
+        let m = model.material(t).wave_modulus();
+        let h = safety * model.height[t];
+        for &n in &model.tets[t] {
+            mass[n as usize] += 0.25 * model.volume0[t] * m / (h * h);
+        }
+    }
+    model.mass = mass;
+}
+
+/// The relative out-of-balance force |r_free|_2 / |f_internal|_2 at the positions of `state`.
+pub fn residual(
+    model: &TledModel,
+    state: &TledState,
+    loads: &Loads,
+    constraints: &Constraints,
+) -> Result<f64, SimError> {
+    let still = vec![DVec3::ZERO; state.x.len()];
+    let mut scratch = Scratch::default();
+    model.forces(&state.x, &still, loads, state.step, &mut scratch)?;
+    let mut r = std::mem::take(&mut scratch.forces);
+    constraints.project_free(&mut r);
+    let internal = model.internal_forces(&state.x, &loads.active_tension)?;
+    let norm = |v: &[DVec3]| v.iter().map(|f| f.length_squared()).sum::<f64>().sqrt();
+    Ok(norm(&r) / norm(&internal).max(f64::MIN_POSITIVE))
+}
+
+/// Relaxes `state` to equilibrium under the loads `load(fraction, &mut loads)` sets (module docs). The
+/// masses of `model` are replaced (see [`scale_masses`]); `state.t` counts pseudo time.
+pub fn relax(
+    model: &mut TledModel,
+    state: &mut TledState,
+    loads: &mut Loads,
+    mut load: impl FnMut(f64, &mut Loads),
+    constraints: &Constraints,
+    options: RelaxOptions,
+) -> Result<RelaxReport, SimError> {
+    let start = Instant::now();
+    scale_masses(model, options.safety);
+    let stepping = Stepping {
+        dt: 1.0,
+        damping: 0.0,
+    };
+    let mut scratch = Scratch::default();
+    let (mut ke_prev, mut resets) = (0.0, 0);
+    let mut residual_now = f64::INFINITY;
+    let mut steps = 0;
+    while steps < options.max_steps {
+        let fraction = if options.ramp_steps == 0 {
+            1.0
+        } else {
+            (steps as f64 / options.ramp_steps as f64).min(1.0)
+        };
+        load(fraction, loads);
+        tled::step(model, state, stepping, loads, constraints, &mut scratch)?;
+        steps += 1;
+        let ke = state.kinetic_energy(model, 1.0);
+        if ke < ke_prev {
+            state.stop();
+            resets += 1;
+            ke_prev = 0.0;
+        } else {
+            ke_prev = ke;
+        }
+        if fraction >= 1.0 && steps % options.check_every == 0 {
+            residual_now = residual(model, state, loads, constraints)?;
+            if residual_now < options.tolerance {
+                break;
+            }
+        }
+    }
+    Ok(RelaxReport {
+        steps,
+        residual: residual_now,
+        kinetic_energy: state.kinetic_energy(model, 1.0),
+        converged: residual_now < options.tolerance,
+        resets,
+        wall_s: start.elapsed().as_secs_f64(),
+    })
+}

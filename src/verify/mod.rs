@@ -1,0 +1,126 @@
+//! Verification problems with known answers, behind `cardiotwin verify CASE`: the analytic mechanics
+//! checks of `../shared/benchmarks/ANALYTIC.md` and the Land et al. 2015 benchmark
+//! (`../shared/benchmarks/LAND2015.md`). Each case builds its mesh in code, solves, and returns a JSON
+//! object with its quantities of interest, the reference values and how they were judged, the mesh size,
+//! time stepping and wall time; [`write_outputs`] stores it with the deformed mesh.
+
+pub mod mechanics;
+
+use std::path::Path;
+
+use glam::DVec3;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::mechanics::tled::Volumetric;
+use crate::mesh::{Field, TetMesh};
+
+/// The cases `cardiotwin verify` knows besides `circulation-0d`.
+pub const CASES: [&str; 5] = [
+    "uniaxial-nh",
+    "lame-sphere",
+    "land-beam",
+    "land-lv-passive",
+    "land-lv-active",
+];
+
+/// How a case is run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VerifyOptions {
+    /// Mesh refinement factor: element sizes are the case's default divided by this (> 0).
+    pub refine: f64,
+    /// Land problem 2 and 3: base in-plane sliding instead of fixed.
+    pub sliding_base: bool,
+    /// Land problem 3: the active stress as a Cauchy stress along the deformed fibre instead of PK2.
+    pub cauchy_active: bool,
+    /// The volumetric treatment (nodal averaging by default; `Element` shows the locking it avoids).
+    pub volumetric: Volumetric,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            refine: 1.0,
+            sliding_base: false,
+            cauchy_active: false,
+            volumetric: Volumetric::NodalAverage,
+        }
+    }
+}
+
+/// Mesh size of a run, for every JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeshSize {
+    pub nodes: usize,
+    pub tets: usize,
+    /// The target element size, mm.
+    pub element_size_mm: f64,
+}
+
+impl MeshSize {
+    pub fn of(mesh: &TetMesh, h: f64) -> Self {
+        MeshSize {
+            nodes: mesh.node_count(),
+            tets: mesh.tet_count(),
+            element_size_mm: h,
+        }
+    }
+}
+
+/// A finished case: its JSON and the deformed mesh (displacement as a point field).
+pub struct Outcome {
+    pub json: serde_json::Value,
+    pub deformed: Option<TetMesh>,
+}
+
+/// Runs `case`.
+pub fn run(case: &str, options: VerifyOptions) -> Result<Outcome> {
+    if !(options.refine.is_finite() && options.refine > 0.0) {
+        return Err(Error::Invalid(format!(
+            "--refine {} must be a number > 0",
+            options.refine
+        )));
+    }
+    match case {
+        "uniaxial-nh" => mechanics::uniaxial_nh(options),
+        "lame-sphere" => mechanics::lame_sphere(options),
+        "land-beam" => mechanics::land_beam(options),
+        "land-lv-passive" => mechanics::land_lv(options, false),
+        "land-lv-active" => mechanics::land_lv(options, true),
+        other => Err(Error::Invalid(format!(
+            "unknown verification case {other:?}; known: circulation-0d, {}",
+            CASES.join(", ")
+        ))),
+    }
+}
+
+/// The mesh with the displacement x - X as a point field `displacement` (mm).
+pub fn with_displacement(mesh: &TetMesh, x: &[DVec3]) -> Result<TetMesh> {
+    let mut out = mesh.clone();
+    let data = x
+        .iter()
+        .zip(mesh.nodes())
+        .flat_map(|(p, q)| (*p - DVec3::from_array(*q)).to_array())
+        .collect();
+    out.add_point_field(Field::new("displacement", 3, data))?;
+    Ok(out)
+}
+
+/// Writes `DIR/CASE.json` and `DIR/CASE.vtu`; returns the paths written.
+pub fn write_outputs(dir: &Path, case: &str, outcome: &Outcome) -> Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+    let json_path = dir.join(format!("{case}.json"));
+    let text = serde_json::to_string_pretty(&outcome.json)
+        .map_err(|e| Error::Invalid(format!("serialising the result: {e}")))?;
+    std::fs::write(&json_path, text + "\n")
+        .map_err(|e| Error::io(json_path.display().to_string(), e))?;
+    let mut written = vec![json_path];
+    if let Some(mesh) = &outcome.deformed {
+        let path = dir.join(format!("{case}.vtu"));
+        written.extend(
+            crate::mesh::io::write(&path, mesh)
+                .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?,
+        );
+    }
+    Ok(written)
+}
