@@ -1,7 +1,7 @@
 //! Cavity volumes of the ventricles (`coupling::cavity`, `coupling::cavity_gpu`): the Land ellipsoid's LV
 //! cavity against the analytic truncated-ellipsoid volume and under refinement; invariance under rigid
 //! motion, s^3 under scaling; the gradient against central differences and its identities; the Rodero
-//! ventricles' LV and RV cavities; errors naming tags.
+//! ventricles' LV and RV cavities; the f32 GPU reduction against the f64 CPU sum; errors naming tags.
 
 mod common;
 
@@ -11,6 +11,8 @@ use std::time::Instant;
 use cardiotwin::anatomy::coordinates::VentricleSurfaces;
 use cardiotwin::anatomy::land_ellipsoid::{BASE, ENDO, EPI, LandEllipsoid};
 use cardiotwin::coupling::cavity::{Cavity, CavityError};
+use cardiotwin::coupling::cavity_gpu::GpuCavity;
+use cardiotwin::gpu::GpuBuffer;
 use cardiotwin::mesh::{Surfaces, TetMesh};
 use glam::{DMat3, DVec3};
 
@@ -313,4 +315,123 @@ fn missing_or_unusable_tags_are_named() {
         matches!(err, CavityError::PinchedBoundary { node: 0, .. }),
         "{err}"
     );
+}
+
+/// How far the f32 GPU volume may be from the f64 one: positions rounded to f32 relative to the origin
+/// move the wall by up to eps |x - origin| (volume: that times the wall area, caps included, bounded by
+/// twice the wall area); the terms relative to r are rounded to a few eps each and summed in a tree of
+/// depth log2(T), each level adding eps * sum |terms|.
+fn gpu_tolerance(cavity: &Cavity, x: &[DVec3], origin: DVec3, r: DVec3) -> f64 {
+    let eps = f32::EPSILON as f64;
+    let reach = cavity
+        .nodes()
+        .iter()
+        .map(|&n| (x[n as usize] - origin).length())
+        .fold(0.0, f64::max);
+    let caps = cavity.cap_points(x);
+    let mut abs_terms: f64 = cavity
+        .wall()
+        .iter()
+        .map(|t| {
+            let [a, b, c] = t.map(|n| x[n as usize] - r);
+            a.dot(b.cross(c)).abs() / 6.0
+        })
+        .sum();
+    let mut triangles = cavity.wall().len();
+    for (l, c) in cavity.loops().iter().zip(&caps) {
+        triangles += l.len();
+        for i in 0..l.len() {
+            let a = x[l[i] as usize] - r;
+            let b = x[l[(i + 1) % l.len()] as usize] - r;
+            abs_terms += b.dot(a.cross(*c - r)).abs() / 6.0;
+        }
+    }
+    let depth = (triangles as f64).log2().ceil();
+    4.0 * eps * (2.0 * wall_area(cavity, x) * reach + (depth + 4.0) * abs_terms)
+}
+
+fn upload(ctx: &cardiotwin::gpu::GpuContext, x: &[DVec3], origin: DVec3) -> GpuBuffer<[f32; 4]> {
+    let rel: Vec<[f32; 4]> = x
+        .iter()
+        .map(|&p| {
+            let q = p - origin;
+            [q.x as f32, q.y as f32, q.z as f32, 0.0]
+        })
+        .collect();
+    GpuBuffer::from_slice(ctx, "positions", &rel).unwrap()
+}
+
+#[test]
+fn gpu_volume_matches_cpu_on_rodero() {
+    let Some(ctx) = common::gpu("gpu_volume_matches_cpu_on_rodero") else {
+        return;
+    };
+    let mesh = rodero();
+    let s = VentricleSurfaces::rodero(&mesh).unwrap();
+    let x0 = positions(&mesh);
+    let origin = x0.iter().sum::<DVec3>() / x0.len() as f64;
+    // The rest configuration and a deformed one: stretched along the long axis, shifted, jittered.
+    let stretched: Vec<DVec3> = deformed(&x0, 3, 0.2)
+        .iter()
+        .map(|&p| {
+            let q = p - origin;
+            origin + DVec3::new(0.95 * q.x, 0.95 * q.y, 1.1 * q.z) + DVec3::new(2.0, -1.0, 4.0)
+        })
+        .collect();
+    for (name, tags) in [("LV", &s.lv_endo), ("RV", &s.rv_endo)] {
+        let cavity = Cavity::new(&mesh, name, tags).unwrap();
+        let r = cavity.reference_centroid(&mesh);
+        let gpu = GpuCavity::new(&ctx, &cavity, origin, r).unwrap();
+        for (label, x) in [("rest", &x0), ("deformed", &stretched)] {
+            let buf = upload(&ctx, x, origin);
+            let cpu = cavity.volume(x);
+            let start = Instant::now();
+            let v = gpu.volume(&ctx, &buf).unwrap();
+            let took = start.elapsed();
+            let again = gpu.volume(&ctx, &buf).unwrap();
+            let tol = gpu_tolerance(&cavity, x, origin, r);
+            println!(
+                "GPU {name} {label}: {v:.3} vs CPU {cpu:.3} mm^3, |diff| {:.4} ({:.2e} rel), \
+                 tolerance {tol:.3}, {took:?} incl. readback",
+                (v - cpu).abs(),
+                (v - cpu).abs() / cpu
+            );
+            assert!((v - cpu).abs() < tol, "{name} {label}: {v} vs {cpu}");
+            assert_eq!(v.to_bits(), again.to_bits(), "deterministic");
+        }
+    }
+}
+
+#[test]
+fn gpu_reduction_over_three_levels_matches_cpu() {
+    let Some(ctx) = common::gpu("gpu_reduction_over_three_levels_matches_cpu") else {
+        return;
+    };
+    // More than 256^2 triangles: the partial sums take two reduce passes.
+    let mesh = LandEllipsoid {
+        transmural: 1,
+        longitudinal: 180,
+        circumferential: 200,
+    }
+    .build()
+    .unwrap();
+    let cavity = Cavity::new(&mesh, "LV", &[ENDO]).unwrap();
+    assert!(cavity.wall().len() > 65_536, "{}", cavity.wall().len());
+    let x = deformed(&positions(&mesh), 5, 0.05);
+    let origin = DVec3::new(0.0, 0.0, -6.0);
+    let r = cavity.reference_centroid(&mesh);
+    let gpu = GpuCavity::new(&ctx, &cavity, origin, r).unwrap();
+    let buf = upload(&ctx, &x, origin);
+    let cpu = cavity.volume(&x);
+    let v = gpu.volume(&ctx, &buf).unwrap();
+    let tol = gpu_tolerance(&cavity, &x, origin, r);
+    println!(
+        "GPU {} triangles: {v:.4} vs CPU {cpu:.4} mm^3, |diff| {:.2e}, tolerance {tol:.2e}",
+        cavity.wall().len(),
+        (v - cpu).abs()
+    );
+    assert!((v - cpu).abs() < tol);
+    // A wrong-length position buffer is an error, not a wrong number.
+    let short = GpuBuffer::<[f32; 4]>::zeroed(&ctx, "short", 3).unwrap();
+    assert!(gpu.volume(&ctx, &short).is_err());
 }

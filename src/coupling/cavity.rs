@@ -30,7 +30,8 @@
 //! V does not depend on the reference point r for a closed surface; r is taken as the centroid of the
 //! patch nodes in the current configuration, which keeps every term of the order of the cavity size
 //! instead of the distance to the scanner origin. Sums run over fixed chunks in parallel (rayon) and
-//! combine in a fixed order, so results do not depend on the thread count.
+//! combine in a fixed order, so results do not depend on the thread count. The GPU twin is
+//! [`super::cavity_gpu`].
 
 use std::collections::{BTreeMap, HashMap};
 
