@@ -8,6 +8,7 @@ mod common;
 use std::f64::consts::PI;
 use std::time::Instant;
 
+use cardiotwin::anatomy::block::Block;
 use cardiotwin::anatomy::coordinates::VentricleSurfaces;
 use cardiotwin::anatomy::land_ellipsoid::{BASE, ENDO, EPI, LandEllipsoid};
 use cardiotwin::coupling::cavity::{Cavity, CavityError};
@@ -313,6 +314,54 @@ fn missing_or_unusable_tags_are_named() {
     println!("{err}");
     assert!(
         matches!(err, CavityError::PinchedBoundary { node: 0, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_surface_with_a_handle_is_not_disc_like() {
+    // A 3 x 3 x 1 block without its middle column is a solid torus: its whole boundary, tagged as one
+    // patch, is closed but has genus 1 (Euler characteristic 0), so no set of caps makes it a cavity.
+    let block = Block {
+        size: [3.0, 3.0, 1.0],
+        cells: [3, 3, 1],
+        jitter: 0.0,
+        seed: 1,
+    }
+    .build()
+    .unwrap();
+    let tets: Vec<[u32; 4]> = (0..block.tet_count())
+        .filter(|&t| {
+            let c = block
+                .tet_points(t)
+                .iter()
+                .fold([0.0; 2], |a, p| [a[0] + p[0], a[1] + p[1]]);
+            !((4.0..8.0).contains(&c[0]) && (4.0..8.0).contains(&c[1]))
+        })
+        .map(|t| block.tets()[t])
+        .collect();
+    assert_eq!(tets.len(), 48);
+    let ring = TetMesh::new(block.nodes().to_vec(), tets).unwrap();
+    let (faces, _) = cardiotwin::mesh::topology::boundary_faces(&ring);
+    let tags = vec![7; faces.len()];
+    let ring = ring
+        .with_surfaces(Surfaces {
+            triangles: faces.iter().map(|f| f.nodes).collect(),
+            tags,
+        })
+        .unwrap();
+    let err = Cavity::new(&ring, "torus", &[7]).unwrap_err();
+    println!("{err}");
+    assert!(
+        matches!(
+            err,
+            CavityError::NotDiscLike {
+                euler: 0,
+                expected: 2,
+                loops: 0,
+                ..
+            }
+        ),
         "{err}"
     );
 }
