@@ -1,5 +1,6 @@
 //! The crate's top-level error: each module has its own `thiserror` enum, gathered here with `#[from]`.
 
+use crate::coupling::cavity::CavityError;
 use crate::coupling::circulation::CirculationError;
 use crate::gpu::GpuError;
 use crate::mechanics::tled::SimError;
@@ -21,6 +22,8 @@ pub enum Error {
     Sim(#[from] SimError),
     #[error(transparent)]
     Load(#[from] LoadError),
+    #[error(transparent)]
+    Cavity(#[from] CavityError),
     #[error("{context}: {source}")]
     Io {
         context: String,

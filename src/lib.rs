@@ -27,7 +27,8 @@
 //! - [`mechanics`]: solid mechanics in mm, ms, mg, kPa; so far the constitutive laws (W(C), S = 2 dW/dC).
 //! - [`gpu`]: the wgpu runtime: adapter choice, typed buffers, compute kernels, embedded shaders.
 //! - [`backend`]: `auto | gpu | cpu` selection.
-//! - [`coupling`]: the closed-loop 0D circulation (Regazzoni 2022) and its integrator; later the cavity coupling.
+//! - [`coupling`]: the closed-loop 0D circulation (Regazzoni 2022) and its integrator; cavity volumes of
+//!   the ventricles and their gradient (CPU f64, GPU f32 reduction) for the coupling.
 //! - [`inspect`]: the report of `cardiotwin mesh info`.
 //! - [`job`]: the main job run by `cardiotwin run`.
 

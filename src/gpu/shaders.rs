@@ -59,8 +59,17 @@ pub const MECH_NODE: Shader = Shader {
     uses_common: true,
 };
 
+/// `shaders/cavity.wgsl`: cavity volume by the divergence theorem and a tree reduction (one invocation
+/// per opening, per triangle, per partial sum).
+pub const CAVITY: Shader = Shader {
+    name: "cavity",
+    file: "shaders/cavity.wgsl",
+    source: include_str!("../../shaders/cavity.wgsl"),
+    uses_common: true,
+};
+
 /// Every shader file, `common.wgsl` first.
-pub const ALL: &[Shader] = &[COMMON, UTIL, REST_GEOMETRY, MECH_ELEMENT, MECH_NODE];
+pub const ALL: &[Shader] = &[COMMON, UTIL, REST_GEOMETRY, MECH_ELEMENT, MECH_NODE, CAVITY];
 
 impl Shader {
     /// The module source as wgpu compiles it.

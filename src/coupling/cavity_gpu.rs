@@ -1,0 +1,225 @@
+//! Cavity volume on the GPU (f32): the kernels of `shaders/cavity.wgsl`, twin of [`super::cavity`].
+//!
+//! Reads a position buffer that stays on the GPU (one `[f32; 4]` per mesh node: xyz in mm relative to an
+//! origin, w unused; the layout of the mechanics state) and leaves the volume, mm^3, in a one-value
+//! buffer for later kernels, or reads that one number back. Passes: the caps' virtual points (one
+//! invocation per opening), the per-triangle terms summed per workgroup, then tree reductions of WG
+//! values each until one is left. Every sum runs in a fixed order: the same input gives the same bits.
+//!
+//! Precision: positions rounded to f32 near the cavity move the volume by about
+//! eps_f32 * |x - origin| * (wall area); the sums add about eps_f32 * log2(triangles) * sum |terms|.
+//! Both are near 1e-6 relative for a human ventricle.
+
+use bytemuck::{Pod, Zeroable};
+use glam::DVec3;
+
+use super::cavity::Cavity;
+use crate::gpu::shaders::CAVITY;
+use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel};
+
+/// `CavityParams` of `shaders/cavity.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct CavityParams {
+    /// Reference point r, mm relative to the positions' origin; w unused.
+    reference: [f32; 4],
+}
+const _: () = assert!(size_of::<CavityParams>() == 16);
+
+/// A [`Cavity`] resident on the GPU, with its kernels and scratch buffers. Build once per cavity.
+pub struct GpuCavity {
+    caps_kernel: Kernel,
+    partials_kernel: Kernel,
+    reduce_kernel: Kernel,
+    params: GpuBuffer<CavityParams>,
+    /// Wall triangles, then cap triangles: (a, b, c, kind), see the shader.
+    triangles: GpuBuffer<[u32; 4]>,
+    loop_offsets: GpuBuffer<u32>,
+    loop_nodes: GpuBuffer<u32>,
+    caps: GpuBuffer<[f32; 4]>,
+    /// Ping-pong buffers of the reduction levels.
+    partials: [GpuBuffer<f32>; 2],
+    volume: GpuBuffer<f32>,
+    node_count: usize,
+    loops: usize,
+    workgroup: usize,
+}
+
+impl GpuCavity {
+    /// Uploads `cavity`. `origin` (mm) is what the position buffers are relative to; `reference` (mm) is a
+    /// point near the cavity, e.g. [`Cavity::reference_centroid`] (any point gives the same volume; a near
+    /// one gives the best f32 precision).
+    pub fn new(
+        ctx: &GpuContext,
+        cavity: &Cavity,
+        origin: DVec3,
+        reference: DVec3,
+    ) -> Result<Self, GpuError> {
+        let caps_kernel = Kernel::new(
+            ctx,
+            &CAVITY,
+            "cavity_caps",
+            &[
+                Access::Uniform,
+                Access::Read,
+                Access::Read,
+                Access::Read,
+                Access::ReadWrite,
+            ],
+        )?;
+        let partials_kernel = Kernel::new(
+            ctx,
+            &CAVITY,
+            "cavity_partials",
+            &[
+                Access::Uniform,
+                Access::Read,
+                Access::Read,
+                Access::Read,
+                Access::ReadWrite,
+            ],
+        )?;
+        let reduce_kernel = Kernel::new(
+            ctx,
+            &CAVITY,
+            "cavity_reduce",
+            &[Access::Read, Access::ReadWrite],
+        )?;
+        let workgroup = partials_kernel.workgroup_size() as usize;
+
+        let mut triangles: Vec<[u32; 4]> = cavity
+            .wall()
+            .iter()
+            .map(|t| [t[0], t[1], t[2], 0])
+            .collect();
+        let mut loop_offsets = vec![0u32];
+        let mut loop_nodes = Vec::new();
+        for (l, ring) in cavity.loops().iter().enumerate() {
+            let k = ring.len();
+            for i in 0..k {
+                // Cap triangle (n_{i+1}, n_i, c_l), as on the CPU.
+                triangles.push([ring[(i + 1) % k], ring[i], l as u32, 1]);
+            }
+            loop_nodes.extend_from_slice(ring);
+            loop_offsets.push(loop_nodes.len() as u32);
+        }
+        let bytes = (triangles.len() * size_of::<[u32; 4]>()) as u64;
+        if bytes > ctx.max_binding_bytes() {
+            return Err(GpuError::BufferTooLarge {
+                label: format!("{} cavity triangles (one binding)", cavity.name()),
+                bytes,
+                max: ctx.max_binding_bytes(),
+            });
+        }
+        let r = reference - origin;
+        let params = CavityParams {
+            reference: [r.x as f32, r.y as f32, r.z as f32, 0.0],
+        };
+        let level1 = triangles.len().div_ceil(workgroup);
+        let level2 = level1.div_ceil(workgroup).max(1);
+        Ok(GpuCavity {
+            caps_kernel,
+            partials_kernel,
+            reduce_kernel,
+            params: GpuBuffer::uniform(ctx, "cavity params", &params)?,
+            triangles: GpuBuffer::from_slice(ctx, "cavity triangles", &triangles)?,
+            loop_offsets: GpuBuffer::from_slice(ctx, "cavity loop offsets", &loop_offsets)?,
+            loop_nodes: GpuBuffer::from_slice(ctx, "cavity loop nodes", &loop_nodes)?,
+            caps: GpuBuffer::zeroed(ctx, "cavity caps", cavity.loops().len())?,
+            partials: [
+                GpuBuffer::zeroed(ctx, "cavity partials a", level1)?,
+                GpuBuffer::zeroed(ctx, "cavity partials b", level2)?,
+            ],
+            volume: GpuBuffer::zeroed(ctx, "cavity volume", 1)?,
+            node_count: cavity.node_count(),
+            loops: cavity.loops().len(),
+            workgroup,
+        })
+    }
+
+    /// Records the passes that write the volume (mm^3) of configuration `x` to [`Self::volume_buffer`].
+    /// `x` holds one `[f32; 4]` per mesh node, mm relative to the origin given to [`Self::new`].
+    pub fn record(&self, batch: &mut Batch<'_>, x: &GpuBuffer<[f32; 4]>) -> Result<(), GpuError> {
+        if x.len() != self.node_count {
+            return Err(GpuError::Validation {
+                what: "recording the cavity volume".into(),
+                message: format!(
+                    "the position buffer {:?} has {} entries, the mesh {} nodes",
+                    x.label(),
+                    x.len(),
+                    self.node_count
+                ),
+            });
+        }
+        batch.dispatch(
+            &self.caps_kernel,
+            &[
+                self.params.whole(),
+                x.whole(),
+                self.loop_offsets.whole(),
+                self.loop_nodes.whole(),
+                self.caps.whole(),
+            ],
+            self.loops as u32,
+            0,
+        )?;
+        // Values left by each pass: one per workgroup of its input, until one is left.
+        let triangles = self.triangles.len();
+        let mut count = triangles.div_ceil(self.workgroup);
+        let mut out = if count <= 1 {
+            &self.volume
+        } else {
+            &self.partials[0]
+        };
+        batch.dispatch(
+            &self.partials_kernel,
+            &[
+                self.params.whole(),
+                x.whole(),
+                self.triangles.whole(),
+                self.caps.whole(),
+                out.whole(),
+            ],
+            triangles as u32,
+            0,
+        )?;
+        let mut level = 0;
+        while count > 1 {
+            let n_in = count;
+            count = n_in.div_ceil(self.workgroup);
+            let input = out;
+            out = if count == 1 {
+                &self.volume
+            } else {
+                level = 1 - level;
+                &self.partials[level]
+            };
+            batch.dispatch(
+                &self.reduce_kernel,
+                &[input.range(0..n_in), out.whole()],
+                n_in as u32,
+                0,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The one-value buffer the recorded passes leave the volume in, mm^3.
+    pub fn volume_buffer(&self) -> &GpuBuffer<f32> {
+        &self.volume
+    }
+
+    /// Runs the passes on `x` and reads the volume back, mm^3 (f32 widened).
+    pub fn volume(&self, ctx: &GpuContext, x: &GpuBuffer<[f32; 4]>) -> Result<f64, GpuError> {
+        let mut batch = Batch::new(ctx, "cavity volume");
+        self.record(&mut batch, x)?;
+        batch.submit()?;
+        let v = self.volume.read(ctx)?;
+        v.first()
+            .map(|&v| v as f64)
+            .ok_or_else(|| GpuError::Readback {
+                label: self.volume.label().to_string(),
+                message: "empty".into(),
+            })
+    }
+}
