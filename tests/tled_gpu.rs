@@ -3,7 +3,9 @@
 //! a table mixing the three) with both volumetric treatments, active tension in both forms, Kelvin-Voigt
 //! viscosity, follower pressure, Robin springs (full and normal-only), a sliding face, a fixed node, gravity
 //! and damping, with the pressure and the tension changed between two batches; compared node by node. Also:
-//! an inverted element and a non-finite position are reported as the CPU reports them, not turned into NaN.
+//! nodal forces at a strain where the Holzapfel-Ogden switch overflows f32 (clamped, not NaN); an inverted
+//! element and a non-finite position reported as the CPU reports them; bad input refused with errors; and
+//! the throughput, printed for information.
 
 mod common;
 
@@ -413,4 +415,107 @@ fn gpu_throughput_for_information() {
         rate(gpu_time),
         rate(cpu_time)
     );
+}
+
+#[test]
+fn gpu_forces_match_at_large_strain_where_the_switch_saturates() {
+    let Some(ctx) = common::gpu("tled_gpu_large_strain") else {
+        return;
+    };
+    // F = diag(1.5, 0.7, 0.9) with f0 = x, s0 = y: I4f = 2.25, so k (I4f - 1) = 125 and exp(125) overflows
+    // f32 in the switch (clamped in the shader); I4s = 0.49 switches the sheet term off; e^{b_f (I4f-1)^2}
+    // = e^25 makes stresses of 1e12 kPa, still finite in f32.
+    let mesh = Block::cube(1, 1.0).build().unwrap();
+    let stretch = DVec3::new(1.5, 0.7, 0.9);
+    for (law, material) in [
+        (
+            "Holzapfel-Ogden",
+            Material::HolzapfelOgden(HolzapfelOgden::default()),
+        ),
+        ("Guccione", Material::Guccione(Guccione::default())),
+    ] {
+        for volumetric in [Volumetric::Element, Volumetric::NodalAverage] {
+            let model = TledModel::new(&mesh, material, 1.0, None)
+                .unwrap()
+                .with_volumetric(volumetric);
+            let mut state = TledState::at_rest(&mesh);
+            for p in state.x.iter_mut().chain(state.x_prev.iter_mut()) {
+                *p *= stretch;
+            }
+            let loads = Loads::default();
+            let mut scratch = Scratch::default();
+            let v = vec![DVec3::ZERO; state.x.len()];
+            model.forces(&state.x, &v, &loads, 0, &mut scratch).unwrap();
+            let mut gpu =
+                GpuTled::new(&ctx, &model, &state, &loads, &Constraints::default()).unwrap();
+            let stepping = Stepping {
+                dt: 1e-9,
+                damping: 0.0,
+            };
+            gpu.run(&ctx, 1, stepping).unwrap();
+            let f_gpu = gpu.forces(&ctx).unwrap();
+            let scale = scratch
+                .forces
+                .iter()
+                .map(|f| f.length())
+                .fold(0.0, f64::max);
+            let worst = scratch
+                .forces
+                .iter()
+                .zip(&f_gpu)
+                .map(|(a, b)| (*a - *b).length())
+                .fold(0.0, f64::max);
+            eprintln!(
+                "{law} {volumetric:?}: max |f_gpu - f_cpu| / max |f_cpu| = {:.2e} (max |f| {scale:.2e} mN)",
+                worst / scale
+            );
+            // The exponent b_f (I4f - 1)^2 = 25 carries a relative rounding of a few eps, which e^x turns into
+            // an absolute relative error of 25 eps = 3e-6 on the stress; F and C^-1 add a few eps more.
+            assert!(scale.is_finite() && scale > 0.0);
+            assert!(
+                worst <= 1e-4 * scale,
+                "{law} {volumetric:?}: {worst:.3e} vs {scale:.3e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn gpu_rejects_bad_input_with_errors() {
+    let Some(ctx) = common::gpu("tled_gpu_bad_input") else {
+        return;
+    };
+    let mesh = Block::cube(1, 1.0).build().unwrap();
+    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None).unwrap();
+    let state = TledState::at_rest(&mesh);
+    let loads = Loads {
+        active_tension: vec![1.0; 3],
+        ..Loads::default()
+    };
+    let none = Constraints::default();
+    let err = GpuTled::new(&ctx, &model, &state, &loads, &none)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("active tension"), "{err}");
+    let mut three_planes = Constraints::default();
+    for n in [DVec3::X, DVec3::Y, DVec3::Z] {
+        three_planes.sliding.push((0, n));
+    }
+    let err = GpuTled::new(&ctx, &model, &state, &Loads::default(), &three_planes)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("sliding"), "{err}");
+    let bad_axis = Constraints {
+        fixed: vec![(0, 3, 0.0)],
+        ..Constraints::default()
+    };
+    assert!(GpuTled::new(&ctx, &model, &state, &Loads::default(), &bad_axis).is_err());
+    let mut gpu = GpuTled::new(&ctx, &model, &state, &Loads::default(), &none).unwrap();
+    assert!(gpu.set_pressure(0, 1.0).is_err());
+    assert!(gpu.set_active_tension(&ctx, &[1.0]).is_err());
+    let bad_step = Stepping {
+        dt: f64::NAN,
+        damping: 0.0,
+    };
+    assert!(gpu.run(&ctx, 1, bad_step).is_err());
 }
