@@ -1,37 +1,165 @@
-// mech_element.wgsl: the element pass of the explicit total-Lagrangian step, one invocation per tetrahedron.
+// mech_element.wgsl: the element pass of the explicit total-Lagrangian step, one invocation per tetrahedron,
+// with the constitutive laws it evaluates (WGSL twins of src/mechanics/material.rs, f32).
 //
-// F = sum_a x_a (x) grad N_a, C = F^T F, compressible neo-Hookean S = mu (I - C^-1) + lambda ln J C^-1,
-// out = V0 F S (V0 P). An inverted tetrahedron (J <= 0 or NaN) writes its index into status[0] (atomic min),
-// so the host can stop with a diagnosis. Units: mm, kPa; V0 P in mN mm. CPU twin: src/mechanics/tled.rs.
+// F = sum_a x_a (x) grad N_a, J = det F, C = F^T F, C^-1 by the adjugate (WGSL has no inverse), then
+//   S = S_dev(C) (law of the tetrahedron's material) + J p C^-1 + S_act + S_visc,   out = V0 F S (V0 P),
+// with p = U'(J) of the element (StepParams.nodal == 0) or the mean of U'(J_n) over its four corners, J_n the
+// nodal averages of mech_volume.wgsl (nodal == 1; Joldes et al. 2009); S_act = Ta f0 (x) f0 (active_form 0,
+// PK2) or Ta J / I4f f0 (x) f0 (1, Cauchy); S_visc = eta/2 (Fdot^T F + F^T Fdot), Fdot from the nodal
+// velocities (x - x_prev) / dt (only when eta > 0). Laws (MaterialParams.law): 0 compressible neo-Hookean,
+// 1 Guccione, 2 Holzapfel-Ogden; volumetric terms (MaterialParams.penalty): 0 none, 1 St91, 2 quadratic,
+// 3 neo-Hookean lambda ln J / J. Exponentials take arguments clamped at EXP_MAX, so a switch or an
+// exponential law never makes inf * 0 = NaN; a real blow-up still shows as huge forces, then non-finite
+// positions (mech_node.wgsl). An inverted tetrahedron (J <= 0 or NaN) records the first step and smallest
+// index in status[0..2] (see record_failure) and contributes no force. Units: mm, ms, kPa; V0 P in mN mm.
+// CPU twin: src/mechanics/tled.rs (element_pass, pk2) and src/mechanics/material.rs.
 //
 // Dispatch: WG-wide workgroups on a 2-D grid covering `dispatch.count` tetrahedra.
 // Bindings (group 0):
-//   0  dispatch  uniform             DispatchParams
-//   1  material  uniform             NeoHookeanParams
-//   2  tets      storage read        array<vec4<u32>>   node indices
-//   3  tet_data  storage read        array<TetData>     grad N_0..3 (xyz), V0 in g0.w
-//   4  x         storage read        array<vec4<f32>>   current positions (xyz, relative to the mesh origin)
-//   5  vp        storage read_write  array<mat3x3<f32>> V0 P per tetrahedron
-//   6  status    storage read_write  array<atomic<u32>> [0]: smallest inverted tetrahedron, or 0xFFFFFFFF
+//   0  dispatch     uniform             DispatchParams
+//   1  params       uniform             StepParams          this step (see mech_node.wgsl for the layout)
+//   2  materials    storage read        array<MaterialParams> the material table
+//   3  material_of  storage read        array<u32>          material index per tetrahedron
+//   4  tets         storage read        array<vec4<u32>>    node indices
+//   5  tet_data     storage read        array<TetData>      grad N_0..3 (xyz), V0 in g0.w
+//   6  frames       storage read        array<mat3x3<f32>>  fibre frame [f0 | s0 | n0] per tetrahedron
+//   7  tension      storage read        array<f32>          active tension Ta per tetrahedron, kPa
+//   8  x            storage read        array<vec4<f32>>    current positions (xyz, relative to the mesh origin)
+//   9  x_prev       storage read        array<vec4<f32>>    positions one step ago
+//  10  j_node       storage read        array<f32>          nodal volume ratios (nodal averaging only)
+//  11  vp           storage read_write  array<mat3x3<f32>>  V0 P per tetrahedron
+//  12  status       storage read_write  array<atomic<u32>>  [0] first failing step, [1] its smallest tet
 // Owner: src/mechanics/gpu.rs.
 
-struct NeoHookeanParams {
-    mu: f32,
-    lambda: f32,
-    _pad0: f32,
-    _pad1: f32,
+// Material parameters (Rust: mechanics::gpu::data::MaterialParams, 48 bytes).
+struct MaterialParams {
+    // 0 neo-Hookean, 1 Guccione, 2 Holzapfel-Ogden.
+    law: u32,
+    // 0 none, 1 St91 kappa/4 (J^2 - 1 - 2 ln J), 2 quadratic kappa/2 (J - 1)^2, 3 neo-Hookean lambda/2 (ln J)^2.
+    penalty: u32,
+    // kappa (or lambda for neo-Hookean), kPa.
+    kappa: f32,
+    // Holzapfel-Ogden switch steepness k.
+    k: f32,
+    // neo-Hookean (mu, -, -, -); Guccione (C, bf, bt, bfs); Holzapfel-Ogden (a, b, a_f, b_f). kPa or 1.
+    p0: vec4<f32>,
+    // Holzapfel-Ogden (a_s, b_s, a_fs, b_fs).
+    p1: vec4<f32>,
 }
 
 @group(0) @binding(0) var<uniform> dispatch: DispatchParams;
-@group(0) @binding(1) var<uniform> material: NeoHookeanParams;
-@group(0) @binding(2) var<storage, read> tets: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read> tet_data: array<TetData>;
-@group(0) @binding(4) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> vp: array<mat3x3<f32>>;
-@group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>>;
+@group(0) @binding(1) var<uniform> params: StepParams;
+@group(0) @binding(2) var<storage, read> materials: array<MaterialParams>;
+@group(0) @binding(3) var<storage, read> material_of: array<u32>;
+@group(0) @binding(4) var<storage, read> tets: array<vec4<u32>>;
+@group(0) @binding(5) var<storage, read> tet_data: array<TetData>;
+@group(0) @binding(6) var<storage, read> frames: array<mat3x3<f32>>;
+@group(0) @binding(7) var<storage, read> tension: array<f32>;
+@group(0) @binding(8) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> x_prev: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read> j_node: array<f32>;
+@group(0) @binding(11) var<storage, read_write> vp: array<mat3x3<f32>>;
+@group(0) @binding(12) var<storage, read_write> status: array<atomic<u32>>;
 
-fn outer(a: vec3<f32>, g: vec3<f32>) -> mat3x3<f32> {
-    return mat3x3<f32>(a * g.x, a * g.y, a * g.z);
+// Largest argument of exp: e^80 = 5.5e34, below f32's 3.4e38 with room for the factors that follow.
+const EXP_MAX: f32 = 80.0;
+
+const IDENTITY = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
+
+fn exp_clamped(v: f32) -> f32 {
+    return exp(min(v, EXP_MAX));
+}
+
+// a (x) b: columns a b.x, a b.y, a b.z.
+fn outer(a: vec3<f32>, b: vec3<f32>) -> mat3x3<f32> {
+    return mat3x3<f32>(a * b.x, a * b.y, a * b.z);
+}
+
+fn trace3(m: mat3x3<f32>) -> f32 {
+    return m[0].x + m[1].y + m[2].z;
+}
+
+// U'(J), kPa: the volumetric (hydrostatic) stress of the material's volumetric term.
+fn volumetric_stress(m: MaterialParams, j: f32) -> f32 {
+    switch m.penalty {
+        case 1u: { return 0.5 * m.kappa * (j - 1.0 / j); }
+        case 2u: { return m.kappa * (j - 1.0); }
+        case 3u: { return m.kappa * log(j) / j; }
+        default: { return 0.0; }
+    }
+}
+
+// Guccione S without the penalty: S = C e^Q R S_loc R^T, E_loc = R^T (C - I)/2 R, R = [f0 | s0 | n0].
+fn guccione(m: MaterialParams, c: mat3x3<f32>, r: mat3x3<f32>) -> mat3x3<f32> {
+    let e = transpose(r) * (0.5 * (c - IDENTITY)) * r;
+    let cc = m.p0.x;
+    let bf = m.p0.y;
+    let bt = m.p0.z;
+    let bfs = m.p0.w;
+    let ff = e[0].x;
+    let ss = e[1].y;
+    let nn = e[2].z;
+    let fs = e[1].x;
+    let fn_ = e[2].x;
+    let sn = e[2].y;
+    let q = bf * ff * ff + bt * (ss * ss + nn * nn + 2.0 * sn * sn) + 2.0 * bfs * (fs * fs + fn_ * fn_);
+    let g = cc * exp_clamped(q);
+    let s_local = mat3x3<f32>(
+        vec3<f32>(bf * ff, bfs * fs, bfs * fn_),
+        vec3<f32>(bfs * fs, bt * ss, bt * sn),
+        vec3<f32>(bfs * fn_, bt * sn, bt * nn),
+    );
+    return g * (r * s_local * transpose(r));
+}
+
+// g'(I4) of a Holzapfel-Ogden fibre or sheet term with the smooth switch chi = 1/(1 + exp(-k (I4 - 1))); chi
+// and 1 - chi each from their own exponential (material.rs `switch`): an overflowing exp gives 1/inf = 0,
+// never NaN.
+fn switched_slope(a: f32, b: f32, k: f32, i4: f32) -> f32 {
+    let s = k * (i4 - 1.0);
+    let chi = 1.0 / (1.0 + exp_clamped(-s));
+    let one_minus_chi = 1.0 / (1.0 + exp_clamped(s));
+    let d = i4 - 1.0;
+    let e = exp_clamped(b * d * d);
+    return a * chi * d * e + a / (2.0 * b) * k * chi * one_minus_chi * (e - 1.0);
+}
+
+// Holzapfel-Ogden S without the penalty (material.rs HolzapfelOgden::pk2_deviatoric).
+fn holzapfel_ogden(m: MaterialParams, c: mat3x3<f32>, c_inv: mat3x3<f32>, j: f32, r: mat3x3<f32>) -> mat3x3<f32> {
+    let f0 = r[0];
+    let s0 = r[1];
+    let j23 = pow(j, -2.0 / 3.0);
+    let i1 = trace3(c);
+    let iso = m.p0.x * exp_clamped(m.p0.y * (j23 * i1 - 3.0)) * j23;
+    let df = switched_slope(m.p0.z, m.p0.w, m.k, dot(f0, c * f0));
+    let ds = switched_slope(m.p1.x, m.p1.y, m.k, dot(s0, c * s0));
+    let i8fs = dot(f0, c * s0);
+    let dfs = m.p1.z * i8fs * exp_clamped(m.p1.w * i8fs * i8fs);
+    return iso * (IDENTITY - (i1 / 3.0) * c_inv) + (2.0 * df) * outer(f0, f0) + (2.0 * ds) * outer(s0, s0)
+        + dfs * (outer(f0, s0) + outer(s0, f0));
+}
+
+// S without the volumetric term, kPa, of material m.
+fn pk2_deviatoric(m: MaterialParams, c: mat3x3<f32>, c_inv: mat3x3<f32>, j: f32, r: mat3x3<f32>) -> mat3x3<f32> {
+    switch m.law {
+        case 1u: { return guccione(m, c, r); }
+        case 2u: { return holzapfel_ogden(m, c, c_inv, j, r); }
+        default: { return m.p0.x * (IDENTITY - c_inv); }
+    }
+}
+
+// sum_a v_a (x) grad N_a for the nodal vectors v of tetrahedron i.
+fn gradient_of(v0: vec3<f32>, v1: vec3<f32>, v2: vec3<f32>, v3: vec3<f32>, d: TetData) -> mat3x3<f32> {
+    return outer(v0, d.g0.xyz) + outer(v1, d.g1.xyz) + outer(v2, d.g2.xyz) + outer(v3, d.g3.xyz);
+}
+
+// Records a failure at this step: status[slot] keeps the first failing step, status[slot + 1] the smallest
+// index that failed at that step (later steps leave both alone).
+fn record_failure(slot: u32, index: u32) {
+    let first = atomicMin(&status[slot], params.step);
+    if (first >= params.step) {
+        atomicMin(&status[slot + 1u], index);
+    }
 }
 
 @compute @workgroup_size(WG)
@@ -46,22 +174,49 @@ fn element_pass(
     }
     let t = tets[i];
     let d = tet_data[i];
-    let f = outer(x[t.x].xyz, d.g0.xyz) + outer(x[t.y].xyz, d.g1.xyz) + outer(x[t.z].xyz, d.g2.xyz)
-        + outer(x[t.w].xyz, d.g3.xyz);
+    let xa = x[t.x].xyz;
+    let xb = x[t.y].xyz;
+    let xc = x[t.z].xyz;
+    let xd = x[t.w].xyz;
+    let f = gradient_of(xa, xb, xc, xd, d);
     let j = determinant(f);
-    if (!(j > 0.0)) {
-        atomicMin(&status[0], i);
+    if (!(j > 0.0) || !is_finite(j)) {
+        record_failure(0u, i);
         vp[i] = mat3x3<f32>(vec3<f32>(0.0), vec3<f32>(0.0), vec3<f32>(0.0));
         return;
     }
     let c = transpose(f) * f;
     // C^-1 = adj(C) / det(C); det C = J^2.
-    let c_inv = transpose(mat3x3<f32>(
-        cross(c[1], c[2]),
-        cross(c[2], c[0]),
-        cross(c[0], c[1]),
-    )) * (1.0 / (j * j));
-    let identity = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
-    let s = material.mu * (identity - c_inv) + (material.lambda * log(j)) * c_inv;
+    let c_inv = transpose(mat3x3<f32>(cross(c[1], c[2]), cross(c[2], c[0]), cross(c[0], c[1]))) * (1.0 / (j * j));
+    let m = materials[material_of[i]];
+    let r = frames[i];
+    var p: f32;
+    if (params.nodal != 0u) {
+        p = 0.25 * (volumetric_stress(m, j_node[t.x]) + volumetric_stress(m, j_node[t.y])
+            + volumetric_stress(m, j_node[t.z]) + volumetric_stress(m, j_node[t.w]));
+    } else {
+        p = volumetric_stress(m, j);
+    }
+    var s = pk2_deviatoric(m, c, c_inv, j, r) + (j * p) * c_inv;
+    let ta = tension[i];
+    if (ta != 0.0) {
+        let f0 = r[0];
+        var scale = ta;
+        if (params.active_form == 1u) {
+            scale = ta * j / dot(f0, c * f0);
+        }
+        s += scale * outer(f0, f0);
+    }
+    if (params.eta > 0.0) {
+        let k = 1.0 / params.dt;
+        let f_dot = gradient_of(
+            (xa - x_prev[t.x].xyz) * k,
+            (xb - x_prev[t.y].xyz) * k,
+            (xc - x_prev[t.z].xyz) * k,
+            (xd - x_prev[t.w].xyz) * k,
+            d,
+        );
+        s += (0.5 * params.eta) * (transpose(f_dot) * f + transpose(f) * f_dot);
+    }
     vp[i] = d.g0.w * (f * s);
 }

@@ -1,34 +1,61 @@
 // mech_node.wgsl: the node pass of the explicit total-Lagrangian step, one invocation per node.
 //
-// Gathers f = -sum over the node's (tet, corner) pairs of (V0 P)_tet grad N_corner through the CSR adjacency,
-// in tetrahedron order (deterministic, no float atomics), adds gravity m g, and advances by central
-// differences with mass-proportional damping alpha:
-//   x_next = x + (x - x_prev) (1 - alpha dt / 2) / (1 + alpha dt / 2) + dt^2 / m f / (1 + alpha dt / 2);
-// prescribed components (bits 0, 1, 2 of the node's mask) take the target instead. Units: mm, ms, mg, mN.
-// CPU twin: src/mechanics/tled.rs.
+// Gathers the internal force f = -sum over the node's (tet, corner) pairs of (V0 P)_tet grad N_corner through
+// the CSR adjacency, in tetrahedron order (deterministic, no float atomics), adds gravity m g, the follower
+// pressure forces of its triangles (mech_surface.wgsl, gathered through a node -> triangle CSR in triangle
+// order) and its Robin springs f = -(K u + C v) (u = x - X, v = (x - x_prev) / dt; K and C the node's summed
+// spring tensors, kPa mm), then advances by central differences with mass-proportional damping alpha:
+//   x_next = x + (x - x_prev) (1 - alpha dt / 2) / (1 + alpha dt / 2) + dt^2 / m f / (1 + alpha dt / 2),
+// and enforces the constraints on x_next: up to two sliding planes (x -= n ((x - X) . n), in order), then the
+// fixed components. The constrained current position is written back to x too, so that the next step's
+// x_prev is constrained as the CPU's is (it only changes anything at the first step of an unconstrained
+// initial state). A non-finite x_next records the first step and smallest node in status[2..4]. The total
+// force is kept in `forces` for readback. Units: mm, ms, mg, mN. CPU twin: src/mechanics/tled.rs (step),
+// src/mechanics/loads.rs.
 //
 // Dispatch: WG-wide workgroups on a 2-D grid covering `dispatch.count` nodes.
 // Bindings (group 0):
-//   0  dispatch   uniform             DispatchParams
-//   1  params     uniform             StepParams
-//   2  offsets    storage read        array<u32>         CSR row starts (nodes + 1)
-//   3  entries    storage read        array<vec2<u32>>   (tet, corner) pairs
-//   4  vp         storage read        array<mat3x3<f32>> V0 P per tetrahedron (element pass)
-//   5  tet_data   storage read        array<TetData>     grad N_0..3
-//   6  x          storage read        array<vec4<f32>>   positions now
-//   7  x_prev     storage read        array<vec4<f32>>   positions one step ago
-//   8  x_next     storage read_write  array<vec4<f32>>   positions after the step
-//   9  node_info  storage read        array<vec4<f32>>   (mass mg, prescribed mask, 0, 0)
-//  10  targets    storage read        array<vec4<f32>>   prescribed positions (xyz)
+//   0  dispatch     uniform             DispatchParams
+//   1  params       uniform             StepParams         this step (common.wgsl)
+//   2  offsets      storage read        array<u32>         CSR row starts (nodes + 1)
+//   3  entries      storage read        array<vec2<u32>>   (tet, corner) pairs
+//   4  vp           storage read        array<mat3x3<f32>> V0 P per tetrahedron (element pass)
+//   5  tet_data     storage read        array<TetData>     grad N_0..3
+//   6  x            storage read_write  array<vec4<f32>>   positions now (written back constrained)
+//   7  x_prev       storage read        array<vec4<f32>>   positions one step ago
+//   8  x_next       storage read_write  array<vec4<f32>>   positions after the step
+//   9  nodes        storage read        array<NodeData>    rest position, mass, constraints, spring index
+//  10  springs      storage read        array<SpringData>  summed spring tensors of the nodes that have any
+//  11  face_offsets storage read        array<u32>         node -> triangle CSR row starts (nodes + 1)
+//  12  face_entries storage read        array<u32>         triangle indices
+//  13  face_force   storage read        array<vec4<f32>>   pressure force per triangle corner (face pass)
+//  14  forces       storage read_write  array<vec4<f32>>   total force per node, mN
+//  15  status       storage read_write  array<atomic<u32>> [2] first step with a non-finite position, [3] node
 // Owner: src/mechanics/gpu.rs.
 
-struct StepParams {
-    gravity: vec3<f32>,
-    dt: f32,
-    alpha: f32,
-    _pad0: f32,
-    _pad1: f32,
-    _pad2: f32,
+// Per-node data (Rust: mechanics::gpu::data::NodeData, 64 bytes).
+struct NodeData {
+    // Rest position (relative to the mesh origin), mm.
+    rest: vec3<f32>,
+    // Lumped mass, mg.
+    mass: f32,
+    // Prescribed positions of the fixed components, mm.
+    goal: vec3<f32>,
+    // Bits 0-2: component fixed; bit 3: slide0 used; bit 4: slide1 used.
+    flags: u32,
+    // Unit normal of the first sliding plane.
+    slide0: vec3<f32>,
+    // Index into `springs`, or 0xFFFFFFFF.
+    spring: u32,
+    // Unit normal of the second sliding plane.
+    slide1: vec3<f32>,
+    _pad: u32,
+}
+
+// The springs of a node: f = -(k u + c v), kPa mm (= mN/mm) and kPa ms mm (Rust: SpringData, 96 bytes).
+struct SpringData {
+    k: mat3x3<f32>,
+    c: mat3x3<f32>,
 }
 
 @group(0) @binding(0) var<uniform> dispatch: DispatchParams;
@@ -37,11 +64,18 @@ struct StepParams {
 @group(0) @binding(3) var<storage, read> entries: array<vec2<u32>>;
 @group(0) @binding(4) var<storage, read> vp: array<mat3x3<f32>>;
 @group(0) @binding(5) var<storage, read> tet_data: array<TetData>;
-@group(0) @binding(6) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> x: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> x_prev: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> x_next: array<vec4<f32>>;
-@group(0) @binding(9) var<storage, read> node_info: array<vec4<f32>>;
-@group(0) @binding(10) var<storage, read> targets: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> nodes: array<NodeData>;
+@group(0) @binding(10) var<storage, read> springs: array<SpringData>;
+@group(0) @binding(11) var<storage, read> face_offsets: array<u32>;
+@group(0) @binding(12) var<storage, read> face_entries: array<u32>;
+@group(0) @binding(13) var<storage, read> face_force: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read_write> forces: array<vec4<f32>>;
+@group(0) @binding(15) var<storage, read_write> status: array<atomic<u32>>;
+
+const NO_SPRING: u32 = 0xffffffffu;
 
 fn gradient(t: u32, corner: u32) -> vec3<f32> {
     let d = tet_data[t];
@@ -51,6 +85,21 @@ fn gradient(t: u32, corner: u32) -> vec3<f32> {
         case 2u: { return d.g2.xyz; }
         default: { return d.g3.xyz; }
     }
+}
+
+// The sliding planes, then the fixed components, applied to position p of a node.
+fn constrain(p: vec3<f32>, node: NodeData) -> vec3<f32> {
+    var q = p;
+    if ((node.flags & 8u) != 0u) {
+        q -= node.slide0 * dot(q - node.rest, node.slide0);
+    }
+    if ((node.flags & 16u) != 0u) {
+        q -= node.slide1 * dot(q - node.rest, node.slide1);
+    }
+    if ((node.flags & 1u) != 0u) { q.x = node.goal.x; }
+    if ((node.flags & 2u) != 0u) { q.y = node.goal.y; }
+    if ((node.flags & 4u) != 0u) { q.z = node.goal.z; }
+    return q;
 }
 
 @compute @workgroup_size(WG)
@@ -68,17 +117,30 @@ fn node_pass(
         let e = entries[k];
         f -= vp[e.x] * gradient(e.x, e.y);
     }
-    let info = node_info[n];
-    let m = info.x;
+    let node = nodes[n];
+    let m = node.mass;
     f += params.gravity * m;
-    let h = 0.5 * params.alpha * params.dt;
+    for (var k = face_offsets[n]; k < face_offsets[n + 1u]; k++) {
+        f += face_force[face_entries[k]].xyz;
+    }
     let now = x[n].xyz;
-    var next = now + (now - x_prev[n].xyz) * ((1.0 - h) / (1.0 + h))
-        + f * (params.dt * params.dt / (m * (1.0 + h)));
-    let mask = u32(info.y);
-    let goal = targets[n].xyz;
-    if ((mask & 1u) != 0u) { next.x = goal.x; }
-    if ((mask & 2u) != 0u) { next.y = goal.y; }
-    if ((mask & 4u) != 0u) { next.z = goal.z; }
-    x_next[n] = vec4<f32>(next, 0.0);
+    let before = x_prev[n].xyz;
+    if (node.spring != NO_SPRING) {
+        let s = springs[node.spring];
+        f -= s.k * (now - node.rest) + s.c * ((now - before) * (1.0 / params.dt));
+    }
+    forces[n] = vec4<f32>(f, 0.0);
+    let h = 0.5 * params.alpha * params.dt;
+    let next = now + (now - before) * ((1.0 - h) / (1.0 + h)) + f * (params.dt * params.dt / (m * (1.0 + h)));
+    // Checked before the constraints, as the CPU does, so that a fixed component cannot hide a NaN.
+    if (!is_finite(next.x) || !is_finite(next.y) || !is_finite(next.z)) {
+        let first = atomicMin(&status[2], params.step);
+        if (first >= params.step) {
+            atomicMin(&status[3], n);
+        }
+    }
+    x_next[n] = vec4<f32>(constrain(next, node), 0.0);
+    if (node.flags != 0u) {
+        x[n] = vec4<f32>(constrain(now, node), 0.0);
+    }
 }

@@ -59,6 +59,22 @@ pub const MECH_NODE: Shader = Shader {
     uses_common: true,
 };
 
+/// `shaders/mech_volume.wgsl`: nodal volume ratios of averaged nodal pressure (per tet, then per node).
+pub const MECH_VOLUME: Shader = Shader {
+    name: "mech_volume",
+    file: "shaders/mech_volume.wgsl",
+    source: include_str!("../../shaders/mech_volume.wgsl"),
+    uses_common: true,
+};
+
+/// `shaders/mech_surface.wgsl`: follower pressure forces (one invocation per boundary triangle).
+pub const MECH_SURFACE: Shader = Shader {
+    name: "mech_surface",
+    file: "shaders/mech_surface.wgsl",
+    source: include_str!("../../shaders/mech_surface.wgsl"),
+    uses_common: true,
+};
+
 /// `shaders/cavity.wgsl`: cavity volume by the divergence theorem and a tree reduction (one invocation
 /// per opening, per triangle, per partial sum).
 pub const CAVITY: Shader = Shader {
@@ -69,7 +85,16 @@ pub const CAVITY: Shader = Shader {
 };
 
 /// Every shader file, `common.wgsl` first.
-pub const ALL: &[Shader] = &[COMMON, UTIL, REST_GEOMETRY, MECH_ELEMENT, MECH_NODE, CAVITY];
+pub const ALL: &[Shader] = &[
+    COMMON,
+    UTIL,
+    REST_GEOMETRY,
+    MECH_ELEMENT,
+    MECH_VOLUME,
+    MECH_SURFACE,
+    MECH_NODE,
+    CAVITY,
+];
 
 impl Shader {
     /// The module source as wgpu compiles it.

@@ -1,0 +1,524 @@
+//! The explicit total-Lagrangian step on the GPU (f32), twin of the CPU reference [`super::tled`]: the same
+//! model ([`TledModel`]: material table, volumetric treatment, active stress form, viscosity), loads
+//! ([`Loads`]: active tension, follower pressure, Robin springs, gravity) and [`Constraints`] (fixed
+//! components, sliding planes), stepped by central differences with mass-proportional damping. Units: mm,
+//! ms, mg, mN, kPa.
+//!
+//! One step is a list of passes, each a kernel of `shaders/` dispatched once:
+//!
+//! | pass | shader | per | when |
+//! |---|---|---|---|
+//! | V0 J | `mech_volume.wgsl::tet_jacobian` | tetrahedron | [`Volumetric::NodalAverage`] |
+//! | nodal J_n | `mech_volume.wgsl::node_jacobian` | node (CSR gather) | [`Volumetric::NodalAverage`] |
+//! | V0 P | `mech_element.wgsl::element_pass` | tetrahedron | always |
+//! | pressure | `mech_surface.wgsl::face_pass` | triangle | pressure loads present |
+//! | update | `mech_node.wgsl::node_pass` | node (CSR gathers) | always |
+//!
+//! State stays on the GPU between steps and runs: positions in three buffers that rotate (previous,
+//! current, next), stored relative to the mean rest position so that f32 keeps the digits that matter. A
+//! [`GpuTled::run`] of N steps records all of them in one submission and reads back one 16-byte status
+//! word: nothing else crosses the bus until [`GpuTled::positions`], [`GpuTled::velocities`] or
+//! [`GpuTled::forces`] is asked for. Every sum is a gather in a fixed order (no float atomics), so a run is
+//! deterministic.
+//!
+//! Failures: the element pass records the first step at which a tetrahedron inverts (J <= 0 or NaN) and
+//! the smallest such tetrahedron; the node pass the first step at which a position becomes non-finite and
+//! the smallest such node. `run` reports the earlier as [`SimError::Inverted`] or [`SimError::NonFinite`]
+//! with the exact step number (J is not recorded: `j` is NaN). The GPU keeps stepping to the end of the
+//! batch, so after an error the state is garbage: rebuild from a saved [`TledState`].
+
+mod data;
+
+use glam::DVec3;
+
+use super::loads::{Constraints, Loads};
+use super::material::ActiveStress;
+use super::tled::{SimError, Stepping, TledModel, TledState, Volumetric};
+use crate::error::{Error, Result};
+use crate::gpu::shaders::{MECH_ELEMENT, MECH_NODE, MECH_SURFACE, MECH_VOLUME};
+use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel};
+use data::{MaterialParams, NodeData, SpringData, StepParams};
+
+/// Status word value for "nothing recorded".
+const CLEAR: [u32; 4] = [u32::MAX; 4];
+
+/// The kernels of one step.
+struct Kernels {
+    tet_jacobian: Kernel,
+    node_jacobian: Kernel,
+    element: Kernel,
+    face: Kernel,
+    node: Kernel,
+}
+
+impl Kernels {
+    fn new(ctx: &GpuContext) -> Result<Self> {
+        use Access::{Read, ReadWrite, Uniform};
+        Ok(Kernels {
+            tet_jacobian: Kernel::new(
+                ctx,
+                &MECH_VOLUME,
+                "tet_jacobian",
+                &[Read, Read, Read, ReadWrite],
+            )?,
+            node_jacobian: Kernel::new(
+                ctx,
+                &MECH_VOLUME,
+                "node_jacobian",
+                &[Read, Read, Read, ReadWrite, Read, Read, Read, ReadWrite],
+            )?,
+            element: Kernel::new(
+                ctx,
+                &MECH_ELEMENT,
+                "element_pass",
+                &[
+                    Uniform, Read, Read, Read, Read, Read, Read, Read, Read, Read, ReadWrite,
+                    ReadWrite,
+                ],
+            )?,
+            face: Kernel::new(
+                ctx,
+                &MECH_SURFACE,
+                "face_pass",
+                &[Read, Read, Read, ReadWrite],
+            )?,
+            node: Kernel::new(
+                ctx,
+                &MECH_NODE,
+                "node_pass",
+                &[
+                    Uniform, Read, Read, Read, Read, ReadWrite, Read, ReadWrite, Read, Read, Read,
+                    Read, Read, ReadWrite, ReadWrite,
+                ],
+            )?,
+        })
+    }
+}
+
+/// A TLED model, its loads and constraints, and its state, resident on the GPU.
+pub struct GpuTled {
+    kernels: Kernels,
+    // Per tetrahedron.
+    materials: GpuBuffer<MaterialParams>,
+    material_of: GpuBuffer<u32>,
+    tets: GpuBuffer<[u32; 4]>,
+    tet_data: GpuBuffer<[[f32; 4]; 4]>,
+    frames: GpuBuffer<[[f32; 4]; 3]>,
+    active: GpuBuffer<f32>,
+    vp: GpuBuffer<[[f32; 4]; 3]>,
+    vj: GpuBuffer<f32>,
+    // Per node.
+    offsets: GpuBuffer<u32>,
+    entries: GpuBuffer<[u32; 2]>,
+    node_volume: GpuBuffer<f32>,
+    j_node: GpuBuffer<f32>,
+    nodes: GpuBuffer<NodeData>,
+    springs: GpuBuffer<SpringData>,
+    forces: GpuBuffer<[f32; 4]>,
+    x: [GpuBuffer<[f32; 4]>; 3],
+    /// Index in `x` of the current positions; `cur + 2` (mod 3) holds the previous ones.
+    cur: usize,
+    // Pressure loads.
+    faces: GpuBuffer<[u32; 4]>,
+    pressures: GpuBuffer<f32>,
+    face_offsets: GpuBuffer<u32>,
+    face_entries: GpuBuffer<u32>,
+    face_force: GpuBuffer<[f32; 4]>,
+    /// Pressure per load, kPa, uploaded at the next run.
+    pressure_values: Vec<f64>,
+    status: GpuBuffer<u32>,
+    origin: DVec3,
+    gravity: DVec3,
+    eta: f64,
+    active_form: u32,
+    nodal: bool,
+    regions: Vec<i32>,
+    tet_nodes: Vec<[u32; 4]>,
+    /// Time step of the last run, ms (for [`GpuTled::velocities`]).
+    last_dt: f64,
+    /// Steps taken (from the initial state's count).
+    pub step: u64,
+    /// Time, ms.
+    pub t: f64,
+}
+
+impl GpuTled {
+    /// Uploads `model`, `state`, `loads` (gravity, active tension, pressures and springs; change the
+    /// pressures and the tension later with [`GpuTled::set_pressure`] and
+    /// [`GpuTled::set_active_tension`]) and `constraints`. The active tension must be empty or one value
+    /// per tetrahedron; a node may lie on at most two distinct sliding planes.
+    pub fn new(
+        ctx: &GpuContext,
+        model: &TledModel,
+        state: &TledState,
+        loads: &Loads,
+        constraints: &Constraints,
+    ) -> Result<Self> {
+        let (n_tets, n_nodes) = (model.tets.len(), model.node_count());
+        if n_tets == 0 {
+            return Err(Error::Invalid(
+                "the mechanics model has no tetrahedra".into(),
+            ));
+        }
+        check_len("positions", state.x.len(), n_nodes, "nodes")?;
+        check_len("previous positions", state.x_prev.len(), n_nodes, "nodes")?;
+        check_len(
+            "material indices",
+            model.material_of.len(),
+            n_tets,
+            "tetrahedra",
+        )?;
+        check_len("fibre frames", model.frames.len(), n_tets, "tetrahedra")?;
+        if let Some(t) = model
+            .material_of
+            .iter()
+            .position(|&m| m as usize >= model.materials.len())
+        {
+            return Err(Error::Invalid(format!(
+                "tetrahedron {t} uses material {} of a table of {}",
+                model.material_of[t],
+                model.materials.len()
+            )));
+        }
+        for m in &model.materials {
+            m.validate()?;
+        }
+        if let Some(kv) = model.viscosity {
+            kv.validate()?;
+        }
+        let origin = model.rest.iter().fold(DVec3::ZERO, |a, p| a + *p) / n_nodes.max(1) as f64;
+        let tet_data: Vec<[[f32; 4]; 4]> = model
+            .grads
+            .iter()
+            .zip(&model.volume0)
+            .map(|(g, &v)| {
+                std::array::from_fn(|a| {
+                    [
+                        g[a].x as f32,
+                        g[a].y as f32,
+                        g[a].z as f32,
+                        if a == 0 { v as f32 } else { 0.0 },
+                    ]
+                })
+            })
+            .collect();
+        let frames: Vec<[[f32; 4]; 3]> = model
+            .frames
+            .iter()
+            .map(|f| data::mat3(f.matrix()))
+            .collect();
+        let adjacency = model.adjacency();
+        let node_volume: Vec<f32> = (0..n_nodes)
+            .map(|n| {
+                let v: f64 = adjacency
+                    .of(n)
+                    .iter()
+                    .map(|&[t, _]| model.volume0[t as usize])
+                    .sum();
+                if v > 0.0 { (1.0 / v) as f32 } else { 0.0 }
+            })
+            .collect();
+        let (node_data, mut spring_data) = data::nodes(model, origin, constraints, &loads.springs)?;
+        // A runtime-sized array binding must hold at least one element.
+        if spring_data.is_empty() {
+            spring_data.push(bytemuck::Zeroable::zeroed());
+        }
+
+        let mut tri = Vec::new();
+        let mut faces = Vec::new();
+        for (l, p) in loads.pressures.iter().enumerate() {
+            for &f in &p.faces {
+                if let Some(&n) = f.iter().find(|&&n| n as usize >= n_nodes) {
+                    return Err(Error::Invalid(format!(
+                        "pressure load {l}: triangle {f:?} names node {n} of {n_nodes}"
+                    )));
+                }
+                tri.push(f);
+                faces.push([f[0], f[1], f[2], l as u32]);
+            }
+        }
+        let (face_offsets, face_entries) = data::node_csr(n_nodes, &tri);
+        let pressure_values: Vec<f64> = loads.pressures.iter().map(|p| p.pressure).collect();
+        let pressures: Vec<f32> = pressure_values.iter().map(|&p| p as f32).collect();
+
+        let current: Vec<[f32; 4]> = state.x.iter().map(|&p| data::rel(p, origin)).collect();
+        let previous: Vec<[f32; 4]> = state.x_prev.iter().map(|&p| data::rel(p, origin)).collect();
+        let buffer = |label: &str, data: &[[f32; 4]]| GpuBuffer::from_slice(ctx, label, data);
+        let mut gpu = GpuTled {
+            kernels: Kernels::new(ctx)?,
+            materials: GpuBuffer::from_slice(
+                ctx,
+                "materials",
+                &model
+                    .materials
+                    .iter()
+                    .map(MaterialParams::of)
+                    .collect::<Vec<_>>(),
+            )?,
+            material_of: GpuBuffer::from_slice(ctx, "material of", &model.material_of)?,
+            tets: GpuBuffer::from_slice(ctx, "tets", &model.tets)?,
+            tet_data: GpuBuffer::from_slice(ctx, "tet data", &tet_data)?,
+            frames: GpuBuffer::from_slice(ctx, "fibre frames", &frames)?,
+            active: GpuBuffer::zeroed(ctx, "active tension", n_tets)?,
+            vp: GpuBuffer::zeroed(ctx, "V0 P", n_tets)?,
+            vj: GpuBuffer::zeroed(ctx, "V0 J", n_tets)?,
+            offsets: GpuBuffer::from_slice(ctx, "node offsets", &adjacency.offsets)?,
+            entries: GpuBuffer::from_slice(ctx, "node entries", &adjacency.entries)?,
+            node_volume: GpuBuffer::from_slice(ctx, "1 / node volume", &node_volume)?,
+            j_node: GpuBuffer::zeroed(ctx, "nodal J", n_nodes)?,
+            nodes: GpuBuffer::from_slice(ctx, "node data", &node_data)?,
+            springs: GpuBuffer::from_slice(ctx, "springs", &spring_data)?,
+            forces: GpuBuffer::zeroed(ctx, "forces", n_nodes)?,
+            x: [
+                buffer("x0", &current)?,
+                buffer("x1", &current)?,
+                buffer("x2", &previous)?,
+            ],
+            cur: 0,
+            faces: GpuBuffer::from_slice(ctx, "pressure faces", &faces)?,
+            pressures: GpuBuffer::from_slice(ctx, "pressures", &pressures)?,
+            face_offsets: GpuBuffer::from_slice(ctx, "face offsets", &face_offsets)?,
+            face_entries: GpuBuffer::from_slice(ctx, "face entries", &face_entries)?,
+            face_force: GpuBuffer::zeroed(ctx, "face forces", faces.len())?,
+            pressure_values,
+            status: GpuBuffer::from_slice(ctx, "status", &CLEAR)?,
+            origin,
+            gravity: loads.gravity,
+            eta: model.viscosity.map_or(0.0, |kv| kv.eta),
+            active_form: match model.active {
+                ActiveStress::Pk2 => 0,
+                ActiveStress::Cauchy => 1,
+            },
+            nodal: model.volumetric == Volumetric::NodalAverage,
+            regions: model.regions.clone(),
+            tet_nodes: model.tets.clone(),
+            last_dt: 0.0,
+            step: state.step,
+            t: state.t,
+        };
+        if !loads.active_tension.is_empty() {
+            gpu.set_active_tension(ctx, &loads.active_tension)?;
+        }
+        Ok(gpu)
+    }
+
+    /// Replaces the active tension Ta (kPa, one value per tetrahedron) from the next run on.
+    pub fn set_active_tension(&mut self, ctx: &GpuContext, ta: &[f64]) -> Result<()> {
+        check_len("active tension", ta.len(), self.tets.len(), "tetrahedra")?;
+        let values: Vec<f32> = ta.iter().map(|&v| v as f32).collect();
+        self.active.write(ctx, &values);
+        Ok(())
+    }
+
+    /// Sets the pressure (kPa) of pressure load `index` (in the order of [`Loads::pressures`]) from the
+    /// next run on.
+    pub fn set_pressure(&mut self, index: usize, kpa: f64) -> Result<()> {
+        let count = self.pressure_values.len();
+        let slot = self.pressure_values.get_mut(index).ok_or_else(|| {
+            Error::Invalid(format!("pressure load {index} of {count} does not exist"))
+        })?;
+        *slot = kpa;
+        Ok(())
+    }
+
+    /// Sets the body force per unit mass (mm/ms^2) from the next run on.
+    pub fn set_gravity(&mut self, gravity: DVec3) {
+        self.gravity = gravity;
+    }
+
+    /// Advances `steps` steps of `stepping.dt` ms with damping `stepping.damping` (1/ms), in one submission.
+    /// An inverted tetrahedron or a non-finite position ends the run with [`SimError::Inverted`] or
+    /// [`SimError::NonFinite`] at the step where it first happened (module docs).
+    pub fn run(&mut self, ctx: &GpuContext, steps: u32, stepping: Stepping) -> Result<()> {
+        let Stepping { dt, damping } = stepping;
+        if !(dt.is_finite() && dt > 0.0 && damping.is_finite() && damping >= 0.0) {
+            return Err(Error::Invalid(format!(
+                "time step {dt} ms and damping {damping} 1/ms must be finite, with dt > 0 and damping >= 0"
+            )));
+        }
+        if steps == 0 {
+            return Ok(());
+        }
+        let pressures: Vec<f32> = self.pressure_values.iter().map(|&p| p as f32).collect();
+        if !pressures.is_empty() {
+            self.pressures.write(ctx, &pressures);
+        }
+        self.status.write(ctx, &CLEAR);
+        let (n_tets, n_nodes) = (self.tets.len() as u32, self.x[0].len() as u32);
+        let n_faces = self.faces.len() as u32;
+        let k = &self.kernels;
+        let mut batch = Batch::new(ctx, "mechanics steps");
+        for s in 0..steps {
+            let params = GpuBuffer::uniform(
+                ctx,
+                "step params",
+                &StepParams {
+                    gravity: self.gravity.as_vec3().to_array(),
+                    dt: dt as f32,
+                    alpha: damping as f32,
+                    eta: self.eta as f32,
+                    step: s,
+                    active_form: self.active_form,
+                    nodal: self.nodal as u32,
+                    _pad: [0; 3],
+                },
+            )?;
+            let (cur, prev, next) = (self.cur, (self.cur + 2) % 3, (self.cur + 1) % 3);
+            let x = self.x[cur].whole();
+            if self.nodal {
+                let volume = [self.tets.whole(), self.tet_data.whole(), x, self.vj.whole()];
+                batch.dispatch(&k.tet_jacobian, &volume, n_tets, 0)?;
+                let mut node = volume.to_vec();
+                node.extend([
+                    self.offsets.whole(),
+                    self.entries.whole(),
+                    self.node_volume.whole(),
+                    self.j_node.whole(),
+                ]);
+                batch.dispatch(&k.node_jacobian, &node, n_nodes, 0)?;
+            }
+            batch.dispatch(
+                &k.element,
+                &[
+                    params.whole(),
+                    self.materials.whole(),
+                    self.material_of.whole(),
+                    self.tets.whole(),
+                    self.tet_data.whole(),
+                    self.frames.whole(),
+                    self.active.whole(),
+                    x,
+                    self.x[prev].whole(),
+                    self.j_node.whole(),
+                    self.vp.whole(),
+                    self.status.whole(),
+                ],
+                n_tets,
+                0,
+            )?;
+            batch.dispatch(
+                &k.face,
+                &[
+                    self.faces.whole(),
+                    self.pressures.whole(),
+                    x,
+                    self.face_force.whole(),
+                ],
+                n_faces,
+                0,
+            )?;
+            batch.dispatch(
+                &k.node,
+                &[
+                    params.whole(),
+                    self.offsets.whole(),
+                    self.entries.whole(),
+                    self.vp.whole(),
+                    self.tet_data.whole(),
+                    x,
+                    self.x[prev].whole(),
+                    self.x[next].whole(),
+                    self.nodes.whole(),
+                    self.springs.whole(),
+                    self.face_offsets.whole(),
+                    self.face_entries.whole(),
+                    self.face_force.whole(),
+                    self.forces.whole(),
+                    self.status.whole(),
+                ],
+                n_nodes,
+                0,
+            )?;
+            self.cur = next;
+        }
+        batch.submit()?;
+        let first = self.step;
+        self.step += steps as u64;
+        self.t += steps as f64 * dt;
+        self.last_dt = dt;
+        let status = self.status.read(ctx)?;
+        let [inv_step, tet, nan_step, node] = status[..] else {
+            return Err(GpuError::Readback {
+                label: "status".into(),
+                message: format!("{} words, 4 expected", status.len()),
+            }
+            .into());
+        };
+        // The element pass of a step runs before its node pass: on a tie the inversion came first.
+        if inv_step != u32::MAX && inv_step <= nan_step {
+            let t = tet as usize;
+            return Err(SimError::Inverted {
+                step: first + inv_step as u64,
+                tet: t,
+                region: self.regions.get(t).copied().unwrap_or(0),
+                nodes: self.tet_nodes.get(t).copied().unwrap_or_default(),
+                j: f64::NAN,
+            }
+            .into());
+        }
+        if nan_step != u32::MAX {
+            return Err(SimError::NonFinite {
+                step: first + nan_step as u64,
+                field: "position",
+                node: node as usize,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The current positions, mm.
+    pub fn positions(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
+        Ok(self.x[self.cur]
+            .read(ctx)?
+            .iter()
+            .map(|p| DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64) + self.origin)
+            .collect())
+    }
+
+    /// The velocities (x - x_prev) / dt of the last run's time step, mm/ms (zero before any run).
+    pub fn velocities(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
+        let x = self.x[self.cur].read(ctx)?;
+        let prev = self.x[(self.cur + 2) % 3].read(ctx)?;
+        let k = if self.last_dt > 0.0 {
+            1.0 / self.last_dt
+        } else {
+            0.0
+        };
+        Ok(x.iter()
+            .zip(&prev)
+            .map(|(a, b)| {
+                DVec3::new(
+                    (a[0] - b[0]) as f64,
+                    (a[1] - b[1]) as f64,
+                    (a[2] - b[2]) as f64,
+                ) * k
+            })
+            .collect())
+    }
+
+    /// The total nodal forces (internal, gravity, pressure, springs) of the last step, mN: the twin of
+    /// [`super::tled::Scratch::forces`].
+    pub fn forces(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
+        Ok(self
+            .forces
+            .read(ctx)?
+            .iter()
+            .map(|f| DVec3::new(f[0] as f64, f[1] as f64, f[2] as f64))
+            .collect())
+    }
+}
+
+fn check_len(what: &'static str, len: usize, expected: usize, items: &'static str) -> Result<()> {
+    if len == expected {
+        Ok(())
+    } else {
+        Err(SimError::Length {
+            what,
+            len,
+            expected,
+            items,
+        }
+        .into())
+    }
+}
