@@ -24,7 +24,9 @@
 //! - [`mesh`]: the tetrahedral mesh type and its checks.
 //! - [`anatomy`]: meshes generated in code (block, Land 2015 truncated-ellipsoid ventricle).
 //! - [`geometry`]: per-tetrahedron rest geometry, the first kernel with a CPU and a GPU implementation.
-//! - [`mechanics`]: solid mechanics in mm, ms, mg, kPa; so far the constitutive laws (W(C), S = 2 dW/dC).
+//! - [`mechanics`]: solid mechanics in mm, ms, mg, kPa: laws, loads, the explicit step (CPU and GPU),
+//!   dynamic relaxation.
+//! - [`verify`]: the verification problems behind `cardiotwin verify` (analytic, Land et al. 2015).
 //! - [`gpu`]: the wgpu runtime: adapter choice, typed buffers, compute kernels, embedded shaders.
 //! - [`backend`]: `auto | gpu | cpu` selection.
 //! - [`coupling`]: the closed-loop 0D circulation (Regazzoni 2022) and its integrator; cavity volumes of

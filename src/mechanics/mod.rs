@@ -1,6 +1,12 @@
-//! Solid mechanics of the myocardium: the constitutive laws ([`material`]) and the CPU reference of the
-//! explicit total-Lagrangian stepping ([`tled`]); loads, boundary conditions, near-incompressibility and the
-//! GPU kernels come next.
+//! Solid mechanics of the myocardium, data flowing one way:
+//!
+//! - [`material`]: the constitutive laws (W(C), S = 2 dW/dC, the volumetric split, active stress, viscosity);
+//! - [`loads`]: follower pressure, Robin springs, body force and Dirichlet (fixed, sliding) conditions on
+//!   tagged surfaces;
+//! - [`tled`]: the explicit total-Lagrangian step on the CPU (f64, rayon; the reference), with averaged
+//!   nodal pressure against locking;
+//! - [`gpu`]: the same step in WGSL (f32), state resident on the GPU;
+//! - [`relax`]: dynamic relaxation to static equilibrium for quasi-static problems.
 //!
 //! ## Units
 //! Inside the mechanics core every quantity is in one consistent system:
