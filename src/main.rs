@@ -105,6 +105,24 @@ enum VerifyCommand {
     /// Land et al. 2015 problem 3: inflation to 15 kPa and active tension 60 kPa along the fibres.
     #[command(name = "land-lv-active")]
     LandLvActive(MechanicsArgs),
+    /// Arostica et al. 2025 elastodynamics benchmark 1, step 0A (active stress only): writes DIR/qoi.csv.
+    #[command(name = "elasto-b1-step0a")]
+    ElastoB1Step0a(MechanicsArgs),
+    /// Benchmark 1 step 0B (endocardial pressure only).
+    #[command(name = "elasto-b1-step0b")]
+    ElastoB1Step0b(MechanicsArgs),
+    /// Benchmark 1 step 1 (active stress and pressure).
+    #[command(name = "elasto-b1-step1")]
+    ElastoB1Step1(MechanicsArgs),
+    /// Benchmark 1 step 2A (3x stiffness, sigma0 200 kPa).
+    #[command(name = "elasto-b1-step2a")]
+    ElastoB1Step2a(MechanicsArgs),
+    /// Benchmark 1 step 2B (5x stiffness, sigma0 100 kPa).
+    #[command(name = "elasto-b1-step2b")]
+    ElastoB1Step2b(MechanicsArgs),
+    /// Benchmark 1 step 2C (1/3 stiffness, sigma0 200 kPa).
+    #[command(name = "elasto-b1-step2c")]
+    ElastoB1Step2c(MechanicsArgs),
 }
 
 /// Options of the mechanics verification cases.
@@ -234,6 +252,12 @@ fn main() -> ExitCode {
                 VerifyCommand::LandBeam(a) => ("land-beam", a),
                 VerifyCommand::LandLvPassive(a) => ("land-lv-passive", a),
                 VerifyCommand::LandLvActive(a) => ("land-lv-active", a),
+                VerifyCommand::ElastoB1Step0a(a) => ("elasto-b1-step0a", a),
+                VerifyCommand::ElastoB1Step0b(a) => ("elasto-b1-step0b", a),
+                VerifyCommand::ElastoB1Step1(a) => ("elasto-b1-step1", a),
+                VerifyCommand::ElastoB1Step2a(a) => ("elasto-b1-step2a", a),
+                VerifyCommand::ElastoB1Step2b(a) => ("elasto-b1-step2b", a),
+                VerifyCommand::ElastoB1Step2c(a) => ("elasto-b1-step2c", a),
                 VerifyCommand::Circulation0d { .. } => unreachable!("matched above"),
             };
             verify_mechanics(case, &args, cli.backend)
@@ -604,6 +628,11 @@ fn verify_mechanics(case: &str, args: &MechanicsArgs, backend: BackendChoice) ->
 fn print_summary(case: &str, json: &serde_json::Value) {
     println!("{case}");
     let keys = [
+        "cavity_volume_ml",
+        "ejection_fraction",
+        "max_displacement_mm",
+        "peak_active_stress_kpa",
+        "peak_pressure_kpa",
         "tip_z_mm",
         "endo_apex_z_mm",
         "epi_apex_z_mm",

@@ -215,7 +215,7 @@ pub struct Loads {
 /// Dirichlet conditions, applied after every update (positions and previous positions alike).
 #[derive(Debug, Clone, Default)]
 pub struct Constraints {
-    /// `(node, axis, position)`: x[node][axis] = position, mm.
+    /// `(node, axis, position)`: `x[node][axis] = position`, mm.
     pub fixed: Vec<(u32, usize, f64)>,
     /// `(node, unit normal)`: the node slides in the plane with this normal through its rest position.
     pub sliding: Vec<(u32, DVec3)>,

@@ -238,11 +238,61 @@ impl TledModel {
 
     /// The stable time step estimate min over tetrahedra of h / c (ms), h the smallest height and
     /// c = sqrt(M / rho) the dilatational wave speed of the tetrahedron's material at small strain
-    /// ([`Material::wave_modulus`]). Multiply by a safety factor (0.5-0.9): exponential laws stiffen.
+    /// ([`Material::wave_modulus`]). With Kelvin-Voigt viscosity eta the highest mode of an element
+    /// (omega = 2 c / h) has the damping ratio xi = eta / (rho c h), and central differences with the
+    /// backward velocity stay stable for dt <= (2 / omega) (sqrt(1 + xi^2) - xi) (Belytschko, Liu and
+    /// Moran, Nonlinear Finite Elements, section 6.2): the viscous factor multiplies h / c. Multiply the
+    /// result by a safety factor (0.5-0.9): exponential laws stiffen.
     pub fn stable_time_step(&self) -> f64 {
         (0..self.tets.len())
-            .map(|t| self.height[t] / (self.material(t).wave_modulus() / self.density).sqrt())
+            .map(|t| self.element_time_step(t, self.density))
             .fold(f64::INFINITY, f64::min)
+    }
+
+    /// The stable step of tetrahedron `t` (ms) at density `rho` (see [`Self::stable_time_step`]).
+    fn element_time_step(&self, t: usize, rho: f64) -> f64 {
+        let eta = self.viscosity.map_or(0.0, |kv| kv.eta);
+        let (h, c) = (
+            self.height[t],
+            (self.material(t).wave_modulus() / rho).sqrt(),
+        );
+        let xi = eta / (rho * c * h);
+        h / c * ((1.0 + xi * xi).sqrt() - xi)
+    }
+
+    /// Selective mass scaling: raises the density of every tetrahedron whose stable step is below `dt`
+    /// (ms) just enough to reach it (bisection on the density; the stable step grows with it, as
+    /// sqrt(rho) elastically and as rho in the viscous limit), and lumps the new masses. Returns the
+    /// added mass as a fraction of the physical mass: report it, since it slows the smallest elements'
+    /// dynamics. Elements already stable at `dt` keep the physical density.
+    pub fn scale_mass_to(&mut self, dt: f64) -> f64 {
+        let mut mass = vec![0.0; self.node_count()];
+        let (mut physical, mut scaled) = (0.0, 0.0);
+        for t in 0..self.tets.len() {
+            let mut rho = self.density;
+            if self.element_time_step(t, rho) < dt {
+                let (mut lo, mut hi) = (rho, rho);
+                while self.element_time_step(t, hi) < dt && hi < self.density * 1e12 {
+                    hi *= 2.0;
+                }
+                for _ in 0..60 {
+                    let mid = 0.5 * (lo + hi);
+                    if self.element_time_step(t, mid) < dt {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                rho = hi;
+            }
+            physical += self.density * self.volume0[t];
+            scaled += rho * self.volume0[t];
+            for &n in &self.tets[t] {
+                mass[n as usize] += 0.25 * rho * self.volume0[t];
+            }
+        }
+        self.mass = mass;
+        scaled / physical - 1.0
     }
 
     /// The deformation gradient of tetrahedron `t` at positions `x`.

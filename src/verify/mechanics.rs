@@ -175,6 +175,7 @@ pub fn uniaxial_nh(options: VerifyOptions) -> Result<Outcome> {
             "solve": solve,
         }),
         deformed: Some(with_displacement(&mesh, &state.x)?),
+        csv: None,
     })
 }
 
@@ -313,6 +314,7 @@ pub fn lame_sphere(options: VerifyOptions) -> Result<Outcome> {
             "solve": solve,
         }),
         deformed: Some(with_displacement(&mesh, &state.x)?),
+        csv: None,
     })
 }
 
@@ -359,6 +361,7 @@ pub fn land_beam(options: VerifyOptions) -> Result<Outcome> {
             "solve": solve,
         }),
         deformed: Some(with_displacement(&mesh, &state.x)?),
+        csv: None,
     })
 }
 
@@ -468,6 +471,7 @@ pub fn land_lv(options: VerifyOptions, active: bool) -> Result<Outcome> {
             "solve": solve,
         }),
         deformed: Some(with_displacement(&mesh, &state.x)?),
+        csv: None,
     })
 }
 

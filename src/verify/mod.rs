@@ -4,6 +4,7 @@
 //! object with its quantities of interest, the reference values and how they were judged, the mesh size,
 //! time stepping and wall time; [`write_outputs`] stores it with the deformed mesh.
 
+pub mod elastodynamics;
 pub mod mechanics;
 
 use std::path::Path;
@@ -16,12 +17,18 @@ use crate::mechanics::tled::Volumetric;
 use crate::mesh::{Field, TetMesh};
 
 /// The cases `cardiotwin verify` knows besides `circulation-0d`.
-pub const CASES: [&str; 5] = [
+pub const CASES: [&str; 11] = [
     "uniaxial-nh",
     "lame-sphere",
     "land-beam",
     "land-lv-passive",
     "land-lv-active",
+    "elasto-b1-step0a",
+    "elasto-b1-step0b",
+    "elasto-b1-step1",
+    "elasto-b1-step2a",
+    "elasto-b1-step2b",
+    "elasto-b1-step2c",
 ];
 
 /// How a case is run.
@@ -67,10 +74,12 @@ impl MeshSize {
     }
 }
 
-/// A finished case: its JSON and the deformed mesh (displacement as a point field).
+/// A finished case: its JSON, the deformed mesh (displacement as a point field) and, for the
+/// elastodynamics cases, the time series `qoi.csv`.
 pub struct Outcome {
     pub json: serde_json::Value,
     pub deformed: Option<TetMesh>,
+    pub csv: Option<String>,
 }
 
 /// Runs `case`.
@@ -87,6 +96,12 @@ pub fn run(case: &str, options: VerifyOptions) -> Result<Outcome> {
         "land-beam" => mechanics::land_beam(options),
         "land-lv-passive" => mechanics::land_lv(options, false),
         "land-lv-active" => mechanics::land_lv(options, true),
+        "elasto-b1-step0a" => elastodynamics::benchmark1(elastodynamics::Step::S0a, options),
+        "elasto-b1-step0b" => elastodynamics::benchmark1(elastodynamics::Step::S0b, options),
+        "elasto-b1-step1" => elastodynamics::benchmark1(elastodynamics::Step::S1, options),
+        "elasto-b1-step2a" => elastodynamics::benchmark1(elastodynamics::Step::S2a, options),
+        "elasto-b1-step2b" => elastodynamics::benchmark1(elastodynamics::Step::S2b, options),
+        "elasto-b1-step2c" => elastodynamics::benchmark1(elastodynamics::Step::S2c, options),
         other => Err(Error::Invalid(format!(
             "unknown verification case {other:?}; known: circulation-0d, {}",
             CASES.join(", ")
@@ -106,7 +121,8 @@ pub fn with_displacement(mesh: &TetMesh, x: &[DVec3]) -> Result<TetMesh> {
     Ok(out)
 }
 
-/// Writes `DIR/CASE.json` and `DIR/CASE.vtu`; returns the paths written.
+/// Writes `DIR/CASE.json`, `DIR/CASE.vtu` and, for the elastodynamics cases, `DIR/qoi.csv`; returns the
+/// paths written.
 pub fn write_outputs(dir: &Path, case: &str, outcome: &Outcome) -> Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
     let json_path = dir.join(format!("{case}.json"));
@@ -115,6 +131,11 @@ pub fn write_outputs(dir: &Path, case: &str, outcome: &Outcome) -> Result<Vec<st
     std::fs::write(&json_path, text + "\n")
         .map_err(|e| Error::io(json_path.display().to_string(), e))?;
     let mut written = vec![json_path];
+    if let Some(csv) = &outcome.csv {
+        let path = dir.join("qoi.csv");
+        std::fs::write(&path, csv).map_err(|e| Error::io(path.display().to_string(), e))?;
+        written.push(path);
+    }
     if let Some(mesh) = &outcome.deformed {
         let path = dir.join(format!("{case}.vtu"));
         written.extend(
