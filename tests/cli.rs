@@ -159,6 +159,27 @@ fn gpu_run_agrees_with_the_cpu_reference() {
     assert!(d < 1e-4, "{d}");
 }
 
+/// `verify uniaxial-nh --json` prints one JSON object with the curve, the mesh size and how it was
+/// solved; bad arguments fail without a panic.
+#[test]
+fn verify_uniaxial_prints_json() {
+    let o = cardiotwin(&["verify", "uniaxial-nh", "--json"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(v["case"], "uniaxial-nh");
+    assert_eq!(v["curve"].as_array().map(Vec::len), Some(5), "{v}");
+    assert!(v["mesh"]["tets"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["solve"]["backend"], "cpu");
+    assert_eq!(v["solve"]["converged"], true);
+    assert!(v["max_relative_error"].as_f64().unwrap() < 1e-6, "{v}");
+    let o = cardiotwin(&["verify", "uniaxial-nh", "--refine", "0"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("refine"), "{}", text(&o));
+    assert!(!text(&o).contains("panicked"), "{}", text(&o));
+    let o = cardiotwin(&["verify", "no-such-case"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
 fn tempdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("cardiotwin-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

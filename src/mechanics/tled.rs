@@ -463,8 +463,10 @@ impl TledModel {
         let mut forces = std::mem::take(&mut scratch.forces);
         self.gather(&scratch.vp, &mut forces);
         if loads.gravity != DVec3::ZERO {
-            for (f, m) in forces.iter_mut().zip(&self.mass) {
-                *f += loads.gravity * *m;
+            // The physical weight rho V0 / 4 per node, not `self.mass`: the masses may be scaled (dynamic
+            // relaxation, mass scaling) and the body force must not scale with them.
+            for (f, v) in forces.iter_mut().zip(&self.node_volume0) {
+                *f += loads.gravity * (0.25 * self.density * v);
             }
         }
         for p in &loads.pressures {

@@ -1,0 +1,150 @@
+//! The mechanics verification cases behind `cardiotwin verify`, run through the library on coarse meshes:
+//! the uniaxial neo-Hookean cube (exact on any mesh), Lamé's sphere (discretisation error, falling with
+//! refinement), the Land 2015 beam (volumetric locking, removed by the averaged nodal pressure) and the
+//! refusals of bad arguments. Times on 2 cores in release: uniaxial 0.4 s, Lamé at refine 0.4 7 s, beam
+//! at refine 0.5 2.2 s (nodal) and 1.1 s (element); the Lamé convergence pair (refine 0.6: 45 s) is
+//! `#[ignore]`d: `cargo test --release --test verify_mechanics -- --ignored`.
+
+use cardiotwin::mechanics::Volumetric;
+use cardiotwin::verify::{self, Outcome, VerifyOptions};
+
+fn run(case: &str, options: VerifyOptions) -> serde_json::Value {
+    match verify::run(case, options) {
+        Ok(Outcome { json, .. }) => json,
+        Err(e) => panic!("{case}: {e}"),
+    }
+}
+
+fn error_of(case: &str, options: VerifyOptions) -> String {
+    match verify::run(case, options) {
+        Ok(o) => panic!("{case} with {options:?} should fail, gave {}", o.json),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn num(v: &serde_json::Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
+/// A homogeneous deformation is exact on linear tetrahedra: the only error left is the relaxation
+/// tolerance (1e-6 of the force scale; measured 1e-13 because each stretch starts from the affine
+/// solution).
+#[test]
+fn uniaxial_neo_hookean_is_exact() {
+    let v = run("uniaxial-nh", VerifyOptions::default());
+    let err = num(&v, "max_relative_error");
+    eprintln!(
+        "uniaxial-nh: max relative error {err:.2e}, {} s",
+        v["solve"]["wall_s"]
+    );
+    assert!(err < 1e-6, "{err}");
+    assert_eq!(v["pass"], true);
+    assert_eq!(v["solve"]["converged"], true);
+    assert_eq!(v["curve"].as_array().map(Vec::len), Some(5));
+    for point in v["curve"].as_array().unwrap() {
+        // Stretched along x, the cube contracts laterally.
+        assert!(num(point, "lateral_stretch") < 1.0 && num(point, "cauchy_kpa") > 0.0);
+    }
+}
+
+/// Lamé's sphere at refine 0.4 (h = 5 mm: one element through the 5 mm wall, 4 cells per quarter
+/// circle, 1152 tetrahedra). Measured error of (stretch - 1) 0.29, an under-prediction (too stiff), on
+/// every pressure step; the bound 0.35 leaves room for rounding in the relaxation but catches a sign,
+/// factor or pressure-direction error (those give errors of order 1 or stretches below 1).
+#[test]
+fn lame_sphere_coarse_is_close_and_too_stiff() {
+    let v = run(
+        "lame-sphere",
+        VerifyOptions {
+            refine: 0.4,
+            ..VerifyOptions::default()
+        },
+    );
+    let err = num(&v, "max_relative_error_of_stretch_minus_one");
+    eprintln!(
+        "lame-sphere refine 0.4: error {err:.3}, {} tets, {} s",
+        v["mesh"]["tets"], v["solve"]["wall_s"]
+    );
+    assert_eq!(v["solve"]["converged"], true);
+    assert!(err < 0.35, "{err}");
+    for p in v["curve"].as_array().unwrap() {
+        let (inner, exact) = (num(p, "inner_stretch"), num(p, "analytic_inner_stretch"));
+        assert!(
+            inner > 1.0 && inner < exact,
+            "inner stretch {inner} vs {exact}"
+        );
+        assert!(num(p, "outer_stretch") > 1.0);
+    }
+}
+
+/// Refinement from one element through the wall (refine 0.4) to two (refine 0.6, 5184 tetrahedra) cuts the
+/// error from 0.29 to 0.08 (measured). Not monotone below: refine 0.5 still has one layer and gives 0.33.
+#[test]
+#[ignore = "45 s on 2 cores; run with --ignored"]
+fn lame_sphere_converges() {
+    let error = |refine: f64| {
+        let v = run(
+            "lame-sphere",
+            VerifyOptions {
+                refine,
+                ..VerifyOptions::default()
+            },
+        );
+        num(&v, "max_relative_error_of_stretch_minus_one")
+    };
+    let (coarse, fine) = (error(0.4), error(0.6));
+    eprintln!("lame-sphere: refine 0.4 {coarse:.3}, refine 0.6 {fine:.3}");
+    assert!(fine < 0.5 * coarse && fine < 0.1, "{coarse} -> {fine}");
+}
+
+/// Land problem 1 at h = 0.5 mm (480 tetrahedra, two through the thickness). Measured: tip z 2.79 mm
+/// with the averaged nodal pressure, 1.18 mm with the element pressure (at h = 0.25: 3.65 vs 1.45 mm;
+/// consensus 4.17 mm). The element treatment locks: linear tetrahedra with kappa/C = 500 cannot bend
+/// without changing the volume of each element. Bounds: the nodal tip above 2.5 mm, the element tip below
+/// half of it.
+#[test]
+fn land_beam_locks_without_nodal_averaging() {
+    let beam = |volumetric| {
+        run(
+            "land-beam",
+            VerifyOptions {
+                refine: 0.5,
+                volumetric,
+                ..VerifyOptions::default()
+            },
+        )
+    };
+    let (nodal, element) = (beam(Volumetric::NodalAverage), beam(Volumetric::Element));
+    let (zn, ze) = (num(&nodal, "tip_z_mm"), num(&element, "tip_z_mm"));
+    eprintln!(
+        "land-beam h = 0.5: nodal {zn:.3} mm ({} s), element {ze:.3} mm ({} s)",
+        nodal["solve"]["wall_s"], element["solve"]["wall_s"]
+    );
+    assert_eq!(nodal["solve"]["converged"], true);
+    assert_eq!(element["solve"]["converged"], true);
+    assert_eq!(nodal["solve"]["volumetric"], "nodal_average");
+    assert_eq!(element["solve"]["volumetric"], "element");
+    assert!(zn > 2.5 && zn < 4.17 + 0.1, "nodal tip z {zn}");
+    assert!(ze > 0.5 && ze < 0.5 * zn, "element tip z {ze}");
+}
+
+#[test]
+fn bad_cases_and_refinements_are_refused() {
+    let e = error_of("no-such-case", VerifyOptions::default());
+    for known in verify::CASES.iter().chain(&["circulation-0d"]) {
+        assert!(e.contains(known), "{e} does not name {known}");
+    }
+    assert!(e.contains("no-such-case"), "{e}");
+    for refine in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let e = error_of(
+            "uniaxial-nh",
+            VerifyOptions {
+                refine,
+                ..VerifyOptions::default()
+            },
+        );
+        assert!(e.contains("refine"), "{e}");
+    }
+}
