@@ -5,8 +5,8 @@
 //! ## Workloads
 //! - [`Workload::Heart`], "the whole step": Holzapfel-Ogden with its defaults (St91 penalty, kappa = 1000
 //!   kPa), averaged nodal pressure ([`Volumetric::NodalAverage`]), density 1 mg/mm^3; fibres from the
-//!   Aróstica analytic rule on the generated `arostica-lv*` meshes ([`arostica_frames`]), else the axis frame
-//!   (the cost of a step does not depend on the fibre directions); follower pressure of 1 kPa on every
+//!   Aróstica analytic rule on the generated `arostica-lv*` meshes ([`arostica_frames`]), else the axis
+//!   frame (the cost of a step does not depend on the fibre directions); follower pressure of 1 kPa on every
 //!   boundary surface whose name contains "endo" or "cavity" (none when there is no such surface); the
 //!   surface named "base", if any, clamped; damping 1/ms; dt = 0.5 x the model's stable estimate.
 //! - [`Workload::PeerNh`], a standard comparison workload: compressible neo-Hookean
@@ -41,9 +41,9 @@
 //! forces 16), plus 12 when nodal (offset 4, 1/volume 4, J_n written 4). Per pressure triangle: face pass 80
 //! (triangle 16, 3 positions 48, force written 16) and its 3 gathers in the node pass 60. Bytes per
 //! tet-step = per tet + per node x nodes / tets + per triangle x triangles / tets; 790-810 for the heart
-//! workload and 565-571 for peer-nh on the meshes of BENCHMARKS.md. The CPU backend moves more (f64, 3x3 matrices unpadded,
-//! F kept between passes); its effective bandwidth uses the same count, so that the two rates compare as
-//! rates of the same work.
+//! workload and 565-571 for peer-nh on the meshes of BENCHMARKS.md. The CPU backend moves more (f64, 3x3
+//! matrices unpadded, F kept between passes); its effective bandwidth uses the same count, so that the two
+//! rates compare as rates of the same work.
 
 use std::time::Instant;
 
