@@ -33,9 +33,12 @@
 //!   the ventricles and their gradient (CPU f64, GPU f32 reduction) for the coupling.
 //! - [`inspect`]: the report of `cardiotwin mesh info`.
 //! - [`job`]: the main job run by `cardiotwin run`.
+//! - [`bench`](mod@bench): the workloads and the timing runner of `cardiotwin bench` (the mechanics step on either
+//!   backend).
 
 pub mod anatomy;
 pub mod backend;
+pub mod bench;
 pub mod coupling;
 pub mod error;
 pub mod fem;

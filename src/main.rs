@@ -64,6 +64,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Time the mechanics step on the chosen backend (--backend cpu: f64, rayon; gpu: f32, wgpu). MESH
+    /// is a mesh file or a built-in name: arostica-lv (default), arostica-lv-100k, land-lv, or any name of
+    /// `mesh info`.
+    Bench {
+        /// Mesh file or built-in mesh name.
+        #[arg(long, default_value = "arostica-lv")]
+        mesh: PathBuf,
+        /// Element size of a generated built-in mesh (arostica-lv, arostica-lv-100k, land-lv), mm.
+        #[arg(long)]
+        element_size: Option<f64>,
+        /// Timed steps.
+        #[arg(long, default_value_t = 100)]
+        steps: u32,
+        /// Steps taken before timing (pipeline compilation, caches).
+        #[arg(long, default_value_t = 10)]
+        warmup: u32,
+        /// `heart`: Holzapfel-Ogden, nodal pressure, endocardial pressure; `peer-nh`: the compressible
+        /// neo-Hookean comparison workload under gravity.
+        #[arg(long, value_enum, default_value_t)]
+        workload: cardiotwin::bench::Workload,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verification problems with known answers.
     Verify {
         #[command(subcommand)]
@@ -235,6 +259,25 @@ fn main() -> ExitCode {
             &out,
         ),
         Command::GpuInfo { json } => gpu_info(json, cli.adapter.as_deref()),
+        Command::Bench {
+            mesh,
+            element_size,
+            steps,
+            warmup,
+            workload,
+            json,
+        } => bench(
+            &mesh,
+            element_size,
+            cardiotwin::bench::BenchOptions {
+                steps,
+                warmup_steps: warmup,
+            },
+            workload,
+            json,
+            cli.backend,
+            cli.adapter.as_deref(),
+        ),
         Command::Mesh { command } => mesh_command(command),
         Command::Verify {
             problem:
@@ -755,6 +798,64 @@ fn verify_circulation_0d(
         )
         .into());
     }
+    Ok(())
+}
+
+fn bench(
+    mesh: &std::path::Path,
+    element_size: Option<f64>,
+    opts: cardiotwin::bench::BenchOptions,
+    workload: cardiotwin::bench::Workload,
+    json: bool,
+    backend: BackendChoice,
+    adapter: Option<&str>,
+) -> CliResult {
+    use cardiotwin::bench::{self, BenchProblem};
+    let name = mesh.display().to_string();
+    let loaded = match bench::builtin_mesh(&name, element_size) {
+        Some(m) if !mesh.exists() => m?,
+        _ if element_size.is_some() => {
+            return Err(format!(
+                "--element-size applies to the generated meshes {}, not to {name}",
+                bench::BUILTIN_MESHES.map(|(n, _, _)| n).join(", ")
+            )
+            .into());
+        }
+        _ => load_mesh(mesh)?,
+    };
+    let problem =
+        BenchProblem::new(workload, &loaded, &name).map_err(|e| format!("mesh {name}: {e}"))?;
+    let (backend, _) = backend.resolve(adapter)?;
+    let r = bench::run(&backend, &problem, opts)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
+    let precision = if r.backend == "gpu" { "f32" } else { "f64" };
+    println!("workload    {} on {}", r.workload.name(), r.mesh);
+    println!(
+        "backend     {} ({precision}{})",
+        r.backend,
+        r.adapter
+            .as_deref()
+            .map(|a| format!(", {a}"))
+            .unwrap_or_else(|| format!(", rayon {} threads", rayon::current_num_threads()))
+    );
+    println!("mesh        {} tets, {} nodes", r.tets, r.nodes);
+    println!(
+        "steps       {} timed after {} warm-up, dt {:.4e} ms",
+        r.steps, r.warmup_steps, r.dt_ms
+    );
+    println!(
+        "time        {:.4} s, {:.3} ms/step",
+        r.seconds,
+        1e3 * r.seconds / r.steps as f64
+    );
+    println!("throughput  {:.4e} tet-steps/s", r.tet_steps_per_s);
+    println!(
+        "bandwidth   {:.2} GB/s effective ({:.0} bytes per tet-step, GPU layout)",
+        r.effective_bandwidth_gb_s, r.bytes_per_tet_step
+    );
     Ok(())
 }
 

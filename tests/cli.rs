@@ -178,6 +178,97 @@ fn verify_uniaxial_prints_json() {
     assert!(!text(&o).contains("panicked"), "{}", text(&o));
     let o = cardiotwin(&["verify", "no-such-case"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+/// `bench --json` on a small built-in: every key of the report, a positive rate.
+fn check_bench(backend: &str, workload: &str) {
+    let o = cardiotwin(
+        &[
+            "--backend",
+            backend,
+            "bench",
+            "--mesh",
+            "arostica-lv",
+            "--element-size",
+            "10",
+            "--steps",
+            "5",
+            "--warmup",
+            "1",
+            "--workload",
+            workload,
+            "--json",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    let keys = [
+        "workload",
+        "mesh",
+        "backend",
+        "adapter",
+        "tets",
+        "nodes",
+        "steps",
+        "warmup_steps",
+        "dt_ms",
+        "seconds",
+        "tet_steps_per_s",
+        "bytes_per_tet_step",
+        "effective_bandwidth_gb_s",
+    ];
+    let object = v.as_object().expect("an object");
+    assert_eq!(object.len(), keys.len(), "{v}");
+    for key in keys {
+        assert!(object.contains_key(key), "{key} missing: {v}");
+    }
+    assert_eq!(v["backend"], backend, "{v}");
+    assert_eq!(v["workload"], workload, "{v}");
+    assert_eq!(v["steps"], 5, "{v}");
+    assert!(v["tets"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["tet_steps_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["effective_bandwidth_gb_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert_eq!(v["adapter"].is_string(), backend == "gpu", "{v}");
+}
+
+#[test]
+fn cpu_bench_reports_a_rate() {
+    check_bench("cpu", "heart");
+    check_bench("cpu", "peer-nh");
+}
+
+#[test]
+fn gpu_bench_reports_a_rate() {
+    if common::gpu("cli_gpu_bench").is_none() {
+        return;
+    }
+    check_bench("gpu", "heart");
+    check_bench("gpu", "peer-nh");
+}
+
+#[test]
+fn bench_rejects_bad_meshes_clearly() {
+    for (args, expect) in [
+        (
+            vec!["bench", "--mesh", "/nonexistent/heart.vtu"],
+            "built-in meshes",
+        ),
+        (
+            vec!["bench", "--mesh", "land-beam", "--element-size", "1"],
+            "--element-size",
+        ),
+        (
+            vec!["bench", "--mesh", "arostica-lv", "--element-size", "nan"],
+            "element size",
+        ),
+        (vec!["bench", "--steps", "0"], "steps"),
+    ] {
+        let o = cardiotwin(&args, &[("CARDIOTWIN_BACKEND", "cpu")]);
+        let all = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {all}");
+        assert!(all.contains(expect), "{args:?}: {all}");
+        assert!(!all.contains("panicked"), "{args:?}: {all}");
+    }
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {

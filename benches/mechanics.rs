@@ -1,0 +1,79 @@
+//! Throughput of the explicit mechanics step (tet-steps/s) on the CPU backend (rayon, f64) and the GPU
+//! backend (wgpu, f32) on whatever adapter exists: the "whole step" heart workload of
+//! [`cardiotwin::bench`] (Holzapfel-Ogden, averaged nodal pressure, endocardial follower pressure, the
+//! Aróstica fibres) on the generated Aróstica LV (`arostica-lv`, 5 mm, 11,628 tets).
+//!
+//! One iteration is `STEPS` steps: on the CPU `STEPS` calls of `tled::step`; on the GPU one
+//! `GpuTled::run` of `STEPS` steps (one submission, one 16-byte readback). The state keeps advancing
+//! across iterations and samples (a few hundred microseconds of simulated time at 1 kPa: far from
+//! any instability).
+//!
+//! Run: `cargo bench --bench mechanics`; the larger meshes and the peer-nh workload: `cardiotwin bench`.
+//! Results and machine in BENCHMARKS.md. Under `cargo test --benches` every benchmark runs once. Without a
+//! GPU the GPU benchmark is skipped loudly, unless `CARDIOTWIN_REQUIRE_GPU=1`, which makes that a failure.
+
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+use cardiotwin::bench::{BenchProblem, Workload, builtin_mesh};
+use cardiotwin::gpu::GpuContext;
+use cardiotwin::mechanics::gpu::GpuTled;
+use cardiotwin::mechanics::tled::{self, Scratch};
+
+const STEPS: u32 = 10;
+
+fn bench(c: &mut Criterion) {
+    let mesh = builtin_mesh("arostica-lv", None)
+        .expect("built-in")
+        .expect("arostica mesh");
+    let p = BenchProblem::new(Workload::Heart, &mesh, "arostica-lv").expect("problem");
+    let name = format!("heart_arostica_lv_{}", mesh.tet_count());
+    let mut group = c.benchmark_group("mechanics_step");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(mesh.tet_count() as u64 * STEPS as u64));
+
+    let mut state = p.state.clone();
+    let mut scratch = Scratch::default();
+    group.bench_function(BenchmarkId::new("cpu_f64", &name), |b| {
+        b.iter(|| {
+            for _ in 0..STEPS {
+                tled::step(
+                    &p.model,
+                    &mut state,
+                    p.stepping,
+                    &p.loads,
+                    &p.constraints,
+                    &mut scratch,
+                )
+                .expect("cpu step");
+            }
+        })
+    });
+
+    let ctx = match GpuContext::headless(std::env::var("CARDIOTWIN_ADAPTER").ok().as_deref()) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            if std::env::var("CARDIOTWIN_REQUIRE_GPU").as_deref() == Ok("1") {
+                panic!("CARDIOTWIN_REQUIRE_GPU=1 but no GPU device: {e}");
+            }
+            eprintln!("!!! GPU benches skipped: {e}");
+            group.finish();
+            return;
+        }
+    };
+    eprintln!("GPU adapter: {}", ctx.report.describe());
+    let mut gpu = GpuTled::new(&ctx, &p.model, &p.state, &p.loads, &p.constraints).expect("upload");
+    // Warm up: the first dispatch of each pipeline compiles it.
+    gpu.run(&ctx, 1, p.stepping).expect("warm-up");
+    group.bench_function(BenchmarkId::new("gpu_f32", &name), |b| {
+        b.iter(|| gpu.run(&ctx, STEPS, p.stepping).expect("gpu run"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
