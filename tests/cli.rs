@@ -178,6 +178,7 @@ fn verify_uniaxial_prints_json() {
     assert!(!text(&o).contains("panicked"), "{}", text(&o));
     let o = cardiotwin(&["verify", "no-such-case"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
 
 /// `bench --json` on a small built-in: every key of the report, a positive rate.
 fn check_bench(backend: &str, workload: &str) {
