@@ -49,7 +49,8 @@ struct NodeData {
     spring: u32,
     // Unit normal of the second sliding plane.
     slide1: vec3<f32>,
-    _pad: u32,
+    // Physical mass that gravity acts on, mg (differs from `mass` under mass scaling).
+    weight: f32,
 }
 
 // The springs of a node: f = -(k u + c v), kPa mm (= mN/mm) and kPa ms mm (Rust: SpringData, 96 bytes).
@@ -119,7 +120,7 @@ fn node_pass(
     }
     let node = nodes[n];
     let m = node.mass;
-    f += params.gravity * m;
+    f += params.gravity * node.weight;
     for (var k = face_offsets[n]; k < face_offsets[n + 1u]; k++) {
         f += face_force[face_entries[k]].xyz;
     }

@@ -203,9 +203,9 @@ impl SpringLoad {
 /// External loads of one step.
 #[derive(Debug, Clone, Default)]
 pub struct Loads {
-    /// Body force per unit mass, mm/ms^2 (gravity (0, 0, -9.81e-3)). The CPU step applies it to the
-    /// physical lumped mass rho V0 / 4 of each node, whatever the (possibly scaled) inertial masses; the
-    /// GPU step multiplies by its uploaded node masses, which agree only while they are unscaled.
+    /// Body force per unit mass, mm/ms^2 (gravity (0, 0, -9.81e-3)). Both backends apply it to the
+    /// physical lumped mass rho V0 / 4 of each node ([`crate::mechanics::TledModel::physical_mass`]),
+    /// whatever the (possibly scaled) inertial masses.
     pub gravity: DVec3,
     pub pressures: Vec<PressureLoad>,
     pub springs: Vec<SpringLoad>,

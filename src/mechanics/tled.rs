@@ -231,6 +231,12 @@ impl TledModel {
         self.mass.len()
     }
 
+    /// The physical lumped mass of node `n` (mg), rho sum V0 / 4, whatever scaling `mass` has had: what
+    /// gravity acts on.
+    pub fn physical_mass(&self, n: usize) -> f64 {
+        0.25 * self.density * self.node_volume0[n]
+    }
+
     /// The material of tetrahedron `t`.
     pub fn material(&self, t: usize) -> &Material {
         &self.materials[self.material_of[t] as usize]

@@ -93,7 +93,8 @@ pub(super) struct NodeData {
     slide0: [f32; 3],
     spring: u32,
     slide1: [f32; 3],
-    _pad: u32,
+    /// Physical mass (mg) that gravity acts on; differs from `mass` under mass scaling.
+    weight: f32,
 }
 const _: () = assert!(size_of::<NodeData>() == 64);
 
@@ -145,7 +146,7 @@ pub(super) fn nodes(
                 slide0: [0.0; 3],
                 spring: NO_SPRING,
                 slide1: [0.0; 3],
-                _pad: 0,
+                weight: model.physical_mass(i) as f32,
             }
         })
         .collect();
