@@ -303,7 +303,7 @@ fn main() -> ExitCode {
                 VerifyCommand::ElastoB1Step2c(a) => ("elasto-b1-step2c", a),
                 VerifyCommand::Circulation0d { .. } => unreachable!("matched above"),
             };
-            verify_mechanics(case, &args, cli.backend)
+            verify_mechanics(case, &args, cli.backend, cli.adapter.as_deref())
         }
     };
     match result {
@@ -636,14 +636,19 @@ fn mesh_command(command: MeshCommand) -> CliResult {
     }
 }
 
-fn verify_mechanics(case: &str, args: &MechanicsArgs, backend: BackendChoice) -> CliResult {
+fn verify_mechanics(
+    case: &str,
+    args: &MechanicsArgs,
+    choice: BackendChoice,
+    adapter: Option<&str>,
+) -> CliResult {
     use cardiotwin::verify::{self, VerifyOptions};
-    if backend == BackendChoice::Gpu {
-        return Err(
-            "the mechanics verification cases relax on the CPU backend so far; use --backend cpu or auto"
-                .into(),
-        );
-    }
+    // `auto` means "the best backend for this job": the verification cases run on the CPU.
+    let (backend, report) = match choice {
+        BackendChoice::Auto => BackendChoice::Cpu.resolve(adapter)?,
+        other => other.resolve(adapter)?,
+    };
+    eprintln!("backend: {} ({})", report.kind, report.reason);
     let options = VerifyOptions {
         refine: args.refine,
         sliding_base: args.sliding_base,
@@ -653,7 +658,7 @@ fn verify_mechanics(case: &str, args: &MechanicsArgs, backend: BackendChoice) ->
             VolumetricArg::Element => cardiotwin::mechanics::Volumetric::Element,
         },
     };
-    let outcome = verify::run(case, options)?;
+    let outcome = verify::run(case, options, &backend)?;
     if let Some(dir) = &args.out {
         for path in verify::write_outputs(dir, case, &outcome)? {
             eprintln!("wrote {}", path.display());

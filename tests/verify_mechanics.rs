@@ -5,18 +5,19 @@
 //! at refine 0.5 2.2 s (nodal) and 1.1 s (element); the Lamé convergence pair (refine 0.6: 45 s) is
 //! `#[ignore]`d: `cargo test --release --test verify_mechanics -- --ignored`.
 
+use cardiotwin::backend::Backend;
 use cardiotwin::mechanics::Volumetric;
 use cardiotwin::verify::{self, Outcome, VerifyOptions};
 
 fn run(case: &str, options: VerifyOptions) -> serde_json::Value {
-    match verify::run(case, options) {
+    match verify::run(case, options, &Backend::Cpu) {
         Ok(Outcome { json, .. }) => json,
         Err(e) => panic!("{case}: {e}"),
     }
 }
 
 fn error_of(case: &str, options: VerifyOptions) -> String {
-    match verify::run(case, options) {
+    match verify::run(case, options, &Backend::Cpu) {
         Ok(o) => panic!("{case} with {options:?} should fail, gave {}", o.json),
         Err(e) => e.to_string(),
     }
