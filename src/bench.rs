@@ -424,6 +424,15 @@ fn check(opts: BenchOptions) -> Result<()> {
 
 /// Times the CPU step (f64, rayon on the global pool).
 pub fn run_cpu(problem: &BenchProblem, opts: BenchOptions) -> Result<BenchReport> {
+    run_cpu_state(problem, opts).map(|(report, _)| report)
+}
+
+/// [`run_cpu`], also returning the state after the warm-up and timed steps (`cardiotwin bench
+/// --dump-positions`: the reference the Warp comparison script checks itself against).
+pub fn run_cpu_state(
+    problem: &BenchProblem,
+    opts: BenchOptions,
+) -> Result<(BenchReport, TledState)> {
     check(opts)?;
     let mut state = problem.state.clone();
     let mut scratch = Scratch::default();
@@ -445,7 +454,7 @@ pub fn run_cpu(problem: &BenchProblem, opts: BenchOptions) -> Result<BenchReport
         step(&mut state, &mut scratch)?;
     }
     let s = start.elapsed().as_secs_f64();
-    Ok(BenchReport::new(problem, opts, None, s))
+    Ok((BenchReport::new(problem, opts, None, s), state))
 }
 
 /// Times the GPU step (f32) on `ctx`: upload, warm-up run, then one timed run.

@@ -87,6 +87,14 @@ enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Also write the mesh stepped (format by extension, e.g. .vtu), for other codes to run the same
+        /// problem on (`benches/peer/`).
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// CPU backend only: write the positions after the warm-up and timed steps as CSV (x,y,z per
+        /// node, mm, node order of the mesh stepped).
+        #[arg(long)]
+        dump_positions: Option<PathBuf>,
     },
     /// Verification problems with known answers.
     Verify {
@@ -266,6 +274,8 @@ fn main() -> ExitCode {
             warmup,
             workload,
             json,
+            export,
+            dump_positions,
         } => bench(
             &mesh,
             element_size,
@@ -275,6 +285,10 @@ fn main() -> ExitCode {
             },
             workload,
             json,
+            BenchFiles {
+                export: export.as_deref(),
+                dump_positions: dump_positions.as_deref(),
+            },
             cli.backend,
             cli.adapter.as_deref(),
         ),
@@ -806,12 +820,20 @@ fn verify_circulation_0d(
     Ok(())
 }
 
+/// Files `cardiotwin bench` writes besides its report.
+struct BenchFiles<'a> {
+    export: Option<&'a std::path::Path>,
+    dump_positions: Option<&'a std::path::Path>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn bench(
     mesh: &std::path::Path,
     element_size: Option<f64>,
     opts: cardiotwin::bench::BenchOptions,
     workload: cardiotwin::bench::Workload,
     json: bool,
+    files: BenchFiles,
     backend: BackendChoice,
     adapter: Option<&str>,
 ) -> CliResult {
@@ -830,8 +852,37 @@ fn bench(
     };
     let problem =
         BenchProblem::new(workload, &loaded, &name).map_err(|e| format!("mesh {name}: {e}"))?;
+    if let Some(path) = files.export {
+        if problem.model.node_count() != loaded.node_count() {
+            return Err(format!(
+                "--export: {name} has nodes used by no tetrahedron, which the bench drops; export a mesh \
+                 without them"
+            )
+            .into());
+        }
+        for p in cardiotwin::mesh::io::write(path, &loaded)? {
+            eprintln!("wrote {}", p.display());
+        }
+    }
     let (backend, _) = backend.resolve(adapter)?;
-    let r = bench::run(&backend, &problem, opts)?;
+    let r = match (&backend, files.dump_positions) {
+        (cardiotwin::backend::Backend::Cpu, Some(path)) => {
+            let (r, state) = bench::run_cpu_state(&problem, opts)?;
+            let mut csv = String::from("x,y,z\n");
+            for p in &state.x {
+                csv.push_str(&format!("{:e},{:e},{:e}\n", p.x, p.y, p.z));
+            }
+            std::fs::write(path, csv).map_err(|e| format!("{}: {e}", path.display()))?;
+            eprintln!(
+                "wrote {} (positions after {} steps)",
+                path.display(),
+                state.step
+            );
+            r
+        }
+        (_, Some(_)) => return Err("--dump-positions needs --backend cpu".into()),
+        (_, None) => bench::run(&backend, &problem, opts)?,
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
