@@ -24,8 +24,8 @@
 //   5  tet_data     storage read        array<TetData>      grad N_0..3 (xyz), V0 in g0.w
 //   6  frames       storage read        array<mat3x3<f32>>  fibre frame [f0 | s0 | n0] per tetrahedron
 //   7  tension      storage read        array<f32>          active tension Ta per tetrahedron, kPa
-//   8  x            storage read        array<vec4<f32>>    current positions (xyz, relative to the mesh origin)
-//   9  x_prev       storage read        array<vec4<f32>>    positions one step ago
+//   8  x            storage read        array<vec4<f32>>    current displacements u = x - X (xyz), mm
+//   9  x_prev       storage read        array<vec4<f32>>    displacements one step ago
 //  10  j_node       storage read        array<f32>          nodal volume ratios (nodal averaging only)
 //  11  vp           storage read_write  array<mat3x3<f32>>  V0 P per tetrahedron
 //  12  status       storage read_write  array<atomic<u32>>  [0] first failing step, [1] its smallest tet
@@ -174,11 +174,12 @@ fn element_pass(
     }
     let t = tets[i];
     let d = tet_data[i];
+    // x holds displacements u = x - X: F = I + sum_a u_a (x) grad N_a (sum_a X_a (x) grad N_a = I exactly).
     let xa = x[t.x].xyz;
     let xb = x[t.y].xyz;
     let xc = x[t.z].xyz;
     let xd = x[t.w].xyz;
-    let f = gradient_of(xa, xb, xc, xd, d);
+    let f = IDENTITY + gradient_of(xa, xb, xc, xd, d);
     let j = determinant(f);
     if (!(j > 0.0) || !is_finite(j)) {
         record_failure(0u, i);

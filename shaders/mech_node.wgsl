@@ -3,10 +3,12 @@
 // Gathers the internal force f = -sum over the node's (tet, corner) pairs of (V0 P)_tet grad N_corner through
 // the CSR adjacency, in tetrahedron order (deterministic, no float atomics), adds gravity m g, the follower
 // pressure forces of its triangles (mech_surface.wgsl, gathered through a node -> triangle CSR in triangle
-// order) and its Robin springs f = -(K u + C v) (u = x - X, v = (x - x_prev) / dt; K and C the node's summed
-// spring tensors, kPa mm), then advances by central differences with mass-proportional damping alpha:
-//   x_next = x + (x - x_prev) (1 - alpha dt / 2) / (1 + alpha dt / 2) + dt^2 / m f / (1 + alpha dt / 2),
-// and enforces the constraints on x_next: up to two sliding planes (x -= n ((x - X) . n), in order), then the
+// order) and its Robin springs f = -(K u + C v) (v = (u - u_prev) / dt; K and C the node's summed spring
+// tensors, kPa mm), then advances by central differences with mass-proportional damping alpha. The state is
+// the displacement u = x - X, not the position: f32 keeps ~7 digits of what it stores, and a step's motion
+// (1e-6 mm and less) vanishes against a position 90 mm from the origin but not against a displacement:
+//   u_next = u + (u - u_prev) (1 - alpha dt / 2) / (1 + alpha dt / 2) + dt^2 / m f / (1 + alpha dt / 2),
+// and enforces the constraints on u_next: up to two sliding planes (u -= n (u . n), in order), then the
 // fixed components. The constrained current position is written back to x too, so that the next step's
 // x_prev is constrained as the CPU's is (it only changes anything at the first step of an unconstrained
 // initial state). A non-finite x_next records the first step and smallest node in status[2..4]. The total
@@ -21,9 +23,9 @@
 //   3  entries      storage read        array<vec2<u32>>   (tet, corner) pairs
 //   4  vp           storage read        array<mat3x3<f32>> V0 P per tetrahedron (element pass)
 //   5  tet_data     storage read        array<TetData>     grad N_0..3
-//   6  x            storage read_write  array<vec4<f32>>   positions now (written back constrained)
-//   7  x_prev       storage read        array<vec4<f32>>   positions one step ago
-//   8  x_next       storage read_write  array<vec4<f32>>   positions after the step
+//   6  x            storage read_write  array<vec4<f32>>   displacements u = x - X now (written back constrained)
+//   7  x_prev       storage read        array<vec4<f32>>   displacements one step ago
+//   8  x_next       storage read_write  array<vec4<f32>>   displacements after the step
 //   9  nodes        storage read        array<NodeData>    rest position, mass, constraints, spring index
 //  10  springs      storage read        array<SpringData>  summed spring tensors of the nodes that have any
 //  11  face_offsets storage read        array<u32>         node -> triangle CSR row starts (nodes + 1)
@@ -35,11 +37,12 @@
 
 // Per-node data (Rust: mechanics::gpu::data::NodeData, 64 bytes).
 struct NodeData {
-    // Rest position (relative to the mesh origin), mm.
+    // Rest position (relative to the mesh origin), mm. Not read by node_pass (its state is the displacement);
+    // kept for the 64-byte layout and for debugging dumps.
     rest: vec3<f32>,
     // Lumped mass, mg.
     mass: f32,
-    // Prescribed positions of the fixed components, mm.
+    // Prescribed displacements of the fixed components, mm.
     goal: vec3<f32>,
     // Bits 0-2: component fixed; bit 3: slide0 used; bit 4: slide1 used.
     flags: u32,
@@ -88,14 +91,14 @@ fn gradient(t: u32, corner: u32) -> vec3<f32> {
     }
 }
 
-// The sliding planes, then the fixed components, applied to position p of a node.
+// The sliding planes, then the fixed components, applied to displacement p of a node.
 fn constrain(p: vec3<f32>, node: NodeData) -> vec3<f32> {
     var q = p;
     if ((node.flags & 8u) != 0u) {
-        q -= node.slide0 * dot(q - node.rest, node.slide0);
+        q -= node.slide0 * dot(q, node.slide0);
     }
     if ((node.flags & 16u) != 0u) {
-        q -= node.slide1 * dot(q - node.rest, node.slide1);
+        q -= node.slide1 * dot(q, node.slide1);
     }
     if ((node.flags & 1u) != 0u) { q.x = node.goal.x; }
     if ((node.flags & 2u) != 0u) { q.y = node.goal.y; }
@@ -128,7 +131,7 @@ fn node_pass(
     let before = x_prev[n].xyz;
     if (node.spring != NO_SPRING) {
         let s = springs[node.spring];
-        f -= s.k * (now - node.rest) + s.c * ((now - before) * (1.0 / params.dt));
+        f -= s.k * now + s.c * ((now - before) * (1.0 / params.dt));
     }
     forces[n] = vec4<f32>(f, 0.0);
     let h = 0.5 * params.alpha * params.dt;

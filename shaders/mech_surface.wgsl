@@ -11,8 +11,9 @@
 //   0  dispatch    uniform             DispatchParams
 //   1  faces       storage read        array<vec4<u32>>   (a, b, c, load index)
 //   2  pressures   storage read        array<f32>         pressure per load, kPa
-//   3  x           storage read        array<vec4<f32>>   current positions (xyz, relative to the mesh origin)
+//   3  x           storage read        array<vec4<f32>>   current displacements u = x - X (xyz), mm
 //   4  face_force  storage read_write  array<vec4<f32>>   force on each corner of the triangle (xyz), mN
+//   5  rest        storage read        array<vec4<f32>>   rest positions X (xyz, relative to the mesh origin), mm
 // Owner: src/mechanics/gpu.rs.
 
 @group(0) @binding(0) var<uniform> dispatch: DispatchParams;
@@ -20,6 +21,7 @@
 @group(0) @binding(2) var<storage, read> pressures: array<f32>;
 @group(0) @binding(3) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> face_force: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> rest: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn face_pass(
@@ -32,7 +34,10 @@ fn face_pass(
         return;
     }
     let face = faces[i];
-    let xa = x[face.x].xyz;
-    let area2 = cross(x[face.y].xyz - xa, x[face.z].xyz - xa);
+    // Deformed corners: rest position plus displacement.
+    let xa = rest[face.x].xyz + x[face.x].xyz;
+    let xb = rest[face.y].xyz + x[face.y].xyz;
+    let xc = rest[face.z].xyz + x[face.z].xyz;
+    let area2 = cross(xb - xa, xc - xa);
     face_force[i] = vec4<f32>(area2 * (-pressures[face.w] / 6.0), 0.0);
 }

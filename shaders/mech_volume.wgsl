@@ -13,7 +13,7 @@
 //   0  dispatch     uniform             DispatchParams
 //   1  tets         storage read        array<vec4<u32>>   node indices
 //   2  tet_data     storage read        array<TetData>     grad N_0..3 (xyz), V0 in g0.w
-//   3  x            storage read        array<vec4<f32>>   current positions (xyz, relative to the mesh origin)
+//   3  x            storage read        array<vec4<f32>>   current displacements u = x - X (xyz), mm
 //   4  vj           storage read_write  array<f32>         V0 J per tetrahedron, mm^3
 //   5  offsets      storage read        array<u32>         CSR row starts (nodes + 1)
 //   6  entries      storage read        array<vec2<u32>>   (tet, corner) pairs
@@ -47,7 +47,9 @@ fn tet_jacobian(
     }
     let t = tets[i];
     let d = tet_data[i];
-    let f = outer(x[t.x].xyz, d.g0.xyz) + outer(x[t.y].xyz, d.g1.xyz) + outer(x[t.z].xyz, d.g2.xyz)
+    // x holds displacements: F = I + grad u.
+    let f = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0))
+        + outer(x[t.x].xyz, d.g0.xyz) + outer(x[t.y].xyz, d.g1.xyz) + outer(x[t.z].xyz, d.g2.xyz)
         + outer(x[t.w].xyz, d.g3.xyz);
     vj[i] = d.g0.w * determinant(f);
 }

@@ -541,3 +541,79 @@ fn gpu_rejects_bad_input_with_errors() {
     };
     assert!(gpu.run(&ctx, 1, bad_step).is_err());
 }
+
+/// A slender bar 90 mm long under gravity, clamped at x = 0, stepped from rest: the motion of one step
+/// (about 1.6e-7 mm at the end) is far below the f32 spacing of a coordinate 45 mm from the mesh centre
+/// (3.8e-6 mm), so a GPU state of f32 positions would lose it; the displacement state keeps it. The GPU
+/// must agree with the CPU to a tolerance that scales with the displacement, not with the bar's size:
+/// 8 N eps |u|max, the same per-step rounding budget as the cube cases, without their (R + scale) term.
+#[test]
+fn gpu_keeps_small_steps_far_from_the_origin() {
+    let Some(ctx) = common::gpu("tled_gpu_far") else {
+        return;
+    };
+    let mesh = Block {
+        size: [90.0, 6.0, 6.0],
+        cells: [15, 1, 1],
+        jitter: 0.0,
+        seed: 1,
+    }
+    .build()
+    .unwrap();
+    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None)
+        .unwrap()
+        .with_volumetric(Volumetric::Element);
+    // A small step, as the heartbeat's viscous and stiff elements force: after 400 steps (0.08 ms) the bar
+    // has fallen g t^2 / 2 = 3e-5 mm, moving about 1.6e-7 mm a step.
+    let dt = 2e-4;
+    assert!(dt < 0.5 * model.stable_time_step());
+    let stepping = Stepping { dt, damping: 0.0 };
+    let loads = Loads {
+        gravity: DVec3::new(0.0, 0.0, -9.81e-3),
+        ..Loads::default()
+    };
+    let mut constraints = Constraints::default();
+    for (i, p) in mesh.nodes().iter().enumerate() {
+        if p[0] == 0.0 {
+            constraints
+                .fixed
+                .extend((0..3).map(|axis| (i as u32, axis, p[axis])));
+        }
+    }
+    let mut cpu = TledState::at_rest(&mesh);
+    let mut gpu = GpuTled::new(&ctx, &model, &cpu, &loads, &constraints).unwrap();
+    let mut scratch = Scratch::default();
+    let steps = 400;
+    for _ in 0..steps {
+        tled::step(
+            &model,
+            &mut cpu,
+            stepping,
+            &loads,
+            &constraints,
+            &mut scratch,
+        )
+        .unwrap();
+    }
+    gpu.run(&ctx, steps, stepping).unwrap();
+    let x_gpu = gpu.positions(&ctx).unwrap();
+    let scale = cpu
+        .x
+        .iter()
+        .zip(&model.rest)
+        .map(|(x, r)| (*x - *r).length())
+        .fold(0.0, f64::max);
+    let worst = cpu
+        .x
+        .iter()
+        .zip(&x_gpu)
+        .map(|(a, b)| (*a - *b).length())
+        .fold(0.0, f64::max);
+    let tol = 8.0 * steps as f64 * f32::EPSILON as f64 * scale;
+    eprintln!(
+        "90 mm bar, {steps} steps of {dt:.2e} ms: max |x_gpu - x_cpu| = {worst:.2e} mm, max displacement \
+         {scale:.2e} mm, tolerance {tol:.1e} mm"
+    );
+    assert!(scale > 0.0, "the bar did not move");
+    assert!(worst < tol, "GPU and CPU differ by {worst} mm > {tol}");
+}

@@ -192,7 +192,8 @@ pub(super) fn nodes(
             )));
         }
         d.flags |= 1 << axis;
-        d.goal[axis] = (value - origin[axis]) as f32;
+        // The GPU state is the displacement: the goal is value - X.
+        d.goal[axis] = (value - model.rest[node as usize][axis]) as f32;
     }
     // f = -(K u + C v) with K = sum of area k (I or n n^T), C likewise.
     let mut tensors: Vec<Option<(DMat3, DMat3)>> = vec![None; n];

@@ -80,7 +80,7 @@ impl Kernels {
                 ctx,
                 &MECH_SURFACE,
                 "face_pass",
-                &[Read, Read, Read, ReadWrite],
+                &[Read, Read, Read, ReadWrite, Read],
             )?,
             node: Kernel::new(
                 ctx,
@@ -127,7 +127,10 @@ pub struct GpuTled {
     /// Pressure per load, kPa, uploaded at the next run.
     pressure_values: Vec<f64>,
     status: GpuBuffer<u32>,
-    origin: DVec3,
+    /// Rest positions relative to the mesh origin (f32, for the pressure pass) and in f64 (for
+    /// [`GpuTled::positions`]), mm.
+    rest: GpuBuffer<[f32; 4]>,
+    rest_f64: Vec<DVec3>,
     gravity: DVec3,
     eta: f64,
     active_form: u32,
@@ -241,8 +244,16 @@ impl GpuTled {
         let pressure_values: Vec<f64> = loads.pressures.iter().map(|p| p.pressure).collect();
         let pressures: Vec<f32> = pressure_values.iter().map(|&p| p as f32).collect();
 
-        let current: Vec<[f32; 4]> = state.x.iter().map(|&p| data::rel(p, origin)).collect();
-        let previous: Vec<[f32; 4]> = state.x_prev.iter().map(|&p| data::rel(p, origin)).collect();
+        // The GPU state is the displacement u = x - X (see mech_node.wgsl for why).
+        let displacement = |x: &[DVec3]| -> Vec<[f32; 4]> {
+            x.iter()
+                .zip(&model.rest)
+                .map(|(&p, &r)| data::rel(p, r))
+                .collect()
+        };
+        let current = displacement(&state.x);
+        let previous = displacement(&state.x_prev);
+        let rest: Vec<[f32; 4]> = model.rest.iter().map(|&p| data::rel(p, origin)).collect();
         let buffer = |label: &str, data: &[[f32; 4]]| GpuBuffer::from_slice(ctx, label, data);
         let mut gpu = GpuTled {
             kernels: Kernels::new(ctx)?,
@@ -282,7 +293,8 @@ impl GpuTled {
             face_force: GpuBuffer::zeroed(ctx, "face forces", faces.len())?,
             pressure_values,
             status: GpuBuffer::from_slice(ctx, "status", &CLEAR)?,
-            origin,
+            rest: buffer("rest positions", &rest)?,
+            rest_f64: model.rest.clone(),
             gravity: loads.gravity,
             eta: model.viscosity.map_or(0.0, |kv| kv.eta),
             active_form: match model.active {
@@ -403,6 +415,7 @@ impl GpuTled {
                     self.pressures.whole(),
                     x,
                     self.face_force.whole(),
+                    self.rest.whole(),
                 ],
                 n_faces,
                 0,
@@ -467,12 +480,13 @@ impl GpuTled {
         Ok(())
     }
 
-    /// The current positions, mm.
+    /// The current positions X + u, mm (the rest positions in f64, the displacements from the GPU).
     pub fn positions(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
         Ok(self.x[self.cur]
             .read(ctx)?
             .iter()
-            .map(|p| DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64) + self.origin)
+            .zip(&self.rest_f64)
+            .map(|(u, r)| *r + DVec3::new(u[0] as f64, u[1] as f64, u[2] as f64))
             .collect())
     }
 
