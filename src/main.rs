@@ -155,6 +155,10 @@ enum VerifyCommand {
     /// Benchmark 1 step 2C (1/3 stiffness, sigma0 200 kPa).
     #[command(name = "elasto-b1-step2c")]
     ElastoB1Step2c(MechanicsArgs),
+    /// Arostica et al. 2025 benchmark 2: the coarse biventricle with LV and RV pressures; DIR/qoi.csv adds
+    /// probe p2 and the RV volume.
+    #[command(name = "elasto-b2")]
+    ElastoB2(MechanicsArgs),
 }
 
 /// Options of the mechanics verification cases.
@@ -178,6 +182,9 @@ struct MechanicsArgs {
     /// Volumetric term: averaged nodal pressure (default) or per element (locks; for comparison).
     #[arg(long, value_enum, default_value = "nodal-average")]
     volumetric: VolumetricArg,
+    /// Elastodynamics cases: stop at this time, ms (default: the benchmark's 1000 ms).
+    #[arg(long)]
+    end_time_ms: Option<f64>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -189,7 +196,8 @@ enum VolumetricArg {
 #[derive(Subcommand)]
 enum MeshCommand {
     /// Counts, bounding box, volume, tagged surfaces and regions, element quality, topology checks.
-    /// FILE is a mesh file or a built-in mesh name: land-lv, arostica-lv, land-beam, sphere-shell, ideal-biv.
+    /// FILE is a mesh file or a built-in mesh name: land-lv, arostica-lv, land-beam, sphere-shell, ideal-biv,
+    /// arostica-biv.
     Info {
         file: PathBuf,
         /// Machine-readable output.
@@ -315,6 +323,7 @@ fn main() -> ExitCode {
                 VerifyCommand::ElastoB1Step2a(a) => ("elasto-b1-step2a", a),
                 VerifyCommand::ElastoB1Step2b(a) => ("elasto-b1-step2b", a),
                 VerifyCommand::ElastoB1Step2c(a) => ("elasto-b1-step2c", a),
+                VerifyCommand::ElastoB2(a) => ("elasto-b2", a),
                 VerifyCommand::Circulation0d { .. } => unreachable!("matched above"),
             };
             verify_mechanics(case, &args, cli.backend, cli.adapter.as_deref())
@@ -408,7 +417,7 @@ fn run(opts: &JobOptions, out: &std::path::Path) -> CliResult {
 }
 
 /// Built-in generated meshes, by name: (name, description).
-const BUILTIN_MESHES: [(&str, &str); 5] = [
+const BUILTIN_MESHES: [(&str, &str); 6] = [
     ("ideal-biv", "idealised ellipsoidal biventricle, 2 mm"),
     ("land-lv", "Land 2015 truncated-ellipsoid LV, 1 mm"),
     (
@@ -417,12 +426,16 @@ const BUILTIN_MESHES: [(&str, &str); 5] = [
     ),
     ("land-beam", "Land 2015 cantilever 10 x 1 x 1 mm, 0.25 mm"),
     ("sphere-shell", "thick sphere, radii 10 and 15 mm, 1 mm"),
+    (
+        "arostica-biv",
+        "Arostica 2025 benchmark 2 coarse biventricle (meshes/biv_coarse.vtu, compiled in)",
+    ),
 ];
 
 /// A mesh from a file, or a built-in one by name.
 fn load_mesh(path: &std::path::Path) -> Result<cardiotwin::TetMesh, Box<dyn std::error::Error>> {
     use cardiotwin::anatomy::{
-        arostica_ellipsoid, biventricle, block, land_ellipsoid, sphere_shell,
+        arostica_biv, arostica_ellipsoid, biventricle, block, land_ellipsoid, sphere_shell,
     };
     if !path.exists() {
         match path.to_str().unwrap_or("") {
@@ -435,6 +448,7 @@ fn load_mesh(path: &std::path::Path) -> Result<cardiotwin::TetMesh, Box<dyn std:
                 return Ok(biventricle::IdealBiventricle::with_element_size(2.0).build()?);
             }
             "sphere-shell" => return Ok(sphere_shell::SphereShell::with_element_size(1.0).build()?),
+            "arostica-biv" => return Ok(arostica_biv::coarse()?),
             _ => {}
         }
     }
@@ -671,6 +685,7 @@ fn verify_mechanics(
             VolumetricArg::NodalAverage => cardiotwin::mechanics::Volumetric::NodalAverage,
             VolumetricArg::Element => cardiotwin::mechanics::Volumetric::Element,
         },
+        end_time_ms: args.end_time_ms,
     };
     let outcome = verify::run(case, options, &backend)?;
     if let Some(dir) = &args.out {

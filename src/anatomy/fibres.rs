@@ -360,3 +360,69 @@ pub fn arostica_ellipsoid(mesh: &TetMesh, transmural: &[f64]) -> FibreField {
         .collect();
     from_frames(&frames)
 }
+
+/// Frames per tetrahedron from vertex fields of fibre and sheet directions (point fields `fiber_field`
+/// and `sheet_field`, 3 components): the fibre is the mean axis of the four corners' fibres, the sheet the
+/// mean axis of their sheets in the plane normal to it, the normal f x s.
+///
+/// The mean is of axes, not vectors: rule-based fibre fields (bislerp) flip the sign of f or s between
+/// neighbouring vertices freely, and a plain mean of the corners then cancels (on the coarse benchmark
+/// biventricle the corners' fibres disagree in sign in a quarter of the tetrahedra, and their plain mean has
+/// a length below 0.5 in 2,071 of 45,304). The mean axis of unit vectors v_i is the leading eigenvector of
+/// sum v_i v_i^T, which is blind to the signs and equals the normalised mean where they agree. Frames where
+/// the sheets are all parallel to the fibre are [`FibreField::degenerate`]. `None` when a field is missing
+/// or has not 3 components.
+pub fn from_point_fields(
+    mesh: &TetMesh,
+    fiber_field: &str,
+    sheet_field: &str,
+) -> Option<FibreField> {
+    let field = |name: &str| mesh.point_field(name).filter(|f| f.components == 3);
+    let (fiber, sheet) = (field(fiber_field)?, field(sheet_field)?);
+    let at = |f: &Field, n: u32| DVec3::from_slice(f.get(n as usize));
+    let frames: Vec<(DMat3, bool)> = mesh
+        .tets()
+        .par_iter()
+        .map(|tet| {
+            let tensor = |f: &Field| {
+                tet.iter()
+                    .map(|&n| {
+                        let v = at(f, n).normalize_or_zero();
+                        DMat3::from_cols(v * v.x, v * v.y, v * v.z)
+                    })
+                    .fold(DMat3::ZERO, |a, b| a + b)
+            };
+            let f = leading_axis(tensor(fiber)).unwrap_or(DVec3::X);
+            let p = DMat3::IDENTITY - DMat3::from_cols(f * f.x, f * f.y, f * f.z);
+            let s = leading_axis(p * tensor(sheet) * p);
+            let degenerate = s.is_none();
+            let s = s.unwrap_or_else(|| f.any_orthonormal_vector());
+            (DMat3::from_cols(f, f.cross(s), s), degenerate)
+        })
+        .collect();
+    Some(from_frames(&frames))
+}
+
+/// The unit eigenvector of the largest eigenvalue of the symmetric positive semi-definite `m`: the
+/// largest column of m^1024 (ten squarings, each scaled by its trace), then a few power iterations on `m`;
+/// `None` when `m` vanishes.
+fn leading_axis(m: DMat3) -> Option<DVec3> {
+    let trace = |a: &DMat3| a.x_axis.x + a.y_axis.y + a.z_axis.z;
+    let scale = trace(&m);
+    if scale.is_nan() || scale <= 1e-12 {
+        return None;
+    }
+    let mut power = m / scale;
+    for _ in 0..10 {
+        power = power * power;
+        power /= trace(&power);
+    }
+    let start = [power.x_axis, power.y_axis, power.z_axis]
+        .into_iter()
+        .max_by(|a, b| a.length_squared().total_cmp(&b.length_squared()))?;
+    let mut v = start.try_normalize()?;
+    for _ in 0..4 {
+        v = (m * v).try_normalize()?;
+    }
+    Some(v)
+}

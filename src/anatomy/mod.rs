@@ -5,10 +5,12 @@
 //! - [`land_ellipsoid`]: the truncated-ellipsoid left ventricle of the Land et al. 2015 benchmark;
 //!   [`block::land_beam`]: its cantilever;
 //! - [`arostica_ellipsoid`]: the ventricle of the Aróstica et al. 2025 elastodynamics benchmark (conical base);
+//!   [`arostica_biv`]: that benchmark's coarse biventricle, not generated but compiled in from `meshes/`;
 //! - [`sphere_shell`]: the thick sphere of the analytic inflation check;
 //! - [`coordinates`] and [`fibres`]: ventricular coordinates and fibre fields on any tagged ventricle mesh.
 
 pub mod aha;
+pub mod arostica_biv;
 pub mod arostica_ellipsoid;
 pub mod biventricle;
 pub mod block;

@@ -1,9 +1,11 @@
-//! The cardiac elastodynamics benchmark of Aróstica et al. 2025 (CMAME 435:117485), benchmark 1 (the
-//! truncated-ellipsoid LV), steps 0A, 0B, 1, 2A, 2B, 2C, as defined in
-//! `../shared/benchmarks/ELASTODYNAMICS.md`: one second of explicit dynamics (central differences) of the
-//! Holzapfel-Ogden wall with Kelvin-Voigt viscosity, a Bestel-type active stress and endocardial pressure
-//! driven by their ODEs, normal-only Robin springs on the epicardium and full springs at the base, no
-//! Dirichlet condition.
+//! The cardiac elastodynamics benchmark of Aróstica et al. 2025 (CMAME 435:117485), as defined in
+//! `../shared/benchmarks/ELASTODYNAMICS.md`: benchmark 1 (the truncated-ellipsoid LV), steps 0A, 0B, 1,
+//! 2A, 2B, 2C ([`benchmark1`]), and benchmark 2, the biventricle with separate LV and RV pressures
+//! ([`benchmark2`]). One second of explicit dynamics (central differences) of the Holzapfel-Ogden wall
+//! with Kelvin-Voigt viscosity, a Bestel-type active stress and endocardial pressures driven by their
+//! ODEs ([`ActivationDriver`], [`PressureDriver`]), normal-only Robin springs on the epicardium and full
+//! springs at the base, no Dirichlet condition. Both benchmarks share the drivers, the mass scaling and
+//! the time loop.
 //!
 //! Units: the mechanics runs in mm, ms, mg, kPa ([`crate::mechanics`]); the drivers are integrated in
 //! seconds and pascals as the benchmark states them; the outputs are in SI (`qoi.csv`: time in s,
@@ -11,20 +13,25 @@
 //!
 //! Conversions: 1 Pa = 1e-3 kPa; 1 Pa s = 1 kPa ms; 1 Pa/m = 1e-6 kPa/mm; 1 Pa s/m = 1e-3 kPa ms/mm; 1000
 //! kg/m^3 = 1 mg/mm^3. Hence alpha_epi = 1e8 Pa/m = 100 kPa/mm, beta = 5e3 Pa s/m = 5 kPa ms/mm, alpha_base
-//! = 1e5 Pa/m = 0.1 kPa/mm, eta = 100 Pa s = 100 kPa ms, kappa = 1e6 Pa = 1000 kPa.
+//! = 1e5 Pa/m = 0.1 kPa/mm (benchmark 2: 1e6 Pa/m = 1 kPa/mm), eta = 100 Pa s = 100 kPa ms, kappa = 1e6
+//! Pa = 1000 kPa.
 //!
 //! The drivers are advanced with the exact solution of their linear ODE over each step with the rates
 //! frozen at the step's midpoint (exponential integrator; stable for any rate, second order in dt).
-//! The mesh is the generated ellipsoid ([`ArosticaEllipsoid`], same surfaces and tags as the benchmark's
-//! gmsh mesh) with analytic fibres on a Laplace transmural coordinate, exactly the benchmark's rule.
+//! Benchmark 1's mesh is the generated ellipsoid ([`ArosticaEllipsoid`], same surfaces and tags as the
+//! benchmark's gmsh mesh) with analytic fibres on a Laplace transmural coordinate, exactly the benchmark's
+//! rule. Benchmark 2's is the benchmark's own coarse biventricle ([`arostica_biv`]), with its vertex fibres
+//! averaged per tetrahedron ([`fibres::from_point_fields`]).
 
 use std::fmt::Write as _;
 use std::time::Instant;
 
 use glam::DVec3;
+use serde::Serialize;
 use serde_json::json;
 
 use super::{MeshSize, Outcome, VerifyOptions, with_displacement};
+use crate::anatomy::arostica_biv;
 use crate::anatomy::arostica_ellipsoid::ArosticaEllipsoid;
 use crate::anatomy::coordinates::{VentricleSurfaces, VentricularCoordinates};
 use crate::anatomy::fibres;
@@ -33,6 +40,7 @@ use crate::error::Result;
 use crate::mechanics::loads::{Constraints, Loads, PressureLoad, SpringLoad};
 use crate::mechanics::material::{FibreFrame, HolzapfelOgden, KelvinVoigt, Material};
 use crate::mechanics::tled::{self, Scratch, Stepping, TledModel, TledState};
+use crate::mesh::TetMesh;
 use crate::mesh::locate::MaterialPoint;
 
 /// Mass added by selective mass scaling, at most, as a fraction of the physical mass.
@@ -96,7 +104,7 @@ fn s_minus(d: f64, gamma: f64) -> f64 {
 }
 
 /// y' = -|r| y + c over `dt` with r and c frozen: the exact update.
-fn exponential_step(y: f64, rate: f64, source: f64, dt: f64) -> f64 {
+pub fn exponential_step(y: f64, rate: f64, source: f64, dt: f64) -> f64 {
     let k = rate.abs();
     if k * dt < 1e-12 {
         return y + source * dt;
@@ -105,24 +113,365 @@ fn exponential_step(y: f64, rate: f64, source: f64, dt: f64) -> f64 {
     y * decay + source / k * (1.0 - decay)
 }
 
-/// The active stress driver of section 5: tau' = -|a| tau + sigma0 max(a, 0); returns (rate, source).
-fn activation(t_s: f64, sigma0: f64) -> (f64, f64) {
-    let (t_sys, t_dias, gamma, a_max, a_min) = (0.16, 0.484, 0.005, 5.0, -30.0);
-    let f = s_plus(t_s - t_sys, gamma) * s_minus(t_s - t_dias, gamma);
-    let a = a_max * f + a_min * (1.0 - f);
-    (a, sigma0 * a.max(0.0))
+/// The Bestel-type active stress driver of section 5: tau' = -|a| tau + sigma0 max(a, 0), tau(0) = 0, with
+/// a = alpha_max f + alpha_min (1 - f), f = S+(t - t_sys) S-(t - t_dias). Times in s, stresses in Pa,
+/// rates in 1/s.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ActivationDriver {
+    pub t_sys: f64,
+    pub t_dias: f64,
+    pub gamma: f64,
+    pub alpha_max: f64,
+    pub alpha_min: f64,
+    pub sigma0: f64,
 }
 
-/// The pressure driver of section 6 (benchmark 1 constants); returns (rate, source).
-fn pressure(t_s: f64) -> (f64, f64) {
-    let (t_sys, t_dias, gamma) = (0.17, 0.484, 0.005);
-    let (a_max, a_min, a_pre, a_mid) = (5.0, -30.0, 5.0, 1.0);
-    let (sigma_pre, sigma_mid) = (7000.0, 16000.0);
-    let f_pre = s_plus(t_s - t_sys, gamma) * s_minus(t_s - t_dias, gamma);
-    let g_pre = s_minus(t_s - t_dias, gamma);
-    let a = a_max * f_pre + a_min * (1.0 - f_pre);
-    let b = a + a_pre * g_pre + a_mid;
-    (b, sigma_mid * b.max(0.0) + sigma_pre * g_pre.max(0.0))
+impl ActivationDriver {
+    /// The constants of both benchmarks with the peak drive `sigma0` (Pa; 1.5e5 but in steps 2A-2C).
+    pub const fn benchmark(sigma0: f64) -> Self {
+        ActivationDriver {
+            t_sys: 0.16,
+            t_dias: 0.484,
+            gamma: 0.005,
+            alpha_max: 5.0,
+            alpha_min: -30.0,
+            sigma0,
+        }
+    }
+
+    /// (rate, source) at `t_s`: the ODE is tau' = -|rate| tau + source.
+    pub fn rates(&self, t_s: f64) -> (f64, f64) {
+        let f = s_plus(t_s - self.t_sys, self.gamma) * s_minus(t_s - self.t_dias, self.gamma);
+        let a = self.alpha_max * f + self.alpha_min * (1.0 - f);
+        (a, self.sigma0 * a.max(0.0))
+    }
+}
+
+/// The endocardial pressure driver of section 6: p' = -|b| p + sigma_mid max(b, 0) + sigma_pre
+/// max(g_pre, 0), p(0) = 0, with b = a_pre + alpha_pre g_pre + alpha_mid, a_pre = alpha_max f_pre +
+/// alpha_min (1 - f_pre), f_pre = S+(t - t_sys) S-(t - t_dias), g_pre = S-(t - t_dias). Times in s,
+/// pressures in Pa, rates in 1/s.
+///
+/// Away from the switches (|t - t_sys|, |t - t_dias| >> gamma) the rates are constant and p relaxes
+/// exponentially, at the rate |b|, towards sigma_pre / |b| before systole (b = alpha_min + alpha_pre +
+/// alpha_mid < 0) and sigma_mid + sigma_pre / b in systole (b = alpha_max + alpha_pre + alpha_mid > 0).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PressureDriver {
+    pub t_sys: f64,
+    pub t_dias: f64,
+    pub gamma: f64,
+    pub alpha_max: f64,
+    pub alpha_min: f64,
+    pub alpha_pre: f64,
+    pub alpha_mid: f64,
+    pub sigma_pre: f64,
+    pub sigma_mid: f64,
+}
+
+impl PressureDriver {
+    /// Benchmark 1 (the LV): peak about 16.07 kPa.
+    pub const BENCHMARK1: PressureDriver = PressureDriver::benchmark(5.0, 1.0, 7000.0, 16000.0);
+    /// Benchmark 2, the LV: peak 16,489 Pa.
+    pub const BIV_LV: PressureDriver = PressureDriver::benchmark(5.0, 15.0, 12000.0, 16000.0);
+    /// Benchmark 2, the RV: peak 4,162 Pa.
+    pub const BIV_RV: PressureDriver = PressureDriver::benchmark(1.0, 10.0, 3000.0, 4000.0);
+
+    /// The benchmark's switch times and rates (t_sys 0.17 s, t_dias 0.484 s, gamma 5 ms, alpha_max 5,
+    /// alpha_min -30 1/s) with the given alpha_pre, alpha_mid (1/s), sigma_pre and sigma_mid (Pa).
+    pub const fn benchmark(alpha_pre: f64, alpha_mid: f64, sigma_pre: f64, sigma_mid: f64) -> Self {
+        PressureDriver {
+            t_sys: 0.17,
+            t_dias: 0.484,
+            gamma: 0.005,
+            alpha_max: 5.0,
+            alpha_min: -30.0,
+            alpha_pre,
+            alpha_mid,
+            sigma_pre,
+            sigma_mid,
+        }
+    }
+
+    /// (rate, source) at `t_s`: the ODE is p' = -|rate| p + source.
+    pub fn rates(&self, t_s: f64) -> (f64, f64) {
+        let f_pre = s_plus(t_s - self.t_sys, self.gamma) * s_minus(t_s - self.t_dias, self.gamma);
+        let g_pre = s_minus(t_s - self.t_dias, self.gamma);
+        let a = self.alpha_max * f_pre + self.alpha_min * (1.0 - f_pre);
+        let b = a + self.alpha_pre * g_pre + self.alpha_mid;
+        (
+            b,
+            self.sigma_mid * b.max(0.0) + self.sigma_pre * g_pre.max(0.0),
+        )
+    }
+}
+
+/// A driver's values at t = 0, dt, 2 dt, ... up to `t_end_s`, from 0, advanced as the cases do: the exact
+/// update with the rates frozen at each step's midpoint ([`exponential_step`]). `rates` is
+/// [`ActivationDriver::rates`] or [`PressureDriver::rates`]; times in s.
+pub fn driver_trace(rates: impl Fn(f64) -> (f64, f64), dt_s: f64, t_end_s: f64) -> Vec<f64> {
+    let steps = (t_end_s / dt_s).round().max(0.0) as usize;
+    let mut y = 0.0;
+    let mut out = Vec::with_capacity(steps + 1);
+    out.push(y);
+    for k in 0..steps {
+        let (rate, source) = rates((k as f64 + 0.5) * dt_s);
+        y = exponential_step(y, rate, source, dt_s);
+        out.push(y);
+    }
+    out
+}
+
+/// The benchmarks' sampling interval of `qoi.csv`, ms.
+const SAMPLE_MS: f64 = 10.0;
+
+/// The benchmarks' end time, ms.
+const END_MS: f64 = 1000.0;
+
+/// Selective mass scaling: viscosity limits the explicit step quadratically in the element size, so a few
+/// small elements would set it for all; they are lifted to the largest step that adds at most
+/// [`MAX_ADDED_MASS`] of the mass (bisection on the step). Returns (stable step without scaling, stable
+/// step, added mass fraction), ms.
+fn scale_mass(model: &mut TledModel) -> (f64, f64, f64) {
+    let dt_physical = model.stable_time_step();
+    let (mut lo, mut hi) = (dt_physical, 100.0 * dt_physical);
+    for _ in 0..40 {
+        let mid = (lo * hi).sqrt();
+        if model.scale_mass_to(mid) <= MAX_ADDED_MASS {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let added = model.scale_mass_to(lo);
+    (dt_physical, lo, added)
+}
+
+/// One elastodynamics run: the model (mass scaled), its loads and their drivers, what is recorded.
+struct Dynamics<'a> {
+    mesh: &'a TetMesh,
+    model: TledModel,
+    /// `loads.pressures[i]` follows `pressures[i]`; every tetrahedron's active tension follows
+    /// `activation` (zero without one).
+    loads: Loads,
+    pressures: Vec<PressureDriver>,
+    activation: Option<ActivationDriver>,
+    /// `qoi.csv` column and cavity.
+    cavities: Vec<(&'static str, Cavity)>,
+    /// Name (the `qoi.csv` columns NAME_ux_m, ...) and material point.
+    probes: Vec<(&'static str, MaterialPoint)>,
+    /// Stable step after mass scaling, ms.
+    dt_stable: f64,
+    /// End time, ms.
+    end_ms: f64,
+}
+
+/// Smallest, largest and initial value of a series.
+#[derive(Debug, Clone, Copy)]
+struct Range {
+    initial: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Range {
+    fn new(v: f64) -> Self {
+        Range {
+            initial: v,
+            min: v,
+            max: v,
+        }
+    }
+
+    fn add(&mut self, v: f64) {
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+}
+
+/// What a run recorded.
+struct Trace {
+    csv: String,
+    state: TledState,
+    /// Time step, ms.
+    dt: f64,
+    /// Cavity volumes, mm^3, in the order of [`Dynamics::cavities`].
+    volumes: Vec<Range>,
+    /// Largest displacement magnitude of each probe, mm.
+    u_max: Vec<f64>,
+    /// Peak active stress and pressures (in the order of [`Dynamics::pressures`]), Pa.
+    tau_max: f64,
+    p_max: Vec<f64>,
+}
+
+impl Dynamics<'_> {
+    /// Runs to the end time with samples every 10 ms (or one sample at the end time if that is shorter):
+    /// a time step that divides the sample interval, at most [`SAFETY`] times the stable step. Loads at
+    /// step n use the drivers at t_n; the drivers are then advanced over the step. Logs the progress
+    /// (info) every 100 ms of simulated time.
+    fn run(mut self) -> Result<Trace> {
+        let (mesh, model) = (self.mesh, &self.model);
+        let samples = (self.end_ms / SAMPLE_MS).ceil().max(1.0) as u64;
+        let sample_ms = self.end_ms / samples as f64;
+        let per_sample = (sample_ms / (SAFETY * self.dt_stable)).ceil().max(1.0) as u64;
+        let dt = sample_ms / per_sample as f64;
+        let decimals = if (sample_ms - SAMPLE_MS).abs() < 1e-9 {
+            2
+        } else {
+            6
+        };
+        let stepping = Stepping { dt, damping: 0.0 };
+        let clock = Instant::now();
+        let mut state = TledState::at_rest(mesh);
+        let mut scratch = Scratch::default();
+        let mut csv = String::from("time_s");
+        for (name, _) in &self.probes {
+            let _ = write!(csv, ",{name}_ux_m,{name}_uy_m,{name}_uz_m");
+        }
+        for (column, _) in &self.cavities {
+            let _ = write!(csv, ",{column}");
+        }
+        csv.push('\n');
+        let record = |state: &TledState, t_s: f64, csv: &mut String| -> (Vec<f64>, Vec<f64>) {
+            let _ = write!(csv, "{t_s:.decimals$}");
+            let mut u_len = Vec::with_capacity(self.probes.len());
+            for (_, p) in &self.probes {
+                let u = p.interpolate(mesh, &state.x) - p.interpolate(mesh, &model.rest);
+                let _ = write!(
+                    csv,
+                    ",{:.9e},{:.9e},{:.9e}",
+                    u.x * 1e-3,
+                    u.y * 1e-3,
+                    u.z * 1e-3
+                );
+                u_len.push(u.length());
+            }
+            let volumes: Vec<f64> = self
+                .cavities
+                .iter()
+                .map(|(_, c)| c.volume(&state.x))
+                .collect();
+            for v in &volumes {
+                let _ = write!(csv, ",{:.9e}", v * 1e-9);
+            }
+            csv.push('\n');
+            (volumes, u_len)
+        };
+        let (v0, _) = record(&state, 0.0, &mut csv);
+        let mut volumes: Vec<Range> = v0.into_iter().map(Range::new).collect();
+        let mut u_max = vec![0.0f64; self.probes.len()];
+        let mut tau = 0.0f64; // Pa
+        let mut p = vec![0.0f64; self.pressures.len()]; // Pa
+        let (mut tau_max, mut p_max) = (0.0f64, vec![0.0f64; self.pressures.len()]);
+        for sample in 1..=samples {
+            for _ in 0..per_sample {
+                for (load, &p) in self.loads.pressures.iter_mut().zip(&p) {
+                    load.pressure = p * 1e-3;
+                }
+                let ta = tau * 1e-3;
+                self.loads.active_tension.iter_mut().for_each(|t| *t = ta);
+                tled::step(
+                    model,
+                    &mut state,
+                    stepping,
+                    &self.loads,
+                    &Constraints::default(),
+                    &mut scratch,
+                )?;
+                let (t0, dt_s) = ((state.t - dt) * 1e-3, dt * 1e-3);
+                let mid = t0 + 0.5 * dt_s;
+                if let Some(driver) = &self.activation {
+                    let (rate, source) = driver.rates(mid);
+                    tau = exponential_step(tau, rate, source, dt_s);
+                    tau_max = tau_max.max(tau);
+                }
+                for ((driver, p), p_max) in self.pressures.iter().zip(&mut p).zip(&mut p_max) {
+                    let (rate, source) = driver.rates(mid);
+                    *p = exponential_step(*p, rate, source, dt_s);
+                    *p_max = p_max.max(*p);
+                }
+            }
+            let (v, u) = record(&state, sample as f64 * sample_ms * 1e-3, &mut csv);
+            if sample % 10 == 0 || sample == samples {
+                let volumes: Vec<String> = v.iter().map(|v| format!("{:.2}", v * 1e-3)).collect();
+                let pressures: Vec<String> = p.iter().map(|p| format!("{:.3}", p * 1e-3)).collect();
+                log::info!(
+                    "t = {:.0} of {:.0} ms ({} steps, {:.0} s): cavity volumes [{}] mL, pressures [{}] kPa, \
+                     active stress {:.2} kPa",
+                    state.t,
+                    self.end_ms,
+                    state.step,
+                    clock.elapsed().as_secs_f64(),
+                    volumes.join(", "),
+                    pressures.join(", "),
+                    tau * 1e-3
+                );
+            }
+            for (range, v) in volumes.iter_mut().zip(v) {
+                range.add(v);
+            }
+            for (m, u) in u_max.iter_mut().zip(u) {
+                *m = m.max(u);
+            }
+        }
+        Ok(Trace {
+            csv,
+            state,
+            dt,
+            volumes,
+            u_max,
+            tau_max,
+            p_max,
+        })
+    }
+}
+
+/// The `solve` object of the JSON.
+fn solve_json(
+    trace: &Trace,
+    tets: usize,
+    (dt_physical, dt_stable, added_mass): (f64, f64, f64),
+    start: Instant,
+) -> serde_json::Value {
+    let steps = trace.state.step;
+    let wall = start.elapsed().as_secs_f64();
+    json!({
+        "backend": "cpu",
+        "method": "explicit central differences, backward-velocity viscosity",
+        "end_time_ms": trace.state.t,
+        "time_step_ms": trace.dt,
+        "stable_time_step_ms": dt_stable,
+        "stable_time_step_without_mass_scaling_ms": dt_physical,
+        "added_mass_fraction": added_mass,
+        "steps": steps,
+        "tet_steps_per_s": (steps as f64 * tets as f64) / wall,
+        "wall_s": wall,
+    })
+}
+
+/// Volumes (mL) and ejection fraction (max - min) / max of a cavity's range.
+fn volume_json(r: &Range) -> (serde_json::Value, f64) {
+    (
+        json!({"initial": r.initial * 1e-3, "min": r.min * 1e-3, "max": r.max * 1e-3}),
+        (r.max - r.min) / r.max,
+    )
+}
+
+/// The benchmark's Holzapfel-Ogden wall with stiffnesses a, a_f, a_s, a_fs (Pa) and the other constants
+/// of section 3 (the library's defaults), in kPa.
+fn material(a: [f64; 4]) -> Material {
+    let [a, a_f, a_s, a_fs] = a.map(|x| x * 1e-3);
+    Material::HolzapfelOgden(HolzapfelOgden {
+        a,
+        a_f,
+        a_s,
+        a_fs,
+        ..HolzapfelOgden::default()
+    })
+}
+
+/// The end time of a run, ms.
+fn end_ms(options: &VerifyOptions) -> f64 {
+    options.end_time_ms.unwrap_or(END_MS)
 }
 
 /// Runs benchmark 1 step `step`; the outcome carries `qoi.csv`.
@@ -142,40 +491,17 @@ pub fn benchmark1(step: Step, options: VerifyOptions) -> Result<Outcome> {
         crate::Error::Invalid(format!("transmural coordinate of the benchmark LV: {e}"))
     })?;
     let field = fibres::arostica_ellipsoid(&mesh, &coords.transmural);
-    let frames = (0..mesh.tet_count())
-        .map(|t| FibreFrame {
-            f0: DVec3::from_array(field.fiber[t]),
-            s0: DVec3::from_array(field.sheet[t]),
-            n0: DVec3::from_array(field.normal[t]),
-        })
-        .collect();
-    let ([a, a_f, a_s, a_fs], sigma0) = step.parameters();
-    let material = Material::HolzapfelOgden(HolzapfelOgden {
-        a: a * 1e-3,
-        a_f: a_f * 1e-3,
-        a_s: a_s * 1e-3,
-        a_fs: a_fs * 1e-3,
-        ..HolzapfelOgden::default()
-    });
-    let mut model = TledModel::new(&mesh, material, 1.0, Some(frames))?
+    let (stiffness, sigma0) = step.parameters();
+    let material = material(stiffness);
+    let mut model = TledModel::new(&mesh, material, 1.0, Some(frames(&field)))?
         .with_viscosity(Some(KelvinVoigt { eta: 100.0 }));
-    // Viscosity limits the explicit step quadratically in the element size, so a few small elements near
-    // the apex would set it for all: selective mass scaling lifts them to the largest step that adds at
-    // most 1% of the mass (bisection on the step).
-    let dt_physical = model.stable_time_step();
-    let (mut lo, mut hi) = (dt_physical, 100.0 * dt_physical);
-    for _ in 0..40 {
-        let mid = (lo * hi).sqrt();
-        if model.scale_mass_to(mid) <= MAX_ADDED_MASS {
-            lo = mid;
+    let scaling = scale_mass(&mut model);
+    let loads = Loads {
+        pressures: if step.pressure() {
+            vec![PressureLoad::on_surfaces(&mesh, &[1], 0.0)?]
         } else {
-            hi = mid;
-        }
-    }
-    let added_mass = model.scale_mass_to(lo);
-    let dt_stable = lo;
-    let mut loads = Loads {
-        pressures: vec![PressureLoad::on_surfaces(&mesh, &[1], 0.0)?],
+            vec![]
+        },
         springs: vec![
             SpringLoad::on_surfaces(&mesh, &[2], 100.0, 5.0, true)?,
             SpringLoad::on_surfaces(&mesh, &[3], 0.1, 5.0, false)?,
@@ -183,8 +509,6 @@ pub fn benchmark1(step: Step, options: VerifyOptions) -> Result<Outcome> {
         active_tension: vec![0.0; mesh.tet_count()],
         ..Loads::default()
     };
-    let constraints = Constraints::default();
-    let cavity = Cavity::new(&mesh, "LV", &[1])?;
     let probes = [
         MaterialPoint::locate(&mesh, DVec3::new(25.0, 30.0, 0.0)),
         MaterialPoint::locate(&mesh, DVec3::new(0.0, 30.0, 0.0)),
@@ -195,93 +519,174 @@ pub fn benchmark1(step: Step, options: VerifyOptions) -> Result<Outcome> {
                 .into(),
         ));
     };
-    // Samples every 10 ms: a step that divides 10 ms, at most SAFETY times the stable step.
-    let per_sample = (10.0 / (SAFETY * dt_stable)).ceil().max(1.0) as u64;
-    let dt = 10.0 / per_sample as f64;
-    let stepping = Stepping { dt, damping: 0.0 };
-    let mut state = TledState::at_rest(&mesh);
-    let mut scratch = Scratch::default();
-    let (mut tau, mut p) = (0.0f64, 0.0f64); // Pa
-    let mut csv =
-        String::from("time_s,p0_ux_m,p0_uy_m,p0_uz_m,p1_ux_m,p1_uy_m,p1_uz_m,cavity_volume_m3\n");
-    let rest = model.rest.clone();
-    let record = |state: &TledState, t_s: f64, csv: &mut String| -> (f64, [DVec3; 2]) {
-        let u0 = p0.interpolate(&mesh, &state.x) - p0.interpolate(&mesh, &rest);
-        let u1 = p1.interpolate(&mesh, &state.x) - p1.interpolate(&mesh, &rest);
-        let v = cavity.volume(&state.x);
-        let _ = writeln!(
-            csv,
-            "{t_s:.2},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e}",
-            u0.x * 1e-3,
-            u0.y * 1e-3,
-            u0.z * 1e-3,
-            u1.x * 1e-3,
-            u1.y * 1e-3,
-            u1.z * 1e-3,
-            v * 1e-9
-        );
-        (v, [u0, u1])
-    };
-    let (v0, _) = record(&state, 0.0, &mut csv);
-    let (mut v_min, mut v_max, mut u_max) = (v0, v0, [0.0f64; 2]);
-    let (mut tau_max, mut p_max) = (0.0f64, 0.0f64);
-    for sample in 1..=100u64 {
-        for _ in 0..per_sample {
-            loads.pressures[0].pressure = if step.pressure() { p * 1e-3 } else { 0.0 };
-            let ta = if step.active() { tau * 1e-3 } else { 0.0 };
-            loads.active_tension.iter_mut().for_each(|t| *t = ta);
-            tled::step(
-                &model,
-                &mut state,
-                stepping,
-                &loads,
-                &constraints,
-                &mut scratch,
-            )?;
-            let (t0, dt_s) = ((state.t - dt) * 1e-3, dt * 1e-3);
-            let mid = t0 + 0.5 * dt_s;
-            let (ra, sa) = activation(mid, sigma0);
-            tau = exponential_step(tau, ra, sa, dt_s);
-            let (rp, sp) = pressure(mid);
-            p = exponential_step(p, rp, sp, dt_s);
-            tau_max = tau_max.max(tau);
-            p_max = p_max.max(p);
-        }
-        let (v, u) = record(&state, sample as f64 * 0.01, &mut csv);
-        v_min = v_min.min(v);
-        v_max = v_max.max(v);
-        for k in 0..2 {
-            u_max[k] = u_max[k].max(u[k].length());
-        }
+    let trace = Dynamics {
+        mesh: &mesh,
+        model,
+        loads,
+        pressures: if step.pressure() {
+            vec![PressureDriver::BENCHMARK1]
+        } else {
+            vec![]
+        },
+        activation: step.active().then_some(ActivationDriver::benchmark(sigma0)),
+        cavities: vec![("cavity_volume_m3", Cavity::new(&mesh, "LV", &[1])?)],
+        probes: vec![("p0", p0), ("p1", p1)],
+        dt_stable: scaling.1,
+        end_ms: end_ms(&options),
     }
-    let steps = state.step;
+    .run()?;
+    let (volume, ejection_fraction) = volume_json(&trace.volumes[0]);
     Ok(Outcome {
         json: json!({
             "case": step.name(),
             "qoi_file": "qoi.csv",
-            "cavity_volume_ml": {"initial": v0 * 1e-3, "min": v_min * 1e-3, "max": v_max * 1e-3},
-            "ejection_fraction": (v_max - v_min) / v_max,
-            "max_displacement_mm": {"p0": u_max[0], "p1": u_max[1]},
-            "peak_active_stress_kpa": if step.active() { tau_max * 1e-3 } else { 0.0 },
-            "peak_pressure_kpa": if step.pressure() { p_max * 1e-3 } else { 0.0 },
+            "cavity_volume_ml": volume,
+            "ejection_fraction": ejection_fraction,
+            "max_displacement_mm": {"p0": trace.u_max[0], "p1": trace.u_max[1]},
+            "peak_active_stress_kpa": trace.tau_max * 1e-3,
+            "peak_pressure_kpa": trace.p_max.first().copied().unwrap_or(0.0) * 1e-3,
             "material": material,
             "reference": "the ten solvers' curves of Arostica et al. 2025 are not distributed with the \
                           benchmark definition here; compare qoi.csv with them (figures 5-9 of the paper)",
             "mesh": MeshSize::of(&mesh, h),
-            "solve": {
-                "backend": "cpu",
-                "method": "explicit central differences, backward-velocity viscosity",
-                "time_step_ms": dt,
-                "stable_time_step_ms": dt_stable,
-                "stable_time_step_without_mass_scaling_ms": dt_physical,
-                "added_mass_fraction": added_mass,
-                "steps": steps,
-                "tet_steps_per_s": (steps as f64 * mesh.tet_count() as f64)
-                    / start.elapsed().as_secs_f64(),
-                "wall_s": start.elapsed().as_secs_f64(),
-            },
+            "solve": solve_json(&trace, mesh.tet_count(), scaling, start),
         }),
-        deformed: Some(with_displacement(&mesh, &state.x)?),
-        csv: Some(csv),
+        deformed: Some(with_displacement(&mesh, &trace.state.x)?),
+        csv: Some(trace.csv),
+    })
+}
+
+/// The [`FibreFrame`]s of a fibre field.
+fn frames(field: &fibres::FibreField) -> Vec<FibreFrame> {
+    (0..field.fiber.len())
+        .map(|t| FibreFrame {
+            f0: DVec3::from_array(field.fiber[t]),
+            s0: DVec3::from_array(field.sheet[t]),
+            n0: DVec3::from_array(field.normal[t]),
+        })
+        .collect()
+}
+
+/// The material points of benchmark 2 (section 7 and 8), mm: p0 and p1 as in benchmark 1, and p2.
+pub const BIV_PROBES: [(&str, [f64; 3]); 3] = [
+    ("p0", [25.0, 30.0, 0.0]),
+    ("p1", [0.0, 30.0, 0.0]),
+    ("p2", [25.0, 0.0, 72.0]),
+];
+
+/// Runs benchmark 2 on the coarse biventricle ([`arostica_biv::coarse`]); the outcome carries `qoi.csv`
+/// (columns time_s, then p0, p1, p2 ux, uy, uz in m, then the LV volume `cavity_volume_m3` and the RV volume
+/// `rv_cavity_volume_m3`). A probe outside the mesh is left out of `qoi.csv` and listed in the JSON under
+/// `probes_outside_mesh`.
+pub fn benchmark2(options: VerifyOptions) -> Result<Outcome> {
+    let start = Instant::now();
+    if options.refine != 1.0 {
+        return Err(crate::Error::Invalid(format!(
+            "elasto-b2 runs the benchmark's own coarse biventricle ({}): --refine {} must be 1",
+            arostica_biv::PATH,
+            options.refine
+        )));
+    }
+    let mesh = arostica_biv::coarse()
+        .map_err(|e| crate::Error::Invalid(format!("the benchmark biventricle: {e}")))?;
+    let field = fibres::from_point_fields(&mesh, "fiber", "sheet").ok_or_else(|| {
+        crate::Error::Invalid(format!(
+            "{} lacks the point fields fiber and sheet",
+            arostica_biv::PATH
+        ))
+    })?;
+    let (stiffness, sigma0) = Step::S1.parameters();
+    let material = material(stiffness);
+    let mut model = TledModel::new(&mesh, material, 1.0, Some(frames(&field)))?
+        .with_viscosity(Some(KelvinVoigt { eta: 100.0 }));
+    let scaling = scale_mass(&mut model);
+    let loads = Loads {
+        pressures: vec![
+            PressureLoad::on_surfaces(&mesh, &[arostica_biv::LV_ENDO], 0.0)?,
+            PressureLoad::on_surfaces(&mesh, &[arostica_biv::RV_ENDO], 0.0)?,
+        ],
+        springs: vec![
+            SpringLoad::on_surfaces(&mesh, &[arostica_biv::EPI], 100.0, 5.0, true)?,
+            SpringLoad::on_surfaces(&mesh, &[arostica_biv::BASE], 1.0, 5.0, false)?,
+        ],
+        active_tension: vec![0.0; mesh.tet_count()],
+        ..Loads::default()
+    };
+    let mut probes = Vec::new();
+    let mut outside = Vec::new();
+    for (name, p) in BIV_PROBES {
+        match MaterialPoint::locate(&mesh, DVec3::from_array(p)) {
+            Some(m) => probes.push((name, m)),
+            None => {
+                log::warn!(
+                    "elasto-b2: probe {name} {p:?} mm lies outside the biventricle; skipped"
+                );
+                outside.push(json!({"name": name, "position_mm": p}));
+            }
+        }
+    }
+    let names: Vec<&str> = probes.iter().map(|(n, _)| *n).collect();
+    let trace = Dynamics {
+        mesh: &mesh,
+        model,
+        loads,
+        pressures: vec![PressureDriver::BIV_LV, PressureDriver::BIV_RV],
+        activation: Some(ActivationDriver::benchmark(sigma0)),
+        cavities: vec![
+            (
+                "cavity_volume_m3",
+                Cavity::new(&mesh, "LV", &[arostica_biv::LV_ENDO])?,
+            ),
+            (
+                "rv_cavity_volume_m3",
+                Cavity::new(&mesh, "RV", &[arostica_biv::RV_ENDO])?,
+            ),
+        ],
+        probes,
+        dt_stable: scaling.1,
+        end_ms: end_ms(&options),
+    }
+    .run()?;
+    let (lv_volume, lv_ef) = volume_json(&trace.volumes[0]);
+    let (rv_volume, rv_ef) = volume_json(&trace.volumes[1]);
+    let max_displacement: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .zip(&trace.u_max)
+        .map(|(n, u)| (n.to_string(), json!(u)))
+        .collect();
+    Ok(Outcome {
+        json: json!({
+            "case": "elasto-b2",
+            "qoi_file": "qoi.csv",
+            "cavity_volume_ml": {"lv": lv_volume, "rv": rv_volume},
+            "ejection_fraction": {"lv": lv_ef, "rv": rv_ef},
+            "max_displacement_mm": max_displacement,
+            "probes_mm": BIV_PROBES.iter().map(|(n, p)| (n.to_string(), json!(p))).collect::<serde_json::Map<_, _>>(),
+            "probes_outside_mesh": outside,
+            "peak_active_stress_kpa": trace.tau_max * 1e-3,
+            "peak_pressure_kpa": {"lv": trace.p_max[0] * 1e-3, "rv": trace.p_max[1] * 1e-3},
+            "drivers": {
+                "activation": ActivationDriver::benchmark(sigma0),
+                "lv_pressure": PressureDriver::BIV_LV,
+                "rv_pressure": PressureDriver::BIV_RV,
+            },
+            "springs": {
+                "epi_normal_kpa_per_mm": 100.0, "epi_damping_kpa_ms_per_mm": 5.0,
+                "base_kpa_per_mm": 1.0, "base_damping_kpa_ms_per_mm": 5.0,
+            },
+            "material": material,
+            "reference": "the solvers' curves of Arostica et al. 2025 are not distributed with the \
+                          benchmark definition here; compare qoi.csv with them (benchmark 2 figures of \
+                          the paper)",
+            "mesh": {
+                "source": arostica_biv::PATH,
+                "nodes": mesh.node_count(),
+                "tets": mesh.tet_count(),
+                "degenerate_fibre_frames": field.degenerate,
+            },
+            "solve": solve_json(&trace, mesh.tet_count(), scaling, start),
+        }),
+        deformed: Some(with_displacement(&mesh, &trace.state.x)?),
+        csv: Some(trace.csv),
     })
 }
