@@ -99,6 +99,14 @@ struct Case {
     mass_scaled: bool,
 }
 
+/// max over nodes of |a - b|, mm.
+fn largest_gap(a: &[DVec3], b: &[DVec3]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| (*p - *q).length())
+        .fold(0.0, f64::max)
+}
+
 struct Agreement {
     worst: f64,
     scale: f64,
@@ -170,18 +178,8 @@ fn compare(ctx: &GpuContext, mesh: &TetMesh, case: &Case) -> Agreement {
     }
     assert_eq!(gpu.step, cpu.step);
     let x_gpu = gpu.positions(ctx).unwrap();
-    let scale = cpu
-        .x
-        .iter()
-        .zip(&model.rest)
-        .map(|(x, r)| (*x - *r).length())
-        .fold(0.0, f64::max);
-    let worst = cpu
-        .x
-        .iter()
-        .zip(&x_gpu)
-        .map(|(a, b)| (*a - *b).length())
-        .fold(0.0, f64::max);
+    let scale = largest_gap(&cpu.x, &model.rest);
+    let worst = largest_gap(&cpu.x, &x_gpu);
     // The tolerance, from f32 rounding. The GPU stores positions relative to the cube's centre, up to
     // R + scale from it (R = sqrt(3)/2 mm, scale the largest displacement), so every update rounds each
     // coordinate by up to eps (R + scale) / 2 (eps = 2^-23); the kernels' arithmetic on F, C^-1 and S adds
@@ -597,18 +595,8 @@ fn gpu_keeps_small_steps_far_from_the_origin() {
     }
     gpu.run(&ctx, steps, stepping).unwrap();
     let x_gpu = gpu.positions(&ctx).unwrap();
-    let scale = cpu
-        .x
-        .iter()
-        .zip(&model.rest)
-        .map(|(x, r)| (*x - *r).length())
-        .fold(0.0, f64::max);
-    let worst = cpu
-        .x
-        .iter()
-        .zip(&x_gpu)
-        .map(|(a, b)| (*a - *b).length())
-        .fold(0.0, f64::max);
+    let scale = largest_gap(&cpu.x, &model.rest);
+    let worst = largest_gap(&cpu.x, &x_gpu);
     let tol = 8.0 * steps as f64 * f32::EPSILON as f64 * scale;
     eprintln!(
         "90 mm bar, {steps} steps of {dt:.2e} ms: max |x_gpu - x_cpu| = {worst:.2e} mm, max displacement \
