@@ -297,14 +297,10 @@ pub fn arostica_frames(mesh: &TetMesh) -> Vec<FibreFrame> {
             0.5 * (lo + hi)
         })
         .collect();
-    let field = crate::anatomy::fibres::arostica_ellipsoid(mesh, &transmural);
-    (0..mesh.tet_count())
-        .map(|t| FibreFrame {
-            f0: DVec3::from_array(field.fiber[t]),
-            s0: DVec3::from_array(field.sheet[t]),
-            n0: DVec3::from_array(field.normal[t]),
-        })
-        .collect()
+    FibreFrame::from_field(&crate::anatomy::fibres::arostica_ellipsoid(
+        mesh,
+        &transmural,
+    ))
 }
 
 /// The logical GPU traffic of one step, bytes (module docs).

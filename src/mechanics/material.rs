@@ -84,6 +84,21 @@ impl Default for FibreFrame {
 }
 
 impl FibreFrame {
+    /// The frames of a per-tetrahedron fibre field ([`crate::anatomy::fibres`]), in tetrahedron order.
+    pub fn from_field(field: &crate::anatomy::fibres::FibreField) -> Vec<FibreFrame> {
+        field
+            .fiber
+            .iter()
+            .zip(&field.sheet)
+            .zip(&field.normal)
+            .map(|((&f, &s), &n)| FibreFrame {
+                f0: DVec3::from_array(f),
+                s0: DVec3::from_array(s),
+                n0: DVec3::from_array(n),
+            })
+            .collect()
+    }
+
     /// R = [f0 | s0 | n0]: maps frame components to global ones.
     pub fn matrix(&self) -> DMat3 {
         DMat3::from_cols(self.f0, self.s0, self.n0)

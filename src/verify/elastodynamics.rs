@@ -493,7 +493,7 @@ pub fn benchmark1(step: Step, options: VerifyOptions) -> Result<Outcome> {
     let field = fibres::arostica_ellipsoid(&mesh, &coords.transmural);
     let (stiffness, sigma0) = step.parameters();
     let material = material(stiffness);
-    let mut model = TledModel::new(&mesh, material, 1.0, Some(frames(&field)))?
+    let mut model = TledModel::new(&mesh, material, 1.0, Some(FibreFrame::from_field(&field)))?
         .with_viscosity(Some(KelvinVoigt { eta: 100.0 }));
     let scaling = scale_mass(&mut model);
     let loads = Loads {
@@ -556,17 +556,6 @@ pub fn benchmark1(step: Step, options: VerifyOptions) -> Result<Outcome> {
     })
 }
 
-/// The [`FibreFrame`]s of a fibre field.
-fn frames(field: &fibres::FibreField) -> Vec<FibreFrame> {
-    (0..field.fiber.len())
-        .map(|t| FibreFrame {
-            f0: DVec3::from_array(field.fiber[t]),
-            s0: DVec3::from_array(field.sheet[t]),
-            n0: DVec3::from_array(field.normal[t]),
-        })
-        .collect()
-}
-
 /// The material points of benchmark 2 (section 7 and 8), mm: p0 and p1 as in benchmark 1, and p2.
 pub const BIV_PROBES: [(&str, [f64; 3]); 3] = [
     ("p0", [25.0, 30.0, 0.0]),
@@ -597,7 +586,7 @@ pub fn benchmark2(options: VerifyOptions) -> Result<Outcome> {
     })?;
     let (stiffness, sigma0) = Step::S1.parameters();
     let material = material(stiffness);
-    let mut model = TledModel::new(&mesh, material, 1.0, Some(frames(&field)))?
+    let mut model = TledModel::new(&mesh, material, 1.0, Some(FibreFrame::from_field(&field)))?
         .with_viscosity(Some(KelvinVoigt { eta: 100.0 }));
     let scaling = scale_mass(&mut model);
     let loads = Loads {

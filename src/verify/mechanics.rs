@@ -384,16 +384,7 @@ pub fn land_lv(options: VerifyOptions, active: bool) -> Result<Outcome> {
         };
         (Material::Guccione(iso), 10.0, 0.0)
     };
-    let frames = active.then(|| {
-        let field = fibres::land_ellipsoid(&mesh);
-        (0..mesh.tet_count())
-            .map(|t| FibreFrame {
-                f0: DVec3::from_array(field.fiber[t]),
-                s0: DVec3::from_array(field.sheet[t]),
-                n0: DVec3::from_array(field.normal[t]),
-            })
-            .collect()
-    });
+    let frames = active.then(|| FibreFrame::from_field(&fibres::land_ellipsoid(&mesh)));
     let form = if options.cauchy_active {
         ActiveStress::Cauchy
     } else {
