@@ -604,11 +604,14 @@ pub fn step(
     let Stepping { dt, damping } = stepping;
     scratch.resize(model);
     let mut v = std::mem::take(&mut scratch.v);
-    v.par_iter_mut()
-        .with_min_len(MIN_LEN)
-        .zip(&state.x)
-        .zip(&state.x_prev)
-        .for_each(|((v, x), xp)| *v = (*x - *xp) / dt);
+    // Velocities feed only viscosity and dashpots: without them the pass is skipped (v is not read).
+    if model.viscosity.is_some() || !loads.springs.is_empty() {
+        v.par_iter_mut()
+            .with_min_len(MIN_LEN)
+            .zip(&state.x)
+            .zip(&state.x_prev)
+            .for_each(|((v, x), xp)| *v = (*x - *xp) / dt);
+    }
     let result = model.forces(&state.x, &v, loads, state.step, scratch);
     scratch.v = v;
     result?;
