@@ -58,3 +58,16 @@ struct StepParams {
 fn is_finite(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
 }
+
+const IDENTITY = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
+
+// a (x) b: columns a b.x, a b.y, a b.z.
+fn outer(a: vec3<f32>, b: vec3<f32>) -> mat3x3<f32> {
+    return mat3x3<f32>(a * b.x, a * b.y, a * b.z);
+}
+
+// sum_a v_a (x) grad N_a for nodal vectors v of a tetrahedron with data d (mech_element.wgsl,
+// mech_volume.wgsl): the deformation gradient is I + this for the displacements u.
+fn gradient_of(v0: vec3<f32>, v1: vec3<f32>, v2: vec3<f32>, v3: vec3<f32>, d: TetData) -> mat3x3<f32> {
+    return outer(v0, d.g0.xyz) + outer(v1, d.g1.xyz) + outer(v2, d.g2.xyz) + outer(v3, d.g3.xyz);
+}

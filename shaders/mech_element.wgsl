@@ -64,15 +64,8 @@ struct MaterialParams {
 // Largest argument of exp: e^80 = 5.5e34, below f32's 3.4e38 with room for the factors that follow.
 const EXP_MAX: f32 = 80.0;
 
-const IDENTITY = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0));
-
 fn exp_clamped(v: f32) -> f32 {
     return exp(min(v, EXP_MAX));
-}
-
-// a (x) b: columns a b.x, a b.y, a b.z.
-fn outer(a: vec3<f32>, b: vec3<f32>) -> mat3x3<f32> {
-    return mat3x3<f32>(a * b.x, a * b.y, a * b.z);
 }
 
 fn trace3(m: mat3x3<f32>) -> f32 {
@@ -146,11 +139,6 @@ fn pk2_deviatoric(m: MaterialParams, c: mat3x3<f32>, c_inv: mat3x3<f32>, j: f32,
         case 2u: { return holzapfel_ogden(m, c, c_inv, j, r); }
         default: { return m.p0.x * (IDENTITY - c_inv); }
     }
-}
-
-// sum_a v_a (x) grad N_a for the nodal vectors v of tetrahedron i.
-fn gradient_of(v0: vec3<f32>, v1: vec3<f32>, v2: vec3<f32>, v3: vec3<f32>, d: TetData) -> mat3x3<f32> {
-    return outer(v0, d.g0.xyz) + outer(v1, d.g1.xyz) + outer(v2, d.g2.xyz) + outer(v3, d.g3.xyz);
 }
 
 // Records a failure at this step: status[slot] keeps the first failing step, status[slot + 1] the smallest

@@ -31,10 +31,6 @@
 @group(0) @binding(7) var<storage, read> node_volume: array<f32>;
 @group(0) @binding(8) var<storage, read_write> j_node: array<f32>;
 
-fn outer(a: vec3<f32>, g: vec3<f32>) -> mat3x3<f32> {
-    return mat3x3<f32>(a * g.x, a * g.y, a * g.z);
-}
-
 @compute @workgroup_size(WG)
 fn tet_jacobian(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -48,9 +44,7 @@ fn tet_jacobian(
     let t = tets[i];
     let d = tet_data[i];
     // x holds displacements: F = I + grad u.
-    let f = mat3x3<f32>(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), vec3<f32>(0.0, 0.0, 1.0))
-        + outer(x[t.x].xyz, d.g0.xyz) + outer(x[t.y].xyz, d.g1.xyz) + outer(x[t.z].xyz, d.g2.xyz)
-        + outer(x[t.w].xyz, d.g3.xyz);
+    let f = IDENTITY + gradient_of(x[t.x].xyz, x[t.y].xyz, x[t.z].xyz, x[t.w].xyz, d);
     vj[i] = d.g0.w * determinant(f);
 }
 
