@@ -33,6 +33,7 @@
 //!   the ventricles and their gradient (CPU f64, GPU f32 reduction) for the coupling.
 //! - [`inspect`]: the report of `cardiotwin mesh info`.
 //! - [`job`]: the main job run by `cardiotwin run`.
+//! - [`plot`]: line charts as PNG (pressure-volume loops, pressure traces), drawn with an embedded font.
 //! - [`bench`](mod@bench): the workloads and the timing runner of `cardiotwin bench` (the mechanics step on either
 //!   backend).
 
@@ -48,6 +49,7 @@ pub mod inspect;
 pub mod job;
 pub mod mechanics;
 pub mod mesh;
+pub mod plot;
 pub mod verify;
 
 pub use backend::{Backend, BackendChoice};
