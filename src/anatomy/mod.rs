@@ -6,6 +6,8 @@
 //!   [`block::land_beam`]: its cantilever;
 //! - [`arostica_ellipsoid`]: the ventricle of the Aróstica et al. 2025 elastodynamics benchmark (conical base);
 //!   [`arostica_biv`]: that benchmark's coarse biventricle, not generated but compiled in from `meshes/`;
+//! - [`rodero_lv`]: the CT-derived Rodero et al. 2021 left ventricle, compiled in from `meshes/` (the default
+//!   heartbeat);
 //! - [`sphere_shell`]: the thick sphere of the analytic inflation check;
 //! - [`coordinates`] and [`fibres`]: ventricular coordinates and fibre fields on any tagged ventricle mesh.
 
@@ -17,6 +19,7 @@ pub mod block;
 pub mod coordinates;
 pub mod fibres;
 pub mod land_ellipsoid;
+pub mod rodero_lv;
 pub mod sphere_shell;
 
 /// Cuts the hexahedron with corners `c[bits]` (bit 0 = +x, bit 1 = +y, bit 2 = +z in the grid's index space)
