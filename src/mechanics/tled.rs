@@ -94,6 +94,7 @@ pub enum Volumetric {
 }
 
 /// The static part of a TLED model.
+#[derive(Clone)]
 pub struct TledModel {
     pub grads: Vec<[DVec3; 4]>,
     /// Rest volume per tetrahedron, mm^3.
