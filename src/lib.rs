@@ -45,6 +45,7 @@ pub mod error;
 pub mod fem;
 pub mod geometry;
 pub mod gpu;
+pub mod heartbeat;
 pub mod inspect;
 pub mod job;
 pub mod mechanics;

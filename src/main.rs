@@ -41,12 +41,35 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The main job on the built-in default (the command when none is given): generate the Land 2015 left
-    /// ventricle, compute every tetrahedron's rest geometry on the chosen backend, check it, write
-    /// DIR/summary.json.
+    /// The main job (the command when none is given): the heart of SCENARIO (default: the built-in
+    /// Rodero LV at 60 bpm) beating against the closed-loop circulation. Writes DIR/metrics.csv,
+    /// summary.json, pv_loop.png, fields/*.vtu, fields.pvd, scenario.toml and checkpoint.json.
     Run {
+        /// Scenario file (TOML; `cardiotwin scenario show` prints the default to start from).
+        scenario: Option<PathBuf>,
         /// Output folder.
         #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Beats to simulate in all (default: the scenario's).
+        #[arg(long)]
+        beats: Option<u32>,
+        /// Go on from the last finished beat of the run in DIR (its scenario.toml and checkpoint.json).
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["scenario", "out"])]
+        resume: Option<PathBuf>,
+        /// Stop after this many beats of this invocation, as if interrupted (for testing resume).
+        #[arg(long, hide = true)]
+        stop_after: Option<u32>,
+    },
+    /// Scenario files: print the default, check a file.
+    Scenario {
+        #[command(subcommand)]
+        command: ScenarioCommand,
+    },
+    /// Rest geometry of the generated Land 2015 left ventricle on the chosen backend, checked against the
+    /// exact geometry (the first GPU kernel's end-to-end check); writes DIR/summary.json.
+    Geometry {
+        /// Output folder.
+        #[arg(long, default_value = "out-geometry")]
         out: PathBuf,
         /// Element size of the generated ventricle, mm.
         #[arg(long, default_value_t = 1.0)]
@@ -101,6 +124,14 @@ enum Command {
         #[command(subcommand)]
         problem: VerifyCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// Print the built-in default scenario as TOML.
+    Show,
+    /// Read and validate a scenario file (and build its heart: mesh, surfaces, fibres).
+    Check { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -263,10 +294,29 @@ fn main() -> ExitCode {
     ensure_runtime_dir();
     init_logging(cli.verbose, cli.quiet);
     let result = match cli.command.unwrap_or(Command::Run {
+        scenario: None,
         out: PathBuf::from("out"),
-        element_size: 1.0,
+        beats: None,
+        resume: None,
+        stop_after: None,
     }) {
-        Command::Run { out, element_size } => run(
+        Command::Run {
+            scenario,
+            out,
+            beats,
+            resume,
+            stop_after,
+        } => heartbeat(
+            scenario,
+            out,
+            beats,
+            resume,
+            stop_after,
+            cli.backend,
+            cli.quiet,
+        ),
+        Command::Scenario { command } => scenario_command(command),
+        Command::Geometry { out, element_size } => geometry(
             &JobOptions {
                 element_size_mm: element_size,
                 backend: cli.backend,
@@ -378,7 +428,90 @@ fn ensure_runtime_dir() {
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
-fn run(opts: &JobOptions, out: &std::path::Path) -> CliResult {
+fn heartbeat(
+    scenario: Option<PathBuf>,
+    out: PathBuf,
+    beats: Option<u32>,
+    resume: Option<PathBuf>,
+    stop_after: Option<u32>,
+    backend: BackendChoice,
+    quiet: bool,
+) -> CliResult {
+    use std::io::IsTerminal;
+    let scenario = match &scenario {
+        Some(path) => Some(cardiotwin::heartbeat::Scenario::from_file(path)?),
+        None => None,
+    };
+    let opts = cardiotwin::heartbeat::RunOptions {
+        out: resume.clone().unwrap_or(out),
+        beats,
+        resume: resume.is_some(),
+        backend,
+        progress: !quiet && std::io::stderr().is_terminal(),
+        stop_after,
+    };
+    let summary = cardiotwin::heartbeat::run(scenario, &opts)?;
+    let r = &summary.run;
+    println!("scenario    {}", r.scenario);
+    println!(
+        "backend     {} ({}), {} threads",
+        r.backend, r.backend_reason, r.cpu_threads
+    );
+    println!(
+        "preload     LV {:.1} mmHg -> {:.1} mL",
+        summary.preload.lv_pressure_mmhg, summary.preload.lv_volume_ml
+    );
+    println!(
+        "beat   EDV mL  ESV mL   SV mL    EF %  peak LV mmHg  aortic mmHg  CO L/min  fibre stress kPa (p99, max)"
+    );
+    for b in &summary.beats {
+        println!(
+            "{:>4} {:>7.1} {:>7.1} {:>7.1} {:>7.1} {:>13.1} {:>7.0}/{:<4.0} {:>9.2} {:>12.1} {:>8.1}",
+            b.beat,
+            b.edv_ml,
+            b.esv_ml,
+            b.sv_ml,
+            100.0 * b.ef,
+            b.peak_lv_pressure_mmhg,
+            b.aortic_systolic_mmhg,
+            b.aortic_diastolic_mmhg,
+            b.cardiac_output_l_min,
+            b.p99_fibre_stress_kpa,
+            b.max_fibre_stress_kpa
+        );
+    }
+    println!(
+        "run         {} steps of {:.4} ms, {:.2} s simulated, {:.1} s wall ({:.1} s per beat, {:.2e} tet-steps/s)",
+        r.steps, r.time_step_ms, r.simulated_s, r.wall_s, r.wall_s_per_beat, r.tet_steps_per_s
+    );
+    println!("outputs     {}", opts.out.display());
+    Ok(())
+}
+
+fn scenario_command(command: ScenarioCommand) -> CliResult {
+    match command {
+        ScenarioCommand::Show => {
+            print!("{}", cardiotwin::heartbeat::Scenario::default().to_toml());
+            Ok(())
+        }
+        ScenarioCommand::Check { file } => {
+            let s = cardiotwin::heartbeat::Scenario::from_file(&file)?;
+            let heart = cardiotwin::heartbeat::heart::Heart::build(&s)?;
+            println!(
+                "{}: valid; mesh {} ({} nodes, {} tets), LV {:.1} mL unloaded, time step {:.4} ms",
+                file.display(),
+                heart.report.mesh,
+                heart.report.nodes,
+                heart.report.tets,
+                heart.report.lv_unloaded_volume_ml,
+                heart.dt
+            );
+            Ok(())
+        }
+    }
+}
+
+fn geometry(opts: &JobOptions, out: &std::path::Path) -> CliResult {
     let summary = job::run(opts)?;
     let path = job::write_summary(out, &summary)?;
     let g = &summary.geometry;
@@ -417,7 +550,7 @@ fn run(opts: &JobOptions, out: &std::path::Path) -> CliResult {
 }
 
 /// Built-in generated meshes, by name: (name, description).
-const BUILTIN_MESHES: [(&str, &str); 6] = [
+const BUILTIN_MESHES: [(&str, &str); 7] = [
     ("ideal-biv", "idealised ellipsoidal biventricle, 2 mm"),
     ("land-lv", "Land 2015 truncated-ellipsoid LV, 1 mm"),
     (
@@ -429,6 +562,10 @@ const BUILTIN_MESHES: [(&str, &str); 6] = [
     (
         "arostica-biv",
         "Arostica 2025 benchmark 2 coarse biventricle (meshes/biv_coarse.vtu, compiled in)",
+    ),
+    (
+        "rodero-lv",
+        "Rodero 2021 CT-derived LV, named surfaces (meshes/rodero_lv.vtu, compiled in)",
     ),
 ];
 
@@ -449,6 +586,7 @@ fn load_mesh(path: &std::path::Path) -> Result<cardiotwin::TetMesh, Box<dyn std:
             }
             "sphere-shell" => return Ok(sphere_shell::SphereShell::with_element_size(1.0).build()?),
             "arostica-biv" => return Ok(arostica_biv::coarse()?),
+            "rodero-lv" => return Ok(cardiotwin::anatomy::rodero_lv::lv()?),
             _ => {}
         }
     }

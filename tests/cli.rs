@@ -40,7 +40,7 @@ fn without_a_driver_gpu_commands_fail_clearly() {
         vec![
             "--backend",
             "gpu",
-            "run",
+            "geometry",
             "--out",
             "/nonexistent/never-written",
         ],
@@ -60,7 +60,7 @@ fn without_a_driver_gpu_commands_fail_clearly() {
 #[test]
 fn without_a_driver_auto_runs_on_the_cpu() {
     let dir = tempdir("auto-no-driver");
-    let o = cardiotwin(&["run", "--out", dir.to_str().unwrap()], NO_DRIVER);
+    let o = cardiotwin(&["geometry", "--out", dir.to_str().unwrap()], NO_DRIVER);
     assert!(o.status.success(), "{}", text(&o));
     let s = summary(&dir);
     assert_eq!(s["backend"]["kind"], "cpu");
@@ -74,7 +74,7 @@ fn cpu_run_writes_a_checked_summary() {
         &[
             "--backend",
             "cpu",
-            "run",
+            "geometry",
             "--out",
             dir.to_str().unwrap(),
             "--element-size",
@@ -95,7 +95,7 @@ fn cpu_run_writes_a_checked_summary() {
 #[test]
 fn bad_arguments_are_rejected_without_panic() {
     let o = cardiotwin(
-        &["run", "--element-size=-1"],
+        &["geometry", "--element-size=-1"],
         &[("CARDIOTWIN_BACKEND", "cpu")],
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -106,9 +106,9 @@ fn bad_arguments_are_rejected_without_panic() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("no-such-gpu"), "{}", text(&o));
     for o in [
-        cardiotwin(&["run", "--element-size", "nan"], &[]),
+        cardiotwin(&["geometry", "--element-size", "nan"], &[]),
         cardiotwin(
-            &["run", "--out", "/proc/forbidden"],
+            &["geometry", "--out", "/proc/forbidden"],
             &[("CARDIOTWIN_BACKEND", "cpu")],
         ),
     ] {
@@ -148,7 +148,13 @@ fn gpu_run_agrees_with_the_cpu_reference() {
     }
     let dir = tempdir("gpu-run");
     let o = cardiotwin(
-        &["--backend", "gpu", "run", "--out", dir.to_str().unwrap()],
+        &[
+            "--backend",
+            "gpu",
+            "geometry",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
         &[],
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -281,4 +287,60 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 fn summary(dir: &std::path::Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json written");
     serde_json::from_str(&text).expect("summary.json is JSON")
+}
+
+#[test]
+fn scenario_show_prints_a_scenario_that_checks() {
+    let o = cardiotwin(&["scenario", "show"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let shown = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        shown.contains("[contraction]") && shown.contains("rodero-lv"),
+        "{shown}"
+    );
+    let dir = tempdir("scenario-show");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("default.toml");
+    std::fs::write(&file, &shown).unwrap();
+    let o = cardiotwin(&["scenario", "check", file.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("valid"), "{}", text(&o));
+}
+
+#[test]
+fn a_bad_scenario_file_is_refused_naming_file_and_key() {
+    let dir = tempdir("scenario-bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, "beats = 2\n[boundary]\nbase_kpa_per_mm = -3.0\n").unwrap();
+    let o = cardiotwin(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let all = text(&o);
+    assert!(
+        all.contains("bad.toml") && all.contains("`boundary.base_kpa_per_mm`"),
+        "{all}"
+    );
+    assert!(!all.contains("panicked"), "{all}");
+    assert!(
+        !dir.join("out").exists(),
+        "nothing written for a refused scenario"
+    );
+    let o = cardiotwin(
+        &[
+            "run",
+            "--resume",
+            dir.join("nothing-here").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("scenario.toml"), "{}", text(&o));
 }

@@ -1,0 +1,492 @@
+//! The coupled time loop: the explicit FE step of the ventricles and the 0D circulation, exchanging
+//! cavity pressures and volumes every step.
+//!
+//! ## Coupling scheme: cavity stiffness (penalty) coupling
+//! The blood in a FE cavity is given a finite stiffness `k` (mmHg/mL): the circulation carries the
+//! cavity's blood volume `V_b` as its chamber volume (filled and emptied by the valve flows), and the
+//! chamber pressure is `p = k (V_b - V_c(x))`, with `V_c` the cavity volume of the deformed mesh (closed at
+//! the orifices, divergence theorem, [`Cavity`](crate::coupling::cavity::Cavity)). With the valves closed `V_b` is constant and the wall
+//! can change the cavity volume only by `dp / k`: the isovolumic phases are isovolumic to that tolerance
+//! (0.6 mL at 120 mmHg for the default k = 200 mmHg/mL) with no Lagrange multiplier, which an explicit
+//! scheme could not carry. The extra stiffness it adds to the wall is a global volume mode with
+//! `omega^2 = k A^2 / m` (A the endocardial area, m the wall's mass), period about 2 ms for the default
+//! ventricle: far longer than the step, so it leaves the stable step unchanged.
+//!
+//! Per step n: the cavity volumes at `x_n` give the pressures applied as follower loads; the
+//! mechanics advances to `x_{n+1}`; then the circulation ODE is integrated over the same interval with
+//! `V_c` held at its step-n value by the error-controlled Dormand-Prince integrator (the valve time
+//! constant `R_min / k` is 38 us, comparable to the step, so the 0D side must not be stepped explicitly
+//! with the FE step).
+//!
+//! ## Preload
+//! The mesh is taken as unloaded. Before the first beat the circulation alone (elastance LV) is run to its
+//! limit cycle; its end-diastolic LV (and RV) pressure inflates the FE cavities by dynamic relaxation
+//! to equilibrium; the circulation then starts from its end-diastolic state with the FE blood volumes
+//! (`V_c + p / k`), the difference in blood volume taken from the systemic veins so the total is kept.
+
+use glam::DVec3;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::heart::Heart;
+use super::scenario::Scenario;
+use crate::coupling::circulation::{
+    self, CirculationParams, CirculationState, Derived, Elastances, LimitCycleOptions, Override,
+};
+use crate::coupling::ode::{self, Tolerances};
+use crate::error::{Error, Result};
+use crate::mechanics::loads::{Constraints, Loads};
+use crate::mechanics::relax::{self, RelaxOptions, RelaxReport};
+use crate::mechanics::tled::{self, Scratch, Stepping, TledState};
+
+/// kPa per mmHg.
+pub const KPA_PER_MMHG: f64 = 0.133_322_387_415;
+
+/// What the preload did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PreloadReport {
+    /// End-diastolic pressures the cavities were inflated to, mmHg.
+    pub lv_pressure_mmhg: f64,
+    pub rv_pressure_mmhg: Option<f64>,
+    /// Cavity volumes after inflation, mL.
+    pub lv_volume_ml: f64,
+    pub rv_volume_ml: Option<f64>,
+    /// The 0D model's own end-diastolic LV volume at that pressure, mL (the elastance chamber's).
+    pub circulation_lv_edv_ml: f64,
+    pub beats_to_limit_cycle: Option<u32>,
+    /// Blood moved from (+) or to (-) the systemic veins to fill the FE cavities, mL.
+    pub blood_from_veins_ml: f64,
+    pub relaxation_steps: u64,
+    pub relaxation_residual: f64,
+    pub relaxation_converged: bool,
+    pub wall_s: f64,
+}
+
+/// The state that a checkpoint stores: everything the loop reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoopState {
+    pub x: Vec<[f64; 3]>,
+    pub x_prev: Vec<[f64; 3]>,
+    /// Mechanics time, ms, and steps taken since the first beat started.
+    pub t_ms: f64,
+    pub step: u64,
+    pub circulation: CirculationState,
+    /// Step size the ODE integrator proposed last, s.
+    pub ode_h_s: f64,
+}
+
+/// One row of `metrics.csv`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Sample {
+    pub time_s: f64,
+    pub lv_volume_ml: f64,
+    pub lv_pressure_mmhg: f64,
+    pub aortic_pressure_mmhg: f64,
+    pub la_volume_ml: f64,
+    pub la_pressure_mmhg: f64,
+    pub rv_volume_ml: f64,
+    pub rv_pressure_mmhg: f64,
+    pub ra_volume_ml: f64,
+    pub ra_pressure_mmhg: f64,
+    pub pulmonary_artery_pressure_mmhg: f64,
+    pub mitral_flow_ml_s: f64,
+    pub aortic_flow_ml_s: f64,
+    pub tricuspid_flow_ml_s: f64,
+    pub pulmonary_flow_ml_s: f64,
+    /// Largest Cauchy stress along the deformed fibre over the tetrahedra, kPa.
+    pub max_fibre_stress_kpa: f64,
+    /// Its 99th percentile over the tetrahedra, kPa: the maximum is one element, often at the cut base
+    /// where the mesh's stress is least reliable.
+    pub p99_fibre_stress_kpa: f64,
+    /// Volume-weighted mean active tension, kPa.
+    pub mean_active_tension_kpa: f64,
+}
+
+/// Column names of `metrics.csv`, in [`Sample::row`] order.
+pub const METRICS_COLUMNS: [&str; 19] = [
+    "time_s",
+    "beat",
+    "lv_volume_ml",
+    "lv_pressure_mmhg",
+    "aortic_pressure_mmhg",
+    "la_volume_ml",
+    "la_pressure_mmhg",
+    "rv_volume_ml",
+    "rv_pressure_mmhg",
+    "ra_volume_ml",
+    "ra_pressure_mmhg",
+    "pulmonary_artery_pressure_mmhg",
+    "mitral_flow_ml_s",
+    "aortic_flow_ml_s",
+    "tricuspid_flow_ml_s",
+    "pulmonary_flow_ml_s",
+    "max_fibre_stress_kpa",
+    "p99_fibre_stress_kpa",
+    "mean_active_tension_kpa",
+];
+
+impl Sample {
+    /// The CSV row (no newline); `beat` counts from 1.
+    pub fn row(&self, beat: u32) -> String {
+        let v = [
+            self.lv_volume_ml,
+            self.lv_pressure_mmhg,
+            self.aortic_pressure_mmhg,
+            self.la_volume_ml,
+            self.la_pressure_mmhg,
+            self.rv_volume_ml,
+            self.rv_pressure_mmhg,
+            self.ra_volume_ml,
+            self.ra_pressure_mmhg,
+            self.pulmonary_artery_pressure_mmhg,
+            self.mitral_flow_ml_s,
+            self.aortic_flow_ml_s,
+            self.tricuspid_flow_ml_s,
+            self.pulmonary_flow_ml_s,
+            self.max_fibre_stress_kpa,
+            self.p99_fibre_stress_kpa,
+            self.mean_active_tension_kpa,
+        ];
+        let mut s = format!("{:.6},{beat}", self.time_s);
+        for x in v {
+            s.push_str(&format!(",{x:.6}"));
+        }
+        s
+    }
+}
+
+/// The running coupled simulation.
+pub struct Simulation<'h> {
+    heart: &'h Heart,
+    params: CirculationParams,
+    /// Cavity stiffness, mmHg/mL.
+    k: f64,
+    period_ms: f64,
+    loads: Loads,
+    state: TledState,
+    scratch: Scratch,
+    circulation: CirculationState,
+    ode_h: f64,
+    tolerances: Tolerances,
+}
+
+impl<'h> Simulation<'h> {
+    /// Preloads the heart (module docs) and returns the simulation at the start of the first beat.
+    pub fn start(heart: &'h Heart, scenario: &Scenario) -> Result<(Self, PreloadReport)> {
+        let clock = std::time::Instant::now();
+        let params = scenario.circulation_at_rate();
+        let k = scenario.coupling.cavity_stiffness_mmhg_per_ml;
+        let limit = circulation::run_to_limit_cycle(
+            &params,
+            &CirculationState::default(),
+            &LimitCycleOptions {
+                samples: 10,
+                ..LimitCycleOptions::default()
+            },
+        )?;
+        let mut circ = *limit
+            .beat_starts
+            .last()
+            .ok_or_else(|| Error::Invalid("the circulation ran no beat".into()))?;
+        let ed = circulation::derived(&params, &Elastances, 0.0, &circ);
+        let p_lv = scenario.coupling.preload_mmhg.unwrap_or(ed.p_lv);
+        let p_rv = heart.rv.as_ref().map(|_| ed.p_rv);
+
+        // Inflate the FE cavities to the end-diastolic pressures, at equilibrium.
+        let mut model = heart.model.clone();
+        model.viscosity = None;
+        let mut state = TledState::at_rest(&heart.mesh);
+        let mut loads = heart.loads.clone();
+        let targets = [Some(p_lv), p_rv];
+        let report: RelaxReport = relax::relax(
+            &mut model,
+            &mut state,
+            &mut loads,
+            |fraction, loads| {
+                for (load, p) in loads.pressures.iter_mut().zip(targets) {
+                    load.pressure = fraction * p.unwrap_or(0.0) * KPA_PER_MMHG;
+                }
+            },
+            &Constraints::default(),
+            RelaxOptions {
+                ramp_steps: 3000,
+                max_steps: 60_000,
+                tolerance: 1e-5,
+                ..RelaxOptions::default()
+            },
+        )?;
+        if !report.converged {
+            log::warn!(
+                "preload: dynamic relaxation stopped at residual {:.2e} after {} steps (not converged)",
+                report.residual,
+                report.steps
+            );
+        }
+        state.t = 0.0;
+        state.step = 0;
+        state.x_prev = state.x.clone();
+        let v_lv = heart.lv.volume(&state.x) * 1e-3;
+        let v_rv = heart.rv.as_ref().map(|c| c.volume(&state.x) * 1e-3);
+        let edv_0d = circ.v_lv;
+        let mut moved = 0.0;
+        let blood_lv = v_lv + p_lv / k;
+        moved += blood_lv - circ.v_lv;
+        circ.v_lv = blood_lv;
+        if let (Some(v), Some(p)) = (v_rv, p_rv) {
+            let blood = v + p / k;
+            moved += blood - circ.v_rv;
+            circ.v_rv = blood;
+        }
+        circ.p_ven_sys -= moved / params.systemic.c_ven;
+        let preload = PreloadReport {
+            lv_pressure_mmhg: p_lv,
+            rv_pressure_mmhg: p_rv,
+            lv_volume_ml: v_lv,
+            rv_volume_ml: v_rv,
+            circulation_lv_edv_ml: edv_0d,
+            beats_to_limit_cycle: limit.summary.beats_to_converge,
+            blood_from_veins_ml: moved,
+            relaxation_steps: report.steps,
+            relaxation_residual: report.residual,
+            relaxation_converged: report.converged,
+            wall_s: clock.elapsed().as_secs_f64(),
+        };
+        let mut loads = heart.loads.clone();
+        loads.active_tension.fill(0.0);
+        Ok((
+            Simulation {
+                heart,
+                period_ms: scenario.period_ms(),
+                params,
+                k,
+                loads,
+                state,
+                scratch: Scratch::default(),
+                circulation: circ,
+                ode_h: 1e-5,
+                tolerances: Tolerances {
+                    rtol: 1e-8,
+                    atol: 1e-8,
+                    ..Tolerances::default()
+                },
+            },
+            preload,
+        ))
+    }
+
+    /// The simulation at a checkpointed state (the heart and scenario must be the ones it came from).
+    pub fn resume(heart: &'h Heart, scenario: &Scenario, saved: &LoopState) -> Result<Self> {
+        let n = heart.mesh.node_count();
+        if saved.x.len() != n || saved.x_prev.len() != n {
+            return Err(Error::Invalid(format!(
+                "checkpoint has {} nodes, the scenario's mesh {n}: not this scenario's checkpoint",
+                saved.x.len()
+            )));
+        }
+        let mut state = TledState::at_rest(&heart.mesh);
+        state.x = saved.x.iter().map(|p| DVec3::from_array(*p)).collect();
+        state.x_prev = saved.x_prev.iter().map(|p| DVec3::from_array(*p)).collect();
+        state.t = saved.t_ms;
+        state.step = saved.step;
+        let mut loads = heart.loads.clone();
+        loads.active_tension.fill(0.0);
+        Ok(Simulation {
+            heart,
+            params: scenario.circulation_at_rate(),
+            k: scenario.coupling.cavity_stiffness_mmhg_per_ml,
+            period_ms: scenario.period_ms(),
+            loads,
+            state,
+            scratch: Scratch::default(),
+            circulation: saved.circulation,
+            ode_h: saved.ode_h_s,
+            tolerances: Tolerances {
+                rtol: 1e-8,
+                atol: 1e-8,
+                ..Tolerances::default()
+            },
+        })
+    }
+
+    /// What a checkpoint stores.
+    pub fn save(&self) -> LoopState {
+        LoopState {
+            x: self.state.x.iter().map(|p| p.to_array()).collect(),
+            x_prev: self.state.x_prev.iter().map(|p| p.to_array()).collect(),
+            t_ms: self.state.t,
+            step: self.state.step,
+            circulation: self.circulation,
+            ode_h_s: self.ode_h,
+        }
+    }
+
+    /// Mechanics time, ms.
+    pub fn time_ms(&self) -> f64 {
+        self.state.t
+    }
+
+    pub fn steps(&self) -> u64 {
+        self.state.step
+    }
+
+    pub fn positions(&self) -> &[DVec3] {
+        &self.state.x
+    }
+
+    pub fn active_tension(&self) -> &[f64] {
+        &self.loads.active_tension
+    }
+
+    /// FE cavity volumes at the current positions, mL.
+    fn cavity_volumes(&self) -> (f64, Option<f64>) {
+        let x = &self.state.x;
+        (
+            self.heart.lv.volume(x) * 1e-3,
+            self.heart.rv.as_ref().map(|c| c.volume(x) * 1e-3),
+        )
+    }
+
+    /// The chamber pressure laws with the FE volumes held.
+    fn chambers(&self, v_lv: f64, v_rv: Option<f64>) -> Override<'static> {
+        let k = self.k;
+        Override {
+            lv: Some(Box::new(move |_, v| k * (v - v_lv))),
+            rv: v_rv.map(|c| -> circulation::PressureLaw<'static> {
+                Box::new(move |_, v| k * (v - c))
+            }),
+        }
+    }
+
+    /// Every tetrahedron's active tension at the current time: a function of the time alone, so a resumed
+    /// run sees the same values.
+    fn update_active_tension(&mut self) {
+        let (t, period, heart) = (self.state.t, self.period_ms, self.heart);
+        self.loads
+            .active_tension
+            .par_iter_mut()
+            .with_min_len(4096)
+            .zip(&heart.activation_ms)
+            .zip(&heart.contractility)
+            .for_each(|((ta, &t_act), &c)| {
+                *ta = c * heart.twitch.lookup((t - t_act).rem_euclid(period));
+            });
+    }
+
+    /// Advances one step of `dt` ms (module docs).
+    pub fn step(&mut self, dt: f64) -> Result<()> {
+        let (v_lv, v_rv) = self.cavity_volumes();
+        let c = &self.circulation;
+        let p_lv = self.k * (c.v_lv - v_lv);
+        self.loads.pressures[0].pressure = p_lv * KPA_PER_MMHG;
+        if let (Some(v), Some(load)) = (v_rv, self.loads.pressures.get_mut(1)) {
+            load.pressure = self.k * (c.v_rv - v) * KPA_PER_MMHG;
+        }
+        self.update_active_tension();
+        let (t, heart) = (self.state.t, self.heart);
+        tled::step(
+            &heart.model,
+            &mut self.state,
+            Stepping { dt, damping: 0.0 },
+            &self.loads,
+            &Constraints::default(),
+            &mut self.scratch,
+        )
+        .map_err(|e| unstable(e, t))?;
+        let chambers = self.chambers(v_lv, v_rv);
+        let params = &self.params;
+        let (y, h, _) = ode::integrate(
+            |t, y| circulation::rhs(params, &chambers, t, &CirculationState::from_array(*y)),
+            t * 1e-3,
+            (t + dt) * 1e-3,
+            self.circulation.to_array(),
+            self.ode_h,
+            &self.tolerances,
+            |_| {},
+        )
+        .map_err(|e| Error::Invalid(format!("circulation at t = {t:.3} ms: {e}")))?;
+        self.circulation = CirculationState::from_array(y);
+        self.ode_h = h;
+        Ok(())
+    }
+
+    /// The quantities of `metrics.csv` now.
+    pub fn sample(&mut self) -> Result<Sample> {
+        self.update_active_tension();
+        let (v_lv, v_rv) = self.cavity_volumes();
+        let t_s = self.state.t * 1e-3;
+        let c = &self.circulation;
+        let d: Derived = circulation::derived(&self.params, &self.chambers(v_lv, v_rv), t_s, c);
+        let (max_fibre, p99_fibre, mean_ta) = self.stress_summary()?;
+        Ok(Sample {
+            time_s: t_s,
+            lv_volume_ml: v_lv,
+            lv_pressure_mmhg: d.p_lv,
+            aortic_pressure_mmhg: c.p_ar_sys,
+            la_volume_ml: c.v_la,
+            la_pressure_mmhg: d.p_la,
+            rv_volume_ml: v_rv.unwrap_or(c.v_rv),
+            rv_pressure_mmhg: d.p_rv,
+            ra_volume_ml: c.v_ra,
+            ra_pressure_mmhg: d.p_ra,
+            pulmonary_artery_pressure_mmhg: c.p_ar_pul,
+            mitral_flow_ml_s: d.q_mv,
+            aortic_flow_ml_s: d.q_av,
+            tricuspid_flow_ml_s: d.q_tv,
+            pulmonary_flow_ml_s: d.q_pv,
+            max_fibre_stress_kpa: max_fibre,
+            p99_fibre_stress_kpa: p99_fibre,
+            mean_active_tension_kpa: mean_ta,
+        })
+    }
+
+    /// Per-tetrahedron fibre stress and von Mises stress (Cauchy, kPa) at the current state.
+    pub fn stresses(&self) -> Result<(Vec<f64>, Vec<f64>)> {
+        let model = &self.heart.model;
+        let x = &self.state.x;
+        let sigma = model.cauchy_stresses(x, &self.loads.active_tension)?;
+        Ok((0..sigma.len())
+            .into_par_iter()
+            .map(|t| {
+                let s = sigma[t];
+                let f = model.deformation_gradient(t, x) * model.frames[t].f0;
+                let f = f.normalize_or_zero();
+                let fibre = f.dot(s * f);
+                let dev = s - glam::DMat3::from_diagonal(DVec3::splat(
+                    (s.x_axis.x + s.y_axis.y + s.z_axis.z) / 3.0,
+                ));
+                let j2 = 0.5
+                    * (dev.x_axis.length_squared()
+                        + dev.y_axis.length_squared()
+                        + dev.z_axis.length_squared());
+                (fibre, (3.0 * j2).sqrt())
+            })
+            .unzip())
+    }
+
+    /// (max, 99th percentile) of the fibre stress and the mean active tension, kPa.
+    fn stress_summary(&self) -> Result<(f64, f64, f64)> {
+        let (mut fibre, _) = self.stresses()?;
+        let max = fibre.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let k = ((fibre.len() as f64 * 0.99) as usize).min(fibre.len().saturating_sub(1));
+        let p99 = *fibre.select_nth_unstable_by(k, f64::total_cmp).1;
+        let v0 = &self.heart.model.volume0;
+        let total: f64 = v0.iter().sum();
+        let mean = self
+            .loads
+            .active_tension
+            .iter()
+            .zip(v0)
+            .map(|(t, v)| t * v)
+            .sum::<f64>()
+            / total;
+        Ok((max, p99, mean))
+    }
+}
+
+/// A mechanics failure as a diagnosis of the run.
+fn unstable(e: tled::SimError, t_ms: f64) -> Error {
+    Error::Invalid(format!(
+        "the simulation became unstable at t = {t_ms:.3} ms: {e}. Try a smaller numerics.safety, more \
+         numerics.viscosity_kpa_ms, a smaller contraction.peak_tension_kpa, or stiffer boundary springs"
+    ))
+}
