@@ -1,0 +1,65 @@
+//! The eikonal activation solve on the shipped Rodero ventricles (`meshes/rodero_ventricles.vtu`, 250,620
+//! tetrahedra, LV + RV + septum), rule-based fibres, paced at the apex with the fast endocardial layer of
+//! the default scenario: the time of one solve on the CPU backend. Throughput in tetrahedra.
+//!
+//! Run: `cargo bench --bench eikonal`.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use glam::DVec3;
+
+use cardiotwin::anatomy::coordinates::{VentricleSurfaces, VentricularCoordinates};
+use cardiotwin::anatomy::fibres;
+use cardiotwin::ep::eikonal::{self, Conduction};
+
+fn bench(c: &mut Criterion) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/meshes/rodero_ventricles.vtu");
+    let mesh = cardiotwin::mesh::io::read(std::path::Path::new(path)).expect("Rodero mesh");
+    let surfaces = VentricleSurfaces::rodero(&mesh).expect("Rodero tags");
+    let coords = VentricularCoordinates::compute(&mesh, &surfaces).expect("coordinates");
+    let field = fibres::ldrb(&mesh, &coords, fibres::LdrbAngles::default());
+    let conduction: Vec<Conduction> = mesh
+        .tets()
+        .iter()
+        .enumerate()
+        .map(|(t, tet)| {
+            let phi = tet
+                .iter()
+                .map(|&n| coords.transmural[n as usize])
+                .sum::<f64>()
+                / 4.0;
+            let (v_f, v_t) = if phi < 0.1 { (1.8, 1.8) } else { (0.6, 0.24) };
+            Conduction {
+                fibre: DVec3::from_array(field.fiber[t]),
+                v_fibre: v_f,
+                v_cross: v_t,
+            }
+        })
+        .collect();
+    let stimuli = [(coords.apex as u32, 0.0)];
+    let (times, report) = eikonal::solve(&mesh, &conduction, &stimuli).expect("solve");
+    let last = times
+        .iter()
+        .copied()
+        .filter(|t| t.is_finite())
+        .fold(0.0, f64::max);
+    eprintln!(
+        "Rodero ventricles: {} tets, {} nodes; apex pacing: last activation {last:.1} ms, {} sweeps, \
+         {} updates, {} unreached, {:.3} s",
+        mesh.tet_count(),
+        mesh.node_count(),
+        report.sweeps,
+        report.updates,
+        report.unreached,
+        report.wall_s
+    );
+    let mut group = c.benchmark_group("eikonal");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(mesh.tet_count() as u64));
+    group.bench_function("solve_rodero_ventricles", |b| {
+        b.iter(|| eikonal::solve(&mesh, &conduction, &stimuli).expect("solve"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
