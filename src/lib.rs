@@ -22,7 +22,8 @@
 //!
 //! ## Modules
 //! - [`mesh`]: the tetrahedral mesh type and its checks.
-//! - [`anatomy`]: meshes generated in code (block, Land 2015 truncated-ellipsoid ventricle).
+//! - [`anatomy`]: meshes generated in code (block, Land 2015 truncated-ellipsoid ventricle), the shipped
+//!   patient meshes, ventricular coordinates and fibres.
 //! - [`geometry`]: per-tetrahedron rest geometry, the first kernel with a CPU and a GPU implementation.
 //! - [`mechanics`]: solid mechanics in mm, ms, mg, kPa: laws, loads, the explicit step (CPU and GPU),
 //!   dynamic relaxation.
@@ -32,7 +33,10 @@
 //! - [`coupling`]: the closed-loop 0D circulation (Regazzoni 2022) and its integrator; cavity volumes of
 //!   the ventricles and their gradient (CPU f64, GPU f32 reduction) for the coupling.
 //! - [`inspect`]: the report of `cardiotwin mesh info`.
-//! - [`job`]: the main job run by `cardiotwin run`.
+//! - [`ep`]: electrophysiology: eikonal activation times from pacing sites.
+//! - [`heartbeat`]: the main job run by `cardiotwin run`: scenarios, the FE ventricles coupled to the
+//!   circulation, beat by beat, with outputs, checkpoints and resume.
+//! - [`job`]: the rest-geometry check of `cardiotwin geometry`.
 //! - [`plot`]: line charts as PNG (pressure-volume loops, pressure traces), drawn with an embedded font.
 //! - [`bench`](mod@bench): the workloads and the timing runner of `cardiotwin bench` (the mechanics step on either
 //!   backend).
@@ -41,6 +45,7 @@ pub mod anatomy;
 pub mod backend;
 pub mod bench;
 pub mod coupling;
+pub mod ep;
 pub mod error;
 pub mod fem;
 pub mod geometry;

@@ -66,7 +66,7 @@ fn bad_scenarios_are_refused_naming_the_key() {
         e.contains("`contraction.duration_ms`") && e.contains("1000 ms"),
         "{e}"
     );
-    let e = refused("[activation]\nmode = \"eikonal\"\n");
+    let e = refused("[activation]\nmode = \"monodomain\"\n");
     assert!(e.contains("`activation.mode`"), "{e}");
     let e = refused("[material]\nlaw = \"holzapfel_ogden\"\na = -1.0\n");
     assert!(e.contains("`material`") && e.contains("-1"), "{e}");

@@ -1,4 +1,5 @@
-//! Prescribed activation times and the active tension twitch that follows them.
+//! Activation times (prescribed by a rule, or by the eikonal solver from pacing sites) and the active
+//! tension twitch that follows them.
 //!
 //! Until the electrophysiology solvers exist, each tetrahedron's activation time comes from a rule on
 //! the ventricular coordinates ([`prescribed_times`]): the wave starts at the endocardial apex, crosses
@@ -11,7 +12,14 @@
 //! zero otherwise, `s` the time since the element's activation and `m` the shape's maximum (so `peak` is
 //! reached).
 
-use super::scenario::{Activation, Contraction};
+use glam::DVec3;
+
+use super::scenario::{Activation, Contraction, Scenario, SurfaceRef};
+use crate::anatomy::coordinates::VentricularCoordinates;
+use crate::anatomy::fibres::FibreField;
+use crate::ep::eikonal::{self, Conduction};
+use crate::error::{Error, Result};
+use crate::mesh::TetMesh;
 
 /// Activation time (ms after the beat's start) of every tetrahedron: the rule of the module docs on the
 /// corner means of the nodal coordinates `transmural` (0 endocardium, 1 epicardium) and `height` along
@@ -29,6 +37,119 @@ pub fn prescribed_times(
                 + rule.apicobasal_ms * mean(height).clamp(0.0, 1.0)
         })
         .collect()
+}
+
+/// Activation time of every tetrahedron (the corner mean; infinite if a corner is never reached) by the
+/// anisotropic eikonal solver from the scenario's pacing sites: speeds along and across the fibres,
+/// scaled per region by `conduction` (0: non-conducting), and an isotropic fast endocardial layer.
+/// `tags` resolves a site's surfaces (it names the scenario key in errors).
+pub fn eikonal_times(
+    mesh: &TetMesh,
+    coords: &VentricularCoordinates,
+    fibres: &FibreField,
+    scenario: &Scenario,
+    tags: impl Fn(&str, &[SurfaceRef]) -> Result<Vec<i32>>,
+) -> Result<Vec<f64>> {
+    let a = &scenario.activation;
+    let mut factor = vec![1.0; mesh.tet_count()];
+    for r in &scenario.regions {
+        for (t, f) in factor.iter_mut().enumerate() {
+            if mesh.regions()[t] == r.region {
+                *f = r.conduction;
+            }
+        }
+    }
+    let conduction: Vec<Conduction> = mesh
+        .tets()
+        .iter()
+        .enumerate()
+        .map(|(t, tet)| {
+            let phi = tet
+                .iter()
+                .map(|&n| coords.transmural[n as usize])
+                .sum::<f64>()
+                / 4.0;
+            let k = factor[t];
+            if phi < a.endocardial_layer {
+                let v = k * a.fibre_speed_m_s * a.endocardial_speed_factor;
+                Conduction {
+                    fibre: DVec3::from_array(fibres.fiber[t]),
+                    v_fibre: v,
+                    v_cross: v,
+                }
+            } else {
+                Conduction {
+                    fibre: DVec3::from_array(fibres.fiber[t]),
+                    v_fibre: k * a.fibre_speed_m_s,
+                    v_cross: k * a.cross_fibre_speed_m_s,
+                }
+            }
+        })
+        .collect();
+    let x: Vec<DVec3> = mesh.nodes().iter().map(|p| DVec3::from_array(*p)).collect();
+    let mut stimuli = Vec::new();
+    for (i, site) in a.sites.iter().enumerate() {
+        let key = format!("activation.sites[{i}]");
+        let nodes: Vec<u32> = if !site.surface.is_empty() {
+            let wanted = tags(&format!("{key}.surface"), &site.surface)?;
+            let s = mesh.surfaces();
+            let mut nodes: Vec<u32> = s
+                .triangles
+                .iter()
+                .zip(&s.tags)
+                .filter(|(_, t)| wanted.contains(t))
+                .flat_map(|(tri, _)| *tri)
+                .collect();
+            nodes.sort_unstable();
+            nodes.dedup();
+            nodes
+        } else {
+            let centre = match (&site.position_mm, site.landmark.as_deref()) {
+                (Some(p), _) => DVec3::from_array(*p),
+                (None, Some("apex")) => x[coords.apex],
+                (None, Some("endocardial-apex")) => x[coords.endo_apex],
+                _ => {
+                    return Err(Error::Invalid(format!(
+                        "scenario key `{key}`: give position_mm, landmark or surface"
+                    )));
+                }
+            };
+            let mut within: Vec<u32> = (0..x.len() as u32)
+                .filter(|&n| (x[n as usize] - centre).length() <= site.radius_mm)
+                .collect();
+            if within.is_empty() {
+                let (nearest, d) = x
+                    .iter()
+                    .enumerate()
+                    .map(|(n, p)| (n, (*p - centre).length()))
+                    .fold((0, f64::INFINITY), |b, c| if c.1 < b.1 { c } else { b });
+                if d > 10.0 * site.radius_mm.max(1.0) {
+                    return Err(Error::Invalid(format!(
+                        "scenario key `{key}`: the site {:?} mm is {d:.1} mm from the nearest node of the \
+                         mesh: outside the heart?",
+                        centre.to_array()
+                    )));
+                }
+                within.push(nearest as u32);
+            }
+            within
+        };
+        stimuli.extend(nodes.into_iter().map(|n| (n, site.time_ms)));
+    }
+    let (times, report) = eikonal::solve(mesh, &conduction, &stimuli)
+        .map_err(|e| Error::Invalid(format!("eikonal activation: {e}")))?;
+    log::info!(
+        "eikonal activation: {} sweeps, {} node updates, {} nodes never reached, {:.3} s",
+        report.sweeps,
+        report.updates,
+        report.unreached,
+        report.wall_s
+    );
+    Ok(mesh
+        .tets()
+        .iter()
+        .map(|tet| tet.iter().map(|&n| times[n as usize]).sum::<f64>() / 4.0)
+        .collect())
 }
 
 /// The twitch of the module docs.

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::activation::{self, Twitch};
-use super::scenario::{FibreRule, Scenario, SurfaceRef};
+use super::scenario::{ActivationMode, FibreRule, Scenario, SurfaceRef};
 use crate::anatomy::coordinates::{VentricleSurfaces, VentricularCoordinates};
 use crate::anatomy::{arostica_biv, arostica_ellipsoid, fibres, land_ellipsoid, rodero_lv};
 use crate::coupling::cavity::Cavity;
@@ -26,7 +26,7 @@ pub struct Heart {
     pub loads: Loads,
     pub lv: Cavity,
     pub rv: Option<Cavity>,
-    /// Activation time of every tetrahedron within a beat, ms.
+    /// Activation time of every tetrahedron within a beat, ms; infinite where the activation never arrives.
     pub activation_ms: Vec<f64>,
     /// Multiplier of the twitch per tetrahedron (region contractility).
     pub contractility: Vec<f64>,
@@ -55,6 +55,11 @@ pub struct HeartReport {
     /// Earliest and latest activation time, ms; their difference is the total activation time.
     pub activation_first_ms: f64,
     pub activation_last_ms: f64,
+    /// `activation_last_ms - activation_first_ms`.
+    pub total_activation_ms: f64,
+    /// Tetrahedra the activation never reaches (non-conducting, or cut off by non-conducting tissue):
+    /// they never contract.
+    pub never_activated_tets: usize,
     pub activation_mode: &'static str,
     /// Stable explicit step without mass scaling, the step taken, and the mass added to lift it (fraction
     /// of the wall's mass).
@@ -176,17 +181,34 @@ impl Heart {
         } else {
             Some(Cavity::new(&mesh, "RV", &surfaces.rv_endo)?)
         };
-        let activation_ms = activation::prescribed_times(
-            mesh.tets(),
-            &coords.transmural,
-            &height,
-            &scenario.activation,
-        );
+        let activation_ms = match scenario.activation.mode {
+            ActivationMode::Eikonal => {
+                activation::eikonal_times(&mesh, &coords, &field, scenario, |key, refs| {
+                    surface_tags(&mesh, key, refs)
+                })?
+            }
+            _ => activation::prescribed_times(
+                mesh.tets(),
+                &coords.transmural,
+                &height,
+                &scenario.activation,
+            ),
+        };
         let (first, last) = activation_ms
             .iter()
+            .filter(|t| t.is_finite())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| {
                 (a.min(t), b.max(t))
             });
+        let never = activation_ms.iter().filter(|t| !t.is_finite()).count();
+        let period = scenario.period_ms();
+        if last + scenario.contraction.duration_ms > period {
+            return Err(Error::Invalid(format!(
+                "scenario key `contraction.duration_ms`: {} ms after the last activation ({last:.0} ms) \
+                 outlasts the heart period {period:.0} ms: the muscle would not relax before the next beat",
+                scenario.contraction.duration_ms
+            )));
+        }
         let wall_volume: f64 = model.volume0.iter().sum();
         let rest = &model.rest;
         let report = HeartReport {
@@ -203,7 +225,13 @@ impl Heart {
             degenerate_fibre_frames: field.degenerate,
             activation_first_ms: first,
             activation_last_ms: last,
-            activation_mode: "prescribed",
+            total_activation_ms: last - first,
+            never_activated_tets: never,
+            activation_mode: match scenario.activation.mode {
+                ActivationMode::Eikonal => "eikonal",
+                ActivationMode::Monodomain => "monodomain",
+                ActivationMode::Prescribed => "prescribed",
+            },
             stable_time_step_ms: stable,
             time_step_ms: dt,
             added_mass_fraction: added,

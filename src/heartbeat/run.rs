@@ -520,7 +520,16 @@ fn write_fields(
             ),
             FieldName::VonMises => Field::new(f.name(), 1, von_mises.clone()),
             FieldName::FibreStress => Field::new(f.name(), 1, fibre.clone()),
-            FieldName::ActivationTime => Field::new(f.name(), 1, heart.activation_ms.clone()),
+            // -1 where the activation never arrives (VTU readers choke on infinities).
+            FieldName::ActivationTime => Field::new(
+                f.name(),
+                1,
+                heart
+                    .activation_ms
+                    .iter()
+                    .map(|&t| if t.is_finite() { t } else { -1.0 })
+                    .collect(),
+            ),
             FieldName::ActiveTension => Field::new(f.name(), 1, sim.active_tension().to_vec()),
         };
         if field.data.iter().any(|v| !v.is_finite()) {

@@ -77,6 +77,10 @@ pub struct RegionMaterial {
     /// Multiplies the peak active tension in this region (0 for a scar). Default 1.
     #[serde(default = "one")]
     pub contractility: f64,
+    /// Multiplies the conduction speeds in this region (0: non-conducting scar or ablation lesion).
+    /// Default 1.
+    #[serde(default = "one")]
+    pub conduction: f64,
 }
 
 fn one() -> f64 {
@@ -119,7 +123,7 @@ pub struct Boundary {
 }
 
 /// When each element is activated.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Activation {
     pub mode: ActivationMode,
@@ -127,6 +131,42 @@ pub struct Activation {
     pub transmural_ms: f64,
     /// Prescribed: delay from the apex to the base, ms.
     pub apicobasal_ms: f64,
+    /// Eikonal: conduction speed along the fibres and across them, m/s (= mm/ms).
+    pub fibre_speed_m_s: f64,
+    pub cross_fibre_speed_m_s: f64,
+    /// Eikonal: the innermost fraction of the wall (transmural coordinate below it) conducts fast and
+    /// isotropically, like the Purkinje network and the endocardial layer it feeds; 0: none.
+    pub endocardial_layer: f64,
+    /// Eikonal: speed of that layer as a multiple of the fibre speed.
+    pub endocardial_speed_factor: f64,
+    /// Eikonal: where and when each beat's activation starts.
+    pub sites: Vec<PacingSite>,
+}
+
+/// A stimulus: nodes within `radius_mm` of a point (or of a landmark), or every node of some surfaces,
+/// activated `time_ms` after the beat's start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacingSite {
+    /// Centre, mm, in mesh coordinates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position_mm: Option<[f64; 3]>,
+    /// Or a landmark: `apex` (epicardial apex node) or `endocardial-apex`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landmark: Option<String>,
+    /// Or every node of these surfaces (tags or names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub surface: Vec<SurfaceRef>,
+    /// Radius around the point or landmark, mm (the nearest node when none lies within).
+    #[serde(default = "default_radius")]
+    pub radius_mm: f64,
+    /// Stimulus time within the beat, ms.
+    #[serde(default)]
+    pub time_ms: f64,
+}
+
+fn default_radius() -> f64 {
+    3.0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,8 +176,9 @@ pub enum ActivationMode {
     /// 0 on the endocardium and 1 on the epicardium, h the height along the long axis, 0 at the apex and 1
     /// at the most basal node.
     Prescribed,
-    /// Computed activation (the electrophysiology work); not available yet.
+    /// Anisotropic eikonal activation from the pacing sites ([`crate::ep::eikonal`]).
     Eikonal,
+    /// Reaction-diffusion; not available yet.
     Monodomain,
 }
 
@@ -203,7 +244,7 @@ pub enum FieldName {
     VonMises,
     /// Cell field, Cauchy stress along the deformed fibre, kPa.
     FibreStress,
-    /// Cell field, ms after the beat's start.
+    /// Cell field, ms after the beat's start; -1 where the activation never arrives.
     ActivationTime,
     /// Cell field, kPa.
     ActiveTension,
@@ -299,6 +340,11 @@ impl Default for Activation {
             mode: ActivationMode::Prescribed,
             transmural_ms: 25.0,
             apicobasal_ms: 75.0,
+            fibre_speed_m_s: 0.6,
+            cross_fibre_speed_m_s: 0.24,
+            endocardial_layer: 0.1,
+            endocardial_speed_factor: 3.0,
+            sites: Vec::new(),
         }
     }
 }
@@ -446,6 +492,7 @@ impl Scenario {
                 0.0,
                 10.0,
             )?;
+            range(&format!("regions[{i}].conduction"), r.conduction, 0.0, 10.0)?;
         }
         for (key, v) in [
             ("fibres.alpha_endo_deg", self.fibres.alpha_endo_deg),
@@ -475,18 +522,76 @@ impl Scenario {
             0.0,
             1e4,
         )?;
-        match self.activation.mode {
+        let a = &self.activation;
+        match a.mode {
             ActivationMode::Prescribed => {}
-            mode => {
+            ActivationMode::Eikonal => {
+                if a.sites.is_empty() {
+                    return Err(bad(
+                        "activation.sites",
+                        "eikonal activation needs at least one pacing site ([[activation.sites]] with \
+                         position_mm, landmark or surface)"
+                            .into(),
+                    ));
+                }
+            }
+            ActivationMode::Monodomain => {
                 return Err(bad(
                     "activation.mode",
-                    format!(
-                        "{mode:?} activation needs the electrophysiology solvers, which this version \
-                         does not have yet; use \"prescribed\""
-                    )
-                    .to_lowercase(),
+                    "monodomain activation needs the reaction-diffusion solver, which this version does \
+                     not have yet; use \"prescribed\" or \"eikonal\""
+                        .into(),
                 ));
             }
+        }
+        range("activation.fibre_speed_m_s", a.fibre_speed_m_s, 0.01, 10.0)?;
+        range(
+            "activation.cross_fibre_speed_m_s",
+            a.cross_fibre_speed_m_s,
+            0.01,
+            10.0,
+        )?;
+        range(
+            "activation.endocardial_layer",
+            a.endocardial_layer,
+            0.0,
+            0.5,
+        )?;
+        range(
+            "activation.endocardial_speed_factor",
+            a.endocardial_speed_factor,
+            1.0,
+            20.0,
+        )?;
+        for (i, site) in a.sites.iter().enumerate() {
+            let key = format!("activation.sites[{i}]");
+            let given = site.position_mm.is_some() as u8
+                + site.landmark.is_some() as u8
+                + (!site.surface.is_empty()) as u8;
+            if given != 1 {
+                return Err(bad(
+                    &key,
+                    "give exactly one of position_mm, landmark or surface".into(),
+                ));
+            }
+            if let Some(p) = site.position_mm
+                && p.iter().any(|v| !v.is_finite())
+            {
+                return Err(bad(
+                    &format!("{key}.position_mm"),
+                    format!("{p:?} is not finite"),
+                ));
+            }
+            if let Some(l) = &site.landmark
+                && !LANDMARKS.contains(&l.as_str())
+            {
+                return Err(bad(
+                    &format!("{key}.landmark"),
+                    format!("unknown landmark {l:?}; known: {}", LANDMARKS.join(", ")),
+                ));
+            }
+            range(&format!("{key}.radius_mm"), site.radius_mm, 0.0, 100.0)?;
+            range(&format!("{key}.time_ms"), site.time_ms, 0.0, 10_000.0)?;
         }
         range(
             "activation.transmural_ms",
@@ -511,8 +616,9 @@ impl Scenario {
         range("contraction.decay_ms", c.decay_ms, 1.0, 1000.0)?;
         range("contraction.duration_ms", c.duration_ms, 10.0, 5000.0)?;
         let period_ms = 60_000.0 / self.heart_rate_bpm;
+        // Eikonal activation times are known once solved: the heart checks those (Heart::build).
         let latest = c.duration_ms + self.activation.transmural_ms + self.activation.apicobasal_ms;
-        if latest > period_ms {
+        if self.activation.mode == ActivationMode::Prescribed && latest > period_ms {
             return Err(bad(
                 "contraction.duration_ms",
                 format!(
@@ -579,6 +685,9 @@ impl Scenario {
         60_000.0 / self.heart_rate_bpm
     }
 }
+
+/// Landmarks a pacing site may name.
+pub const LANDMARKS: [&str; 2] = ["apex", "endocardial-apex"];
 
 /// Built-in mesh names a scenario may use.
 pub const BUILTIN_MESHES: [&str; 4] = ["rodero-lv", "arostica-biv", "land-lv", "arostica-lv"];

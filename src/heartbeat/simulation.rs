@@ -368,7 +368,12 @@ impl<'h> Simulation<'h> {
             .zip(&heart.activation_ms)
             .zip(&heart.contractility)
             .for_each(|((ta, &t_act), &c)| {
-                *ta = c * heart.twitch.lookup((t - t_act).rem_euclid(period));
+                // Never activated (cut off by non-conducting tissue): never contracts.
+                *ta = if t_act.is_finite() {
+                    c * heart.twitch.lookup((t - t_act).rem_euclid(period))
+                } else {
+                    0.0
+                };
             });
     }
 
