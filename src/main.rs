@@ -190,6 +190,31 @@ enum VerifyCommand {
     /// probe p2 and the RV volume.
     #[command(name = "elasto-b2")]
     ElastoB2(MechanicsArgs),
+    /// Niederer et al. 2011 slab (20 x 7 x 3 mm, fibres along x): monodomain activation times of P1..P9
+    /// (JSON `activation_ms`), with the Mitchell-Schaeffer cell model (ten Tusscher 2006 is not in this
+    /// version).
+    Niederer(SlabArgs),
+    /// The eikonal activation against the monodomain one on the Niederer slab (speeds fitted to the
+    /// monodomain times): both sets of P1..P9 and the RMS and largest difference.
+    #[command(name = "eikonal-slab")]
+    EikonalSlab(SlabArgs),
+}
+
+/// Options of the electrophysiology slab cases.
+#[derive(clap::Args)]
+struct SlabArgs {
+    /// Element size, mm (0.1, 0.2, 0.5 or 1).
+    #[arg(long, default_value_t = 0.5)]
+    dx: f64,
+    /// Time step, ms.
+    #[arg(long, default_value_t = 0.05)]
+    dt: f64,
+    /// Stop at this time (or once every node is activated), ms.
+    #[arg(long, default_value_t = 100.0)]
+    end_ms: f64,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Options of the mechanics verification cases.
@@ -360,6 +385,12 @@ fn main() -> ExitCode {
                     trace,
                 },
         } => verify_circulation_0d(json, beats, heart_rate, trace.as_deref()),
+        Command::Verify {
+            problem: VerifyCommand::Niederer(a),
+        } => verify_slab("niederer", &a),
+        Command::Verify {
+            problem: VerifyCommand::EikonalSlab(a),
+        } => verify_slab("eikonal-slab", &a),
         Command::Verify { problem } => {
             let (case, args) = match problem {
                 VerifyCommand::UniaxialNh(a) => ("uniaxial-nh", a),
@@ -374,7 +405,9 @@ fn main() -> ExitCode {
                 VerifyCommand::ElastoB1Step2b(a) => ("elasto-b1-step2b", a),
                 VerifyCommand::ElastoB1Step2c(a) => ("elasto-b1-step2c", a),
                 VerifyCommand::ElastoB2(a) => ("elasto-b2", a),
-                VerifyCommand::Circulation0d { .. } => unreachable!("matched above"),
+                VerifyCommand::Circulation0d { .. }
+                | VerifyCommand::Niederer(_)
+                | VerifyCommand::EikonalSlab(_) => unreachable!("matched above"),
             };
             verify_mechanics(case, &args, cli.backend, cli.adapter.as_deref())
         }
@@ -485,6 +518,60 @@ fn heartbeat(
         r.steps, r.time_step_ms, r.simulated_s, r.wall_s, r.wall_s_per_beat, r.tet_steps_per_s
     );
     println!("outputs     {}", opts.out.display());
+    Ok(())
+}
+
+fn verify_slab(case: &str, a: &SlabArgs) -> CliResult {
+    use cardiotwin::verify::ep;
+    if !(a.dt.is_finite() && a.dt > 0.0 && a.end_ms.is_finite() && a.end_ms > 0.0) {
+        return Err(format!(
+            "--dt {} and --end-ms {} must be finite and > 0",
+            a.dt, a.end_ms
+        )
+        .into());
+    }
+    let opts = ep::SlabOptions {
+        dx_mm: a.dx,
+        dt_ms: a.dt,
+        end_ms: a.end_ms,
+    };
+    let v = if case == "niederer" {
+        ep::niederer(opts)?
+    } else {
+        ep::eikonal_slab(opts)?
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let row = |key: &str| -> String {
+        ep::POINTS
+            .iter()
+            .map(|(n, _)| match v[key][n].as_f64() {
+                Some(t) => format!("{n} {t:.2}"),
+                None => format!("{n} -"),
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!(
+        "{case}: dx {} mm, dt {} ms, {} cells",
+        a.dx, a.dt, v["cell_model"]
+    );
+    if case == "niederer" {
+        println!("activation ms: {}", row("activation_ms"));
+    } else {
+        println!("monodomain ms: {}", row("monodomain_activation_ms"));
+        println!("eikonal ms:    {}", row("eikonal_activation_ms"));
+        println!(
+            "fitted speeds {} / {} m/s; difference RMS {:.2} ms, max {:.2} ms",
+            v["fitted_speed_m_s"]["fibre"],
+            v["fitted_speed_m_s"]["cross"],
+            v["rms_difference_ms"].as_f64().unwrap_or(f64::NAN),
+            v["max_difference_ms"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
+    println!("wall {:.1} s", v["wall_s"].as_f64().unwrap_or(0.0));
     Ok(())
 }
 

@@ -1,6 +1,9 @@
 //! Electrophysiology: when each part of the heart is activated.
 //!
 //! - [`eikonal`]: anisotropic eikonal activation times (fast iterative method), with conduction speeds
-//!   per tetrahedron and non-conducting tissue (scar, ablation lesions).
+//!   per tetrahedron and non-conducting tissue (scar, ablation lesions);
+//! - [`monodomain`]: reaction-diffusion (P1, lumped mass, operator splitting, explicit diffusion) with a
+//!   cell model per node (Mitchell-Schaeffer).
 
 pub mod eikonal;
+pub mod monodomain;

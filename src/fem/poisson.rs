@@ -52,6 +52,14 @@ impl Csr {
 
 /// The P1 stiffness matrix of the Laplacian (unit conductivity), 1/mm x mm^3 = mm.
 pub fn stiffness(mesh: &TetMesh) -> Csr {
+    stiffness_with(mesh, |_| {
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    })
+}
+
+/// The P1 stiffness matrix of `div(sigma grad u)`: K_ij = sum over tets of V_e grad N_i . sigma_e grad N_j,
+/// with `sigma(t)` the (symmetric) tensor of tetrahedron `t` (rows), in its units times mm.
+pub fn stiffness_with(mesh: &TetMesh, sigma: impl Fn(usize) -> [[f64; 3]; 3] + Sync) -> Csr {
     let adjacency = NodeTets::build(mesh);
     let n = mesh.node_count();
     // Sparsity: each node's neighbours through its tets, sorted.
@@ -86,10 +94,13 @@ pub fn stiffness(mesh: &TetMesh) -> Csr {
                 let grads = shape_gradients(&g.dm_inv);
                 let v = g.volume.abs();
                 let gi = grads[corner as usize];
+                let s = sigma(t as usize);
+                let sgi: [f64; 3] =
+                    std::array::from_fn(|r| s[r][0] * gi[0] + s[r][1] * gi[1] + s[r][2] * gi[2]);
                 for (b, &node) in tet.iter().enumerate() {
                     let k = row_cols.binary_search(&node).unwrap_or(0);
                     let gb = grads[b];
-                    vals[k] += v * (gi[0] * gb[0] + gi[1] * gb[1] + gi[2] * gb[2]);
+                    vals[k] += v * (sgi[0] * gb[0] + sgi[1] * gb[1] + sgi[2] * gb[2]);
                 }
             }
             vals

@@ -7,6 +7,7 @@
 //! time stepping and wall time; [`write_outputs`] stores it with the deformed mesh.
 
 pub mod elastodynamics;
+pub mod ep;
 pub mod mechanics;
 
 use std::path::Path;

@@ -1,0 +1,288 @@
+//! Monodomain reaction-diffusion on tetrahedra: P1 finite elements with lumped mass, an anisotropic
+//! conductivity tensor per tetrahedron, and Godunov operator splitting: per step, first the cell model
+//! at every node (the reaction), then one explicit diffusion step `V += dt M^-1 (-K V)`.
+//!
+//! Why explicit diffusion: the step is a sparse matrix-vector product over the mesh, the same shape as
+//! the mechanics' gathers (one pass, no global solve), so it maps directly to a compute shader and
+//! parallelises without a preconditioner; its stability limit `dt < 2 / lambda_max(M^-1 K)` is checked
+//! before a run (Gershgorin bound) and is above the step the cell model needs at the benchmark's
+//! resolutions (0.06 ms at dx = 0.2 mm; the benchmark steps are 0.005-0.05 ms). An implicit solve (CG)
+//! would allow larger steps only where the cell model does not already limit them.
+//!
+//! Units: mm, ms, mV; conductivities in S/m, surface-to-volume ratio in 1/mm, capacitance in uF/cm^2 (as
+//! the literature gives them), converted to the diffusivity `D = sigma / (chi Cm)` in mm^2/ms.
+
+use glam::{DMat3, DVec3};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::fem::poisson::{Csr, stiffness_with};
+use crate::mesh::TetMesh;
+
+/// Tissue properties of one tetrahedron: fibre direction and monodomain conductivities (S/m) along and
+/// across it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tissue {
+    pub fibre: DVec3,
+    pub sigma_fibre: f64,
+    pub sigma_cross: f64,
+}
+
+/// The membrane: surface-to-volume ratio (1/mm) and capacitance (uF/cm^2).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Membrane {
+    pub chi_per_mm: f64,
+    pub cm_uf_per_cm2: f64,
+}
+
+impl Membrane {
+    /// Niederer et al. 2011: 140 /mm, 1 uF/cm^2.
+    pub const NIEDERER: Membrane = Membrane {
+        chi_per_mm: 140.0,
+        cm_uf_per_cm2: 1.0,
+    };
+
+    /// Diffusivity (mm^2/ms) of a conductivity (S/m): sigma [S/m] = 1e-3 S/mm; chi Cm [F/mm^3] =
+    /// chi * Cm * 1e-8 (1 uF/cm^2 = 1e-8 F/mm^2); mm^2/s to mm^2/ms: 1e-3.
+    pub fn diffusivity(&self, sigma_s_per_m: f64) -> f64 {
+        sigma_s_per_m * 1e-3 / (self.chi_per_mm * self.cm_uf_per_cm2 * 1e-8) * 1e-3
+    }
+}
+
+/// The harmonic mean `si se / (si + se)` of intra- and extracellular conductivities: the monodomain
+/// conductivity of the equal-anisotropy reduction of the bidomain model.
+pub fn harmonic_mean(intra: f64, extra: f64) -> f64 {
+    intra * extra / (intra + extra)
+}
+
+/// A cell model stepped at every node. The state of node `i` is `states[i * n .. (i + 1) * n]` with `n =
+/// STATES`; entry 0 is the transmembrane potential in mV.
+pub trait CellModel: Sync {
+    /// Unknowns per node (the potential included).
+    const STATES: usize;
+    const NAME: &'static str;
+    /// The resting state.
+    fn initial(&self) -> Vec<f64>;
+    /// Advances one node's state by `dt` ms with the stimulus current `stim` (in the model's own unit of
+    /// dV/dt, mV/ms).
+    fn step(&self, state: &mut [f64], dt: f64, stim: f64);
+}
+
+/// The Mitchell-Schaeffer model (Bull. Math. Biol. 65:767, 2003): two variables, `u` in [0, 1] and the
+/// gate `h`; `du/dt = h u^2 (1 - u) / tau_in - u / tau_out`, `dh/dt = (1 - h) / tau_open` below
+/// `v_gate`, `-h / tau_close` above. Reported as `V = v_rest + (v_peak - v_rest) u` mV.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MitchellSchaeffer {
+    pub tau_in: f64,
+    pub tau_out: f64,
+    pub tau_open: f64,
+    pub tau_close: f64,
+    pub v_gate: f64,
+    pub v_rest: f64,
+    pub v_peak: f64,
+}
+
+impl Default for MitchellSchaeffer {
+    /// The paper's values (ms): tau_in 0.3, tau_out 6, tau_open 120, tau_close 150, v_gate 0.13; V from
+    /// -80 to +20 mV.
+    fn default() -> Self {
+        MitchellSchaeffer {
+            tau_in: 0.3,
+            tau_out: 6.0,
+            tau_open: 120.0,
+            tau_close: 150.0,
+            v_gate: 0.13,
+            v_rest: -80.0,
+            v_peak: 20.0,
+        }
+    }
+}
+
+impl CellModel for MitchellSchaeffer {
+    const STATES: usize = 2;
+    const NAME: &'static str = "mitchell-schaeffer";
+
+    fn initial(&self) -> Vec<f64> {
+        vec![self.v_rest, 1.0]
+    }
+
+    fn step(&self, s: &mut [f64], dt: f64, stim: f64) {
+        let span = self.v_peak - self.v_rest;
+        let u = (s[0] - self.v_rest) / span;
+        let h = s[1];
+        let du = h * u * u * (1.0 - u) / self.tau_in - u / self.tau_out + stim / span;
+        // The gate relaxes exponentially towards its target (exact for frozen u).
+        let (target, tau) = if u < self.v_gate {
+            (1.0, self.tau_open)
+        } else {
+            (0.0, self.tau_close)
+        };
+        s[1] = target + (h - target) * (-dt / tau).exp();
+        s[0] = self.v_rest + span * (u + dt * du);
+    }
+}
+
+/// Invalid set-up of a monodomain run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MonodomainError {
+    #[error("tissue: {len} entries for {tets} tetrahedra")]
+    Length { len: usize, tets: usize },
+    #[error(
+        "time step {dt} ms exceeds the explicit diffusion limit {limit:.4} ms of this mesh and \
+         conductivity (2 / max Gershgorin bound of M^-1 K); use dt <= {limit:.4} ms or a coarser mesh"
+    )]
+    Unstable { dt: f64, limit: f64 },
+    #[error("the potential became non-finite at node {node}, t = {t} ms")]
+    NonFinite { node: usize, t: f64 },
+}
+
+/// A stimulus: nodes, current (mV/ms in the cell model's dV/dt), start and duration (ms).
+#[derive(Debug, Clone)]
+pub struct Stimulus {
+    pub nodes: Vec<u32>,
+    pub strength: f64,
+    pub start_ms: f64,
+    pub duration_ms: f64,
+}
+
+/// A monodomain problem ready to step.
+pub struct Monodomain<C: CellModel> {
+    pub cell: C,
+    /// Diffusion operator K (conductivity over chi Cm, so K V has units mV mm/ms) and lumped mass (mm^3).
+    k: Csr,
+    mass: Vec<f64>,
+    pub states: Vec<f64>,
+    pub t_ms: f64,
+    /// First time each node's potential crossed `threshold_mv` upwards (ms), else infinity.
+    pub activation_ms: Vec<f64>,
+    pub threshold_mv: f64,
+    scratch: Vec<f64>,
+    stim: Vec<f64>,
+}
+
+impl<C: CellModel> Monodomain<C> {
+    pub fn new(
+        mesh: &TetMesh,
+        tissue: &[Tissue],
+        membrane: Membrane,
+        cell: C,
+        threshold_mv: f64,
+    ) -> Result<Self, MonodomainError> {
+        if tissue.len() != mesh.tet_count() {
+            return Err(MonodomainError::Length {
+                len: tissue.len(),
+                tets: mesh.tet_count(),
+            });
+        }
+        let k = stiffness_with(mesh, |t| {
+            let c = tissue[t];
+            let f = c.fibre.normalize_or_zero();
+            let ff = DMat3::from_cols(f * f.x, f * f.y, f * f.z);
+            let d = ff * membrane.diffusivity(c.sigma_fibre)
+                + (DMat3::IDENTITY - ff) * membrane.diffusivity(c.sigma_cross);
+            d.transpose().to_cols_array_2d()
+        });
+        let mut mass = vec![0.0; mesh.node_count()];
+        for t in 0..mesh.tet_count() {
+            let v = crate::mesh::signed_volume(&mesh.tet_points(t)).abs();
+            for &n in &mesh.tets()[t] {
+                mass[n as usize] += v / 4.0;
+            }
+        }
+        let n = mesh.node_count();
+        let init = cell.initial();
+        let states = (0..n).flat_map(|_| init.iter().copied()).collect();
+        Ok(Monodomain {
+            cell,
+            k,
+            mass,
+            states,
+            t_ms: 0.0,
+            activation_ms: vec![f64::INFINITY; n],
+            threshold_mv,
+            scratch: vec![0.0; n],
+            stim: vec![0.0; n],
+        })
+    }
+
+    /// The largest stable explicit diffusion step, ms: 2 / max_i (sum_j |K_ij|) / m_i (Gershgorin).
+    pub fn stable_step(&self) -> f64 {
+        let k = &self.k;
+        let worst = (0..k.rows())
+            .map(|i| {
+                let row: f64 = k.vals[k.row_ptr[i]..k.row_ptr[i + 1]]
+                    .iter()
+                    .map(|v| v.abs())
+                    .sum();
+                row / self.mass[i]
+            })
+            .fold(0.0, f64::max);
+        2.0 / worst
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.mass.len()
+    }
+
+    /// The potential of node `i`, mV.
+    pub fn potential(&self, i: usize) -> f64 {
+        self.states[i * C::STATES]
+    }
+
+    /// Advances `steps` steps of `dt` ms.
+    pub fn run(
+        &mut self,
+        steps: usize,
+        dt: f64,
+        stimuli: &[Stimulus],
+    ) -> Result<(), MonodomainError> {
+        let limit = self.stable_step();
+        if dt > limit {
+            return Err(MonodomainError::Unstable { dt, limit });
+        }
+        let ns = C::STATES;
+        for _ in 0..steps {
+            let t0 = self.t_ms;
+            let v0: Vec<f64> = self.states.par_chunks(ns).map(|s| s[0]).collect();
+            self.stim.iter_mut().for_each(|s| *s = 0.0);
+            for s in stimuli {
+                if t0 + 1e-9 >= s.start_ms && t0 < s.start_ms + s.duration_ms - 1e-9 {
+                    for &n in &s.nodes {
+                        self.stim[n as usize] += s.strength;
+                    }
+                }
+            }
+            // Reaction.
+            let cell = &self.cell;
+            let stim = &self.stim;
+            self.states
+                .par_chunks_mut(ns)
+                .with_min_len(256)
+                .zip(stim)
+                .for_each(|(s, &i)| cell.step(s, dt, i));
+            // Diffusion: V -= dt M^-1 K V.
+            let v: Vec<f64> = self.states.par_chunks(ns).map(|s| s[0]).collect();
+            self.k.mul(&v, &mut self.scratch);
+            let (mass, scratch, thr, v0) = (&self.mass, &self.scratch, self.threshold_mv, &v0);
+            self.states
+                .par_chunks_mut(ns)
+                .with_min_len(256)
+                .zip(self.activation_ms.par_iter_mut())
+                .enumerate()
+                .for_each(|(i, (s, at))| {
+                    let after = v[i] - dt * scratch[i] / mass[i];
+                    s[0] = after;
+                    // The upward crossing within the step, linearly interpolated.
+                    if at.is_infinite() && after >= thr {
+                        let w = ((thr - v0[i]) / (after - v0[i])).clamp(0.0, 1.0);
+                        *at = t0 + w * dt;
+                    }
+                });
+            self.t_ms = t0 + dt;
+            if let Some(node) = (0..self.node_count()).find(|&i| !self.potential(i).is_finite()) {
+                return Err(MonodomainError::NonFinite { node, t: self.t_ms });
+            }
+        }
+        Ok(())
+    }
+}
