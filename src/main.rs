@@ -191,8 +191,7 @@ enum VerifyCommand {
     #[command(name = "elasto-b2")]
     ElastoB2(MechanicsArgs),
     /// Niederer et al. 2011 slab (20 x 7 x 3 mm, fibres along x): monodomain activation times of P1..P9
-    /// (JSON `activation_ms`), with the Mitchell-Schaeffer cell model (ten Tusscher 2006 is not in this
-    /// version).
+    /// (JSON `activation_ms`), ten Tusscher-Panfilov 2006 cells (or Mitchell-Schaeffer).
     Niederer(SlabArgs),
     /// The eikonal activation against the monodomain one on the Niederer slab (speeds fitted to the
     /// monodomain times): both sets of P1..P9 and the RMS and largest difference.
@@ -215,6 +214,15 @@ struct SlabArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// Cell model: the benchmark's ten Tusscher-Panfilov 2006 (epicardial) or Mitchell-Schaeffer.
+    #[arg(long, value_enum, default_value = "tp06")]
+    cell: CellArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CellArg {
+    Tp06,
+    MitchellSchaeffer,
 }
 
 /// Options of the mechanics verification cases.
@@ -534,6 +542,10 @@ fn verify_slab(case: &str, a: &SlabArgs) -> CliResult {
         dx_mm: a.dx,
         dt_ms: a.dt,
         end_ms: a.end_ms,
+        cell: match a.cell {
+            CellArg::Tp06 => ep::Cell::Tp06,
+            CellArg::MitchellSchaeffer => ep::Cell::MitchellSchaeffer,
+        },
     };
     let v = if case == "niederer" {
         ep::niederer(opts)?

@@ -3,7 +3,8 @@
 //! - [`eikonal`]: anisotropic eikonal activation times (fast iterative method), with conduction speeds
 //!   per tetrahedron and non-conducting tissue (scar, ablation lesions);
 //! - [`monodomain`]: reaction-diffusion (P1, lumped mass, operator splitting, explicit diffusion) with a
-//!   cell model per node (Mitchell-Schaeffer).
+//!   cell model per node: [`monodomain::MitchellSchaeffer`] or [`tp06::Tp06`] (ten Tusscher-Panfilov 2006).
 
 pub mod eikonal;
 pub mod monodomain;
+pub mod tp06;
