@@ -6,5 +6,6 @@
 //!   cell model per node: [`monodomain::MitchellSchaeffer`] or [`tp06::Tp06`] (ten Tusscher-Panfilov 2006).
 
 pub mod eikonal;
+pub mod gpu;
 pub mod monodomain;
 pub mod tp06;

@@ -224,6 +224,11 @@ impl<C: CellModel> Monodomain<C> {
         self.mass.len()
     }
 
+    /// The diffusion operator K (mV mm/ms per mV) and the lumped masses (mm^3), for the GPU twin.
+    pub fn operator(&self) -> (&Csr, &[f64]) {
+        (&self.k, &self.mass)
+    }
+
     /// The potential of node `i`, mV.
     pub fn potential(&self, i: usize) -> f64 {
         self.states[i * C::STATES]

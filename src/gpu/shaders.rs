@@ -84,6 +84,15 @@ pub const CAVITY: Shader = Shader {
     uses_common: true,
 };
 
+/// `shaders/ep_monodomain.wgsl`: the monodomain step with Mitchell-Schaeffer cells (reaction, diffusion,
+/// clock).
+pub const EP_MONODOMAIN: Shader = Shader {
+    name: "ep_monodomain",
+    file: "shaders/ep_monodomain.wgsl",
+    source: include_str!("../../shaders/ep_monodomain.wgsl"),
+    uses_common: true,
+};
+
 /// Every shader file, `common.wgsl` first.
 pub const ALL: &[Shader] = &[
     COMMON,
@@ -94,6 +103,7 @@ pub const ALL: &[Shader] = &[
     MECH_SURFACE,
     MECH_NODE,
     CAVITY,
+    EP_MONODOMAIN,
 ];
 
 impl Shader {

@@ -1,0 +1,80 @@
+//! The monodomain step on the GPU (f32, `shaders/ep_monodomain.wgsl`) against the CPU reference (f64):
+//! activation times of the Niederer slab with Mitchell-Schaeffer cells, node by node.
+
+mod common;
+
+use cardiotwin::ep::gpu::GpuMonodomain;
+use cardiotwin::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain, Stimulus, Tissue};
+use cardiotwin::verify::ep;
+use glam::DVec3;
+
+#[test]
+fn gpu_activation_times_match_the_cpu_reference() {
+    let Some(ctx) = common::gpu("ep_gpu") else {
+        return;
+    };
+    let mesh = ep::slab(0.5).unwrap();
+    let (sl, st) = ep::conductivities();
+    let tissue = vec![
+        Tissue {
+            fibre: DVec3::X,
+            sigma_fibre: sl,
+            sigma_cross: st
+        };
+        mesh.tet_count()
+    ];
+    let cpu = || {
+        Monodomain::new(
+            &mesh,
+            &tissue,
+            Membrane::NIEDERER,
+            MitchellSchaeffer::default(),
+            0.0,
+        )
+        .unwrap()
+    };
+    let stim = Stimulus {
+        nodes: (0..mesh.node_count() as u32)
+            .filter(|&i| mesh.nodes()[i as usize].iter().all(|&c| c <= 1.5 + 1e-9))
+            .collect(),
+        strength: 50_000.0 / 1400.0,
+        start_ms: 0.0,
+        duration_ms: 2.0,
+    };
+    let (dt, steps) = (0.05, 2000);
+    let mut reference = cpu();
+    let mut gpu = GpuMonodomain::new(&ctx, &reference, &stim, dt).unwrap();
+    reference
+        .run(steps, dt, std::slice::from_ref(&stim))
+        .unwrap();
+    let start = std::time::Instant::now();
+    gpu.run(&ctx, steps).unwrap();
+    let on_gpu = gpu.activation_ms(&ctx).unwrap();
+    println!(
+        "{} nodes x {steps} steps on the GPU in {:.2} s",
+        mesh.node_count(),
+        start.elapsed().as_secs_f64()
+    );
+    let mut worst = 0.0f64;
+    for (a, b) in reference.activation_ms.iter().zip(&on_gpu) {
+        assert_eq!(a.is_finite(), b.is_finite(), "{a} vs {b}");
+        if a.is_finite() {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    let last = reference.activation_ms.iter().copied().fold(0.0, f64::max);
+    println!("worst activation difference {worst:.2e} ms (last activation {last:.1} ms)");
+    // f32 potentials (rounding ~1e-5 mV per step) shift a crossing by a small fraction of the step.
+    assert!(worst < 0.01, "{worst}");
+    let v = gpu.potentials(&ctx).unwrap();
+    let worst_v = v
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v - reference.potential(i)).abs())
+        .fold(0.0, f64::max);
+    println!(
+        "worst potential difference at {} ms: {worst_v:.2e} mV",
+        steps as f64 * dt
+    );
+    assert!(worst_v < 0.05, "{worst_v}");
+}
