@@ -5,11 +5,11 @@
 //! Run: `cargo bench --bench eikonal`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use glam::DVec3;
 
 use cardiotwin::anatomy::coordinates::{VentricleSurfaces, VentricularCoordinates};
 use cardiotwin::anatomy::fibres;
-use cardiotwin::ep::eikonal::{self, Conduction};
+use cardiotwin::ep::eikonal;
+use cardiotwin::heartbeat::activation;
 
 fn bench(c: &mut Criterion) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/meshes/rodero_ventricles.vtu");
@@ -17,24 +17,10 @@ fn bench(c: &mut Criterion) {
     let surfaces = VentricleSurfaces::rodero(&mesh).expect("Rodero tags");
     let coords = VentricularCoordinates::compute(&mesh, &surfaces).expect("coordinates");
     let field = fibres::ldrb(&mesh, &coords, fibres::LdrbAngles::default());
-    let conduction: Vec<Conduction> = mesh
-        .tets()
-        .iter()
-        .enumerate()
-        .map(|(t, tet)| {
-            let phi = tet
-                .iter()
-                .map(|&n| coords.transmural[n as usize])
-                .sum::<f64>()
-                / 4.0;
-            let (v_f, v_t) = if phi < 0.1 { (1.8, 1.8) } else { (0.6, 0.24) };
-            Conduction {
-                fibre: DVec3::from_array(field.fiber[t]),
-                v_fibre: v_f,
-                v_cross: v_t,
-            }
-        })
-        .collect();
+    // The default scenario's speeds and fast endocardial layer.
+    let rule = cardiotwin::heartbeat::Scenario::default().activation;
+    let factor = vec![1.0; mesh.tet_count()];
+    let conduction = activation::conduction(&mesh, &coords.transmural, &field, &rule, &factor);
     let stimuli = [(coords.apex as u32, 0.0)];
     let (times, report) = eikonal::solve(&mesh, &conduction, &stimuli).expect("solve");
     let last = times

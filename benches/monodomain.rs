@@ -5,33 +5,17 @@
 //! Run: `cargo bench --bench monodomain`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use glam::DVec3;
 
 use cardiotwin::ep::gpu::GpuMonodomain;
-use cardiotwin::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain, Stimulus, Tissue};
+use cardiotwin::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain};
 use cardiotwin::ep::tp06::Tp06;
 use cardiotwin::gpu::GpuContext;
 use cardiotwin::verify::ep;
 
 fn bench(c: &mut Criterion) {
     let mesh = ep::slab(0.2).expect("slab");
-    let (sl, st) = ep::conductivities();
-    let tissue = vec![
-        Tissue {
-            fibre: DVec3::X,
-            sigma_fibre: sl,
-            sigma_cross: st
-        };
-        mesh.tet_count()
-    ];
-    let stim = Stimulus {
-        nodes: (0..mesh.node_count() as u32)
-            .filter(|&i| mesh.nodes()[i as usize].iter().all(|&c| c <= 1.5 + 1e-9))
-            .collect(),
-        strength: 50_000.0 / 1400.0,
-        start_ms: 0.0,
-        duration_ms: 2.0,
-    };
+    let tissue = ep::tissue(&mesh);
+    let stim = ep::stimulus(&mesh);
     let dt = 0.01;
     let mut group = c.benchmark_group("monodomain");
     group.throughput(Throughput::Elements(mesh.node_count() as u64));

@@ -4,9 +4,8 @@
 mod common;
 
 use cardiotwin::ep::gpu::GpuMonodomain;
-use cardiotwin::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain, Stimulus, Tissue};
+use cardiotwin::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain};
 use cardiotwin::verify::ep;
-use glam::DVec3;
 
 #[test]
 fn gpu_activation_times_match_the_cpu_reference() {
@@ -14,15 +13,8 @@ fn gpu_activation_times_match_the_cpu_reference() {
         return;
     };
     let mesh = ep::slab(0.5).unwrap();
-    let (sl, st) = ep::conductivities();
-    let tissue = vec![
-        Tissue {
-            fibre: DVec3::X,
-            sigma_fibre: sl,
-            sigma_cross: st
-        };
-        mesh.tet_count()
-    ];
+    let tissue = ep::tissue(&mesh);
+    let stim = ep::stimulus(&mesh);
     let cpu = || {
         Monodomain::new(
             &mesh,
@@ -32,14 +24,6 @@ fn gpu_activation_times_match_the_cpu_reference() {
             0.0,
         )
         .unwrap()
-    };
-    let stim = Stimulus {
-        nodes: (0..mesh.node_count() as u32)
-            .filter(|&i| mesh.nodes()[i as usize].iter().all(|&c| c <= 1.5 + 1e-9))
-            .collect(),
-        strength: 50_000.0 / 1400.0,
-        start_ms: 0.0,
-        duration_ms: 2.0,
     };
     let (dt, steps) = (0.05, 2000);
     let mut reference = cpu();

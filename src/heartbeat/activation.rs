@@ -59,33 +59,7 @@ pub fn eikonal_times(
             }
         }
     }
-    let conduction: Vec<Conduction> = mesh
-        .tets()
-        .iter()
-        .enumerate()
-        .map(|(t, tet)| {
-            let phi = tet
-                .iter()
-                .map(|&n| coords.transmural[n as usize])
-                .sum::<f64>()
-                / 4.0;
-            let k = factor[t];
-            if phi < a.endocardial_layer {
-                let v = k * a.fibre_speed_m_s * a.endocardial_speed_factor;
-                Conduction {
-                    fibre: DVec3::from_array(fibres.fiber[t]),
-                    v_fibre: v,
-                    v_cross: v,
-                }
-            } else {
-                Conduction {
-                    fibre: DVec3::from_array(fibres.fiber[t]),
-                    v_fibre: k * a.fibre_speed_m_s,
-                    v_cross: k * a.cross_fibre_speed_m_s,
-                }
-            }
-        })
-        .collect();
+    let conduction = conduction(mesh, &coords.transmural, fibres, a, &factor);
     let x: Vec<DVec3> = mesh.nodes().iter().map(|p| DVec3::from_array(*p)).collect();
     let mut stimuli = Vec::new();
     for (i, site) in a.sites.iter().enumerate() {
@@ -150,6 +124,38 @@ pub fn eikonal_times(
         .iter()
         .map(|tet| tet.iter().map(|&n| times[n as usize]).sum::<f64>() / 4.0)
         .collect())
+}
+
+/// Conduction of every tetrahedron: the fibre and cross-fibre speeds of `a` along `fibres`, times the
+/// region `factor`, and the isotropic fast layer where the corner mean of `transmural` is below
+/// `a.endocardial_layer`.
+pub fn conduction(
+    mesh: &TetMesh,
+    transmural: &[f64],
+    fibres: &FibreField,
+    a: &Activation,
+    factor: &[f64],
+) -> Vec<Conduction> {
+    mesh.tets()
+        .iter()
+        .enumerate()
+        .map(|(t, tet)| {
+            let phi = tet.iter().map(|&n| transmural[n as usize]).sum::<f64>() / 4.0;
+            let fibre = DVec3::from_array(fibres.fiber[t]);
+            let k = factor[t];
+            let (v_fibre, v_cross) = if phi < a.endocardial_layer {
+                let v = k * a.fibre_speed_m_s * a.endocardial_speed_factor;
+                (v, v)
+            } else {
+                (k * a.fibre_speed_m_s, k * a.cross_fibre_speed_m_s)
+            };
+            Conduction {
+                fibre,
+                v_fibre,
+                v_cross,
+            }
+        })
+        .collect()
 }
 
 /// The twitch of the module docs.

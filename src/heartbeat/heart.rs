@@ -145,7 +145,7 @@ impl Heart {
             }
         }
         let stable = model.stable_time_step();
-        let (dt, added) = scale_mass(&mut model, n.max_added_mass);
+        let (dt, added) = model.scale_mass_within(n.max_added_mass);
         let dt = dt * n.safety;
 
         let b = &scenario.boundary;
@@ -265,26 +265,6 @@ fn long_axis_height(mesh: &TetMesh, coords: &VentricularCoordinates) -> Vec<f64>
         .collect();
     let top = h.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
     h.into_iter().map(|v| v / top).collect()
-}
-
-/// The largest stable step reachable by adding at most `max_added` of the mass to the elements that limit
-/// it (bisection on the step); returns (stable step, added fraction), ms.
-fn scale_mass(model: &mut TledModel, max_added: f64) -> (f64, f64) {
-    let dt0 = model.stable_time_step();
-    if max_added <= 0.0 {
-        return (dt0, 0.0);
-    }
-    let (mut lo, mut hi) = (dt0, 100.0 * dt0);
-    for _ in 0..40 {
-        let mid = (lo * hi).sqrt();
-        if model.scale_mass_to(mid) <= max_added {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let added = model.scale_mass_to(lo);
-    (lo, added)
 }
 
 /// The scenario's mesh: a built-in one or a file, reduced to the nodes its tetrahedra use.

@@ -302,6 +302,27 @@ impl TledModel {
         scaled / physical - 1.0
     }
 
+    /// Selective mass scaling to the largest stable step reachable by adding at most `max_added` of the
+    /// physical mass (bisection on the step, up to 100 times the unscaled one); the masses are left
+    /// scaled for it. Returns (stable step, added fraction), ms.
+    pub fn scale_mass_within(&mut self, max_added: f64) -> (f64, f64) {
+        let dt0 = self.stable_time_step();
+        if max_added <= 0.0 {
+            return (dt0, 0.0);
+        }
+        let (mut lo, mut hi) = (dt0, 100.0 * dt0);
+        for _ in 0..40 {
+            let mid = (lo * hi).sqrt();
+            if self.scale_mass_to(mid) <= max_added {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let added = self.scale_mass_to(lo);
+        (lo, added)
+    }
+
     /// The deformation gradient of tetrahedron `t` at positions `x`.
     pub fn deformation_gradient(&self, t: usize, x: &[DVec3]) -> DMat3 {
         let tet = self.tets[t];

@@ -101,6 +101,36 @@ pub fn conductivities() -> (f64, f64) {
     (harmonic_mean(0.17, 0.62), harmonic_mean(0.019, 0.24))
 }
 
+/// The benchmark's tissue: fibres along x, [`conductivities`], in every tetrahedron.
+pub fn tissue(mesh: &TetMesh) -> Vec<Tissue> {
+    let (sl, st) = conductivities();
+    vec![
+        Tissue {
+            fibre: DVec3::X,
+            sigma_fibre: sl,
+            sigma_cross: st,
+        };
+        mesh.tet_count()
+    ]
+}
+
+/// The benchmark's stimulus: the nodes of the corner cube [0, 1.5]^3 mm, 50000 uA/cm^3 over chi Cm =
+/// 1400 /cm x 1 uF/cm^2 = 35.7 mV/ms, for 2 ms from t = 0.
+pub fn stimulus(mesh: &TetMesh) -> Stimulus {
+    Stimulus {
+        nodes: mesh
+            .nodes()
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.iter().all(|&c| c <= 1.5 + 1e-9))
+            .map(|(i, _)| i as u32)
+            .collect(),
+        strength: 50_000.0 / 1400.0,
+        start_ms: 0.0,
+        duration_ms: 2.0,
+    }
+}
+
 fn nearest(mesh: &TetMesh, p: [f64; 3]) -> usize {
     let p = DVec3::from_array(p);
     mesh.nodes()
@@ -125,31 +155,9 @@ fn run_slab<C: CellModel>(
     opts: &SlabOptions,
     cell: C,
 ) -> Result<(Vec<f64>, f64, usize)> {
-    let (sl, st) = conductivities();
-    let tissue = vec![
-        Tissue {
-            fibre: DVec3::X,
-            sigma_fibre: sl,
-            sigma_cross: st,
-        };
-        mesh.tet_count()
-    ];
-    let mut md = Monodomain::new(mesh, &tissue, Membrane::NIEDERER, cell, 0.0)
+    let mut md = Monodomain::new(mesh, &tissue(mesh), Membrane::NIEDERER, cell, 0.0)
         .map_err(|e| Error::Invalid(e.to_string()))?;
-    let stim_nodes: Vec<u32> = mesh
-        .nodes()
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.iter().all(|&c| c <= 1.5 + 1e-9))
-        .map(|(i, _)| i as u32)
-        .collect();
-    // The benchmark's 50000 uA/cm^3 over chi Cm = 1400 /cm x 1 uF/cm^2: 35.7 mV/ms for 2 ms.
-    let stimulus = Stimulus {
-        nodes: stim_nodes,
-        strength: 50_000.0 / 1400.0,
-        start_ms: 0.0,
-        duration_ms: 2.0,
-    };
+    let stimulus = stimulus(mesh);
     let steps_total = (opts.end_ms / opts.dt_ms).round() as usize;
     let chunk = ((1.0 / opts.dt_ms).round() as usize).max(1);
     let mut done = 0;
