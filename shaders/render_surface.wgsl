@@ -5,32 +5,36 @@
 // panel as an sRGB texture):
 // - vs_surface / fs_surface: the boundary surface of the mesh, per-vertex position (mm, relative to the
 //   renderer's origin), normal and scalar; the scalar goes through the colour map per fragment, lit by a
-//   directional light (Lambert, two-sided) plus ambient; fragments beyond the clipping plane are discarded.
+//   directional light (Lambert, two-sided) plus ambient. fs_surface_clipped also discards the fragments
+//   beyond the clipping plane: a separate entry point, because a shader that may discard loses the early
+//   depth test (on software rasterisers that doubles the cost of a frame).
 // - vs_panel / fs_panel: a screen-aligned rectangle that copies the colour bar panel, texel for pixel.
 //
-// Colours: the colour map and the panel are sRGB; lighting is done in linear light; the result is written
-// as linear light to an sRGB target (the hardware encodes) or encoded here when the target is not sRGB
-// (`flags.y`).
+// Colours: the colour map arrives as a table of 256 linear-light colours (sampled from the sRGB map on the
+// CPU, so no per-fragment sRGB decoding); the panel is an sRGB texture; lighting is done in linear light;
+// the result is written as linear light to an sRGB target (the hardware encodes) or encoded here when the
+// target is not sRGB (`flags.y`).
 
 struct Globals {
     // Projection times view, mesh frame (mm, relative to the renderer's origin) to clip space.
     view_proj: mat4x4<f32>,
     // Unit direction from the surface towards the light (mesh frame); w: ambient fraction (1 = unlit).
     light: vec4<f32>,
-    // Clipping plane: fragments with dot(clip.xyz, p) + clip.w > 0 are discarded (when flags.x = 1).
+    // Clipping plane: fs_surface_clipped discards fragments with dot(clip.xyz, p) + clip.w > 0.
     clip: vec4<f32>,
-    // x: range minimum, y: 1 / (maximum - minimum), z: number of colour-map controls, w: unused.
+    // x: range minimum, y: 1 / (maximum - minimum), z, w: unused.
     range: vec4<f32>,
-    // x: clipping on (1) or off (0); y: encode sRGB in the shader (1, the target is not sRGB); z, w: unused.
+    // x: unused (clipping is chosen by pipeline); y: encode sRGB in the shader (1, the target is not sRGB);
+    // z, w: unused.
     flags: vec4<f32>,
-    // sRGB colour of vertices without a value (e.g. never activated).
+    // Colour of vertices without a value (e.g. never activated), linear light.
     no_data: vec4<f32>,
     // The panel: x, y (top-left pixel), width, height, in target pixels.
     panel: vec4<f32>,
     // Target width and height in pixels, then unused.
     target_size: vec4<f32>,
-    // Colour-map controls, sRGB, low end first, equally spaced (at most 16).
-    map: array<vec4<f32>, 16>,
+    // The colour map at 256 equally spaced points from the low end to the high end, linear light.
+    map: array<vec4<f32>, 256>,
 }
 
 @group(0) @binding(0) var<uniform> g: Globals;
@@ -60,25 +64,17 @@ fn vs_surface(v: VertexIn) -> VertexOut {
     return out;
 }
 
-fn srgb_to_linear(c: vec3<f32>) -> vec3<f32> {
-    let lo = c / 12.92;
-    let hi = pow((c + vec3<f32>(0.055)) / 1.055, vec3<f32>(2.4));
-    return select(hi, lo, c <= vec3<f32>(0.04045));
-}
-
 fn linear_to_srgb(c: vec3<f32>) -> vec3<f32> {
     let lo = c * 12.92;
     let hi = 1.055 * pow(max(c, vec3<f32>(0.0)), vec3<f32>(1.0 / 2.4)) - vec3<f32>(0.055);
     return select(hi, lo, c <= vec3<f32>(0.0031308));
 }
 
-// The colour map at t in [0, 1] (clamped), sRGB: linear interpolation between equally spaced controls.
+// The colour map at t in [0, 1] (clamped), linear light: linear interpolation in the table.
 fn colour_map(t: f32) -> vec3<f32> {
-    let n = u32(g.range.z);
-    let x = clamp(t, 0.0, 1.0) * f32(n - 1u);
-    let i = min(u32(floor(x)), n - 2u);
-    let f = x - f32(i);
-    return mix(g.map[i].xyz, g.map[i + 1u].xyz, f);
+    let x = clamp(t, 0.0, 1.0) * 255.0;
+    let i = min(u32(floor(x)), 254u);
+    return mix(g.map[i].xyz, g.map[i + 1u].xyz, x - f32(i));
 }
 
 fn output(linear: vec3<f32>) -> vec4<f32> {
@@ -88,11 +84,8 @@ fn output(linear: vec3<f32>) -> vec4<f32> {
     return vec4<f32>(linear, 1.0);
 }
 
-@fragment
-fn fs_surface(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
-    if (g.flags.x > 0.5 && dot(g.clip.xyz, in.position) + g.clip.w > 0.0) {
-        discard;
-    }
+// The lit, colour-mapped surface colour of a fragment, linear light.
+fn shade(in: VertexOut, front: bool) -> vec3<f32> {
     var base: vec3<f32>;
     if (in.value.y > 0.5) {
         base = colour_map((in.value.x - g.range.x) * g.range.y);
@@ -106,8 +99,20 @@ fn fs_surface(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0)
     }
     let ambient = g.light.w;
     let diffuse = max(dot(n, g.light.xyz), 0.0);
-    let shade = ambient + (1.0 - ambient) * diffuse;
-    return output(srgb_to_linear(base) * shade);
+    return base * (ambient + (1.0 - ambient) * diffuse);
+}
+
+@fragment
+fn fs_surface(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
+    return output(shade(in, front));
+}
+
+@fragment
+fn fs_surface_clipped(in: VertexOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
+    if (dot(g.clip.xyz, in.position) + g.clip.w > 0.0) {
+        discard;
+    }
+    return output(shade(in, front));
 }
 
 struct PanelOut {

@@ -91,6 +91,15 @@ impl Scene {
     }
 }
 
+/// With `CARDIOTWIN_RENDER_DUMP=DIR`, writes `img` to `DIR/name.png`, to look at what the tests see.
+fn dump(name: &str, img: &RgbaImage) {
+    if let Some(dir) = std::env::var_os("CARDIOTWIN_RENDER_DUMP") {
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).expect("dump folder");
+        cardiotwin::render::job::write_png(&dir.join(format!("{name}.png")), img).expect("dump");
+    }
+}
+
 fn rgb(img: &RgbaImage, x: u32, y: u32) -> [u8; 3] {
     let p = img.get_pixel(x, y).0;
     [p[0], p[1], p[2]]
@@ -154,6 +163,7 @@ fn the_heart_is_visible_centred_and_base_up() {
     );
     view.ambient = 1.0;
     let img = scene.render(&ctx, size, &view);
+    dump("visible_unlit", &img);
     let c = coverage(&img, true);
     let v = scene_viewport(size, true);
     let area = ((v.x.end - v.x.start) * (v.y.end - v.y.start)) as usize;
@@ -209,6 +219,7 @@ fn the_colour_map_spans_the_range() {
         view.ambient = 1.0;
         view.colour_bar = None;
         let img = scene.render(&ctx, size, &view);
+        dump(&format!("map_{}", map.name()), &img);
         let count = |c: [u8; 3]| {
             img.pixels()
                 .filter(|p| !differs([p[0], p[1], p[2]], c, 3))
@@ -250,7 +261,9 @@ fn lambert_lighting_shades_and_ambient_one_does_not() {
             .map(|p| 0.2126 * p[0] as f64 + 0.7152 * p[1] as f64 + 0.0722 * p[2] as f64)
             .collect()
     };
-    let lit = luma(&scene.render(&ctx, size, &view));
+    let lit_img = scene.render(&ctx, size, &view);
+    dump("uniform_lit", &lit_img);
+    let lit = luma(&lit_img);
     view.ambient = 1.0;
     let flat_img = scene.render(&ctx, size, &view);
     let flat = luma(&flat_img);
@@ -371,6 +384,7 @@ fn the_clipping_plane_removes_what_lies_beyond_it() {
     // Through the centre, removing the half on the screen's right.
     view.clip = Some(ClipPlane::new(scene.axes.centre, view.camera.right()));
     let clipped = scene.render(&ctx, size, &view);
+    dump("clip_right_half", &clipped);
     let (l0, r0, l1, r1) = (
         half(&whole, false),
         half(&whole, true),
@@ -388,6 +402,7 @@ fn the_clipping_plane_removes_what_lies_beyond_it() {
     let mut sa = view.clone();
     sa.clip = Some(ClipPlane::short_axis(&scene.axes, 0.5));
     let img = scene.render(&ctx, size, &sa);
+    dump("clip_short_axis", &img);
     let c_all = coverage(&whole, false);
     let c_sa = coverage(&img, false);
     eprintln!("short-axis cut: bbox {:?} -> {:?}", c_all.bbox, c_sa.bbox);

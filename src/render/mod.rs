@@ -33,7 +33,7 @@ use std::path::PathBuf;
 pub use camera::{Camera, ClipPlane, HeartAxes, ViewPreset};
 pub use colour::ColourMap;
 pub use renderer::{IMAGE_FORMAT, Offscreen, Renderer, View, scene_aspect, scene_viewport};
-pub use surface::{KNOWN_FIELDS, ScalarField, SurfaceMesh, auto_range};
+pub use surface::{KNOWN_FIELDS, KnownField, ScalarField, SurfaceMesh, auto_range};
 
 use crate::gpu::GpuError;
 use crate::mesh::io::ImportError;

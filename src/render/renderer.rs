@@ -96,9 +96,12 @@ struct Globals {
     no_data: [f32; 4],
     panel: [f32; 4],
     target_size: [f32; 4],
-    map: [[f32; 4]; 16],
+    map: [[f32; 4]; MAP_ENTRIES],
 }
-const _: () = assert!(size_of::<Globals>() == 64 + 7 * 16 + 16 * 16);
+const _: () = assert!(size_of::<Globals>() == 64 + 7 * 16 + MAP_ENTRIES * 16);
+
+/// Entries of the colour-map table in `Globals` (linear light, sampled from the sRGB map).
+const MAP_ENTRIES: usize = 256;
 
 /// Size-dependent attachments: depth and, with multisampling, the colour buffer that is resolved into
 /// the target.
@@ -120,6 +123,9 @@ pub struct Renderer {
     format: wgpu::TextureFormat,
     samples: u32,
     surface_pipeline: wgpu::RenderPipeline,
+    /// The same with the clipping plane: no back-face culling (the inside of the wall shows through the
+    /// cut), and a fragment shader that discards.
+    clipped_pipeline: wgpu::RenderPipeline,
     panel_pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
     globals: wgpu::Buffer,
@@ -215,39 +221,55 @@ impl Renderer {
             write_mask: wgpu::ColorWrites::ALL,
         })];
         let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x2];
-        let surface_pipeline = ctx
-            .device
-            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                label: Some("render surface"),
-                layout: Some(&pipeline_layout),
-                vertex: wgpu::VertexState {
-                    module: &module,
-                    entry_point: Some("vs_surface"),
-                    compilation_options: Default::default(),
-                    buffers: &[Some(wgpu::VertexBufferLayout {
-                        array_stride: size_of::<Vertex>() as u64,
-                        step_mode: wgpu::VertexStepMode::Vertex,
-                        attributes: &attributes,
-                    })],
-                },
-                primitive: wgpu::PrimitiveState {
-                    topology: wgpu::PrimitiveTopology::TriangleList,
-                    front_face: wgpu::FrontFace::Ccw,
-                    // Both sides: the inside of the wall shows through the clipping plane.
-                    cull_mode: None,
-                    ..Default::default()
-                },
-                depth_stencil: depth(true, wgpu::CompareFunction::Less),
-                multisample: multisample_state,
-                fragment: Some(wgpu::FragmentState {
-                    module: &module,
-                    entry_point: Some("fs_surface"),
-                    compilation_options: Default::default(),
-                    targets: &targets,
-                }),
-                multiview_mask: None,
-                cache: None,
-            });
+        let surface_pipeline_for = |clipped: bool| {
+            ctx.device
+                .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                    label: Some(if clipped {
+                        "render surface, clipped"
+                    } else {
+                        "render surface"
+                    }),
+                    layout: Some(&pipeline_layout),
+                    vertex: wgpu::VertexState {
+                        module: &module,
+                        entry_point: Some("vs_surface"),
+                        compilation_options: Default::default(),
+                        buffers: &[Some(wgpu::VertexBufferLayout {
+                            array_stride: size_of::<Vertex>() as u64,
+                            step_mode: wgpu::VertexStepMode::Vertex,
+                            attributes: &attributes,
+                        })],
+                    },
+                    primitive: wgpu::PrimitiveState {
+                        topology: wgpu::PrimitiveTopology::TriangleList,
+                        front_face: wgpu::FrontFace::Ccw,
+                        // The boundary of a tetrahedral mesh is closed and outward: unclipped, its back
+                        // faces are hidden and need not be drawn; clipped, they are the inside of the wall.
+                        cull_mode: if clipped {
+                            None
+                        } else {
+                            Some(wgpu::Face::Back)
+                        },
+                        ..Default::default()
+                    },
+                    depth_stencil: depth(true, wgpu::CompareFunction::Less),
+                    multisample: multisample_state,
+                    fragment: Some(wgpu::FragmentState {
+                        module: &module,
+                        entry_point: Some(if clipped {
+                            "fs_surface_clipped"
+                        } else {
+                            "fs_surface"
+                        }),
+                        compilation_options: Default::default(),
+                        targets: &targets,
+                    }),
+                    multiview_mask: None,
+                    cache: None,
+                })
+        };
+        let surface_pipeline = surface_pipeline_for(false);
+        let clipped_pipeline = surface_pipeline_for(true);
         let panel_pipeline = ctx
             .device
             .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -260,8 +282,9 @@ impl Renderer {
                     buffers: &[],
                 },
                 primitive: wgpu::PrimitiveState::default(),
-                depth_stencil: depth(false, wgpu::CompareFunction::Always),
-                multisample: multisample_state,
+                // Drawn in a pass of its own, on the resolved target: one sample, no depth.
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState::default(),
                 fragment: Some(wgpu::FragmentState {
                     module: &module,
                     entry_point: Some("fs_panel"),
@@ -284,6 +307,7 @@ impl Renderer {
             format,
             samples,
             surface_pipeline,
+            clipped_pipeline,
             panel_pipeline,
             layout,
             globals,
@@ -460,19 +484,18 @@ impl Renderer {
         }
         let panel = view.colour_bar.as_ref().and(self.panel.as_ref());
 
-        let srgb = |c: [u8; 3]| {
-            let [r, g, b] = c.map(|v| f32::from(v) / 255.0);
+        let linear = |c: [f64; 3]| {
+            let [r, g, b] = c.map(|v| super::colour::srgb_to_linear(v) as f32);
             [r, g, b, 1.0]
         };
-        let controls = view.map.controls();
-        let mut map = [[0f32; 4]; 16];
-        for (slot, c) in map.iter_mut().zip(controls) {
-            *slot = srgb(*c);
+        let mut map = [[0f32; 4]; MAP_ENTRIES];
+        for (i, slot) in map.iter_mut().enumerate() {
+            *slot = linear(view.map.sample(i as f64 / (MAP_ENTRIES - 1) as f64));
         }
         let light = view.camera.light_direction().as_vec3();
-        let (clip, clipping) = match &view.clip {
-            Some(p) if p.normal != DVec3::ZERO => (p.equation(self.origin).map(|v| v as f32), 1.0),
-            _ => ([0.0; 4], 0.0),
+        let clip = match &view.clip {
+            Some(p) if p.normal != DVec3::ZERO => Some(p.equation(self.origin).map(|v| v as f32)),
+            _ => None,
         };
         let panel_rect = panel.map_or([0.0; 4], |p| {
             let r = &p.layout.panel;
@@ -494,20 +517,10 @@ impl Renderer {
                 light.z,
                 view.ambient.clamp(0.0, 1.0) as f32,
             ],
-            clip,
-            range: [
-                lo as f32,
-                (1.0 / (hi - lo)) as f32,
-                controls.len() as f32,
-                0.0,
-            ],
-            flags: [
-                clipping,
-                if self.format.is_srgb() { 0.0 } else { 1.0 },
-                0.0,
-                0.0,
-            ],
-            no_data: srgb(view.no_data),
+            clip: clip.unwrap_or([0.0; 4]),
+            range: [lo as f32, (1.0 / (hi - lo)) as f32, 0.0, 0.0],
+            flags: [0.0, if self.format.is_srgb() { 0.0 } else { 1.0 }, 0.0, 0.0],
+            no_data: linear(view.no_data.map(|v| f64::from(v) / 255.0)),
             panel: panel_rect,
             target_size: [w as f32, h as f32, 0.0, 0.0],
             map,
@@ -578,13 +591,36 @@ impl Renderer {
                 0.0,
                 1.0,
             );
-            pass.set_pipeline(&self.surface_pipeline);
+            pass.set_pipeline(if clip.is_some() {
+                &self.clipped_pipeline
+            } else {
+                &self.surface_pipeline
+            });
             pass.set_vertex_buffer(0, vb.slice(..));
             pass.set_index_buffer(ib.slice(..), wgpu::IndexFormat::Uint32);
             pass.draw_indexed(0..self.index_count, 0, 0..1);
         }
-        if panel.is_some() {
-            pass.set_viewport(0.0, 0.0, w as f32, h as f32, 0.0, 1.0);
+        drop(pass);
+        // The colour bar: copied onto the (resolved) target in a single-sample pass, as multisampling
+        // a screen-aligned texture buys nothing and costs a third of a frame on software rasterisers.
+        if let Some(panel) = panel {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("render colour bar"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: target,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Load,
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_bind_group(0, &panel.bind_group, &[]);
             pass.set_pipeline(&self.panel_pipeline);
             pass.draw(0..6, 0..1);
         }

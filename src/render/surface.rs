@@ -225,49 +225,62 @@ pub struct ScalarField {
     pub missing_below: Option<f64>,
 }
 
-/// The fields of the heartbeat's states by their short names: (name, array, label, unit, signed,
-/// missing_below).
-pub const KNOWN_FIELDS: [(&str, &str, &str, &str, bool, Option<f64>); 5] = [
-    (
-        "displacement",
-        "displacement",
-        "displacement",
-        "mm",
-        false,
-        None,
-    ),
-    (
-        "von_mises",
-        "von_mises_kpa",
-        "von Mises stress",
-        "kPa",
-        false,
-        None,
-    ),
-    (
-        "fibre_stress",
-        "fibre_stress_kpa",
-        "fibre stress",
-        "kPa",
-        true,
-        None,
-    ),
-    (
-        "activation_time",
-        "activation_time_ms",
-        "activation time",
-        "ms",
-        false,
-        Some(0.0),
-    ),
-    (
-        "active_tension",
-        "active_tension_kpa",
-        "active tension",
-        "kPa",
-        false,
-        None,
-    ),
+/// A field of the heartbeat's states, known by a short name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KnownField {
+    /// What `--field` takes (`von_mises`).
+    pub name: &'static str,
+    /// The array in the files (`von_mises_kpa`).
+    pub array: &'static str,
+    pub label: &'static str,
+    pub unit: &'static str,
+    pub signed: bool,
+    pub missing_below: Option<f64>,
+}
+
+/// The fields `cardiotwin run` writes.
+pub const KNOWN_FIELDS: [KnownField; 5] = [
+    KnownField {
+        name: "displacement",
+        array: "displacement",
+        label: "displacement",
+        unit: "mm",
+        signed: false,
+        missing_below: None,
+    },
+    KnownField {
+        name: "von_mises",
+        array: "von_mises_kpa",
+        label: "von Mises stress",
+        unit: "kPa",
+        signed: false,
+        missing_below: None,
+    },
+    KnownField {
+        name: "fibre_stress",
+        array: "fibre_stress_kpa",
+        label: "fibre stress",
+        unit: "kPa",
+        signed: true,
+        missing_below: None,
+    },
+    KnownField {
+        name: "activation_time",
+        array: "activation_time_ms",
+        label: "activation time",
+        unit: "ms",
+        signed: false,
+        // -1: never activated.
+        missing_below: Some(0.0),
+    },
+    KnownField {
+        name: "active_tension",
+        array: "active_tension_kpa",
+        label: "active tension",
+        unit: "kPa",
+        signed: false,
+        missing_below: None,
+    },
 ];
 
 impl ScalarField {
@@ -278,8 +291,8 @@ impl ScalarField {
         let name = name.trim();
         let known = KNOWN_FIELDS
             .iter()
-            .find(|k| k.0.eq_ignore_ascii_case(name) || k.1.eq_ignore_ascii_case(name));
-        let array = known.map_or(name, |k| k.1);
+            .find(|k| k.name.eq_ignore_ascii_case(name) || k.array.eq_ignore_ascii_case(name));
+        let array = known.map_or(name, |k| k.array);
         let present = mesh
             .point_fields()
             .iter()
@@ -292,14 +305,14 @@ impl ScalarField {
             });
         }
         let field = match known {
-            Some(&(short, array, label, unit, signed, missing_below)) => ScalarField {
-                name: short.to_string(),
-                array: array.to_string(),
-                label: label.to_string(),
-                unit: unit.to_string(),
-                signed,
+            Some(k) => ScalarField {
+                name: k.name.to_string(),
+                array: k.array.to_string(),
+                label: k.label.to_string(),
+                unit: k.unit.to_string(),
+                signed: k.signed,
                 magnitude: true,
-                missing_below,
+                missing_below: k.missing_below,
             },
             None => {
                 let mut f = ScalarField {
@@ -333,14 +346,14 @@ impl ScalarField {
         };
         let mut names: Vec<String> = KNOWN_FIELDS
             .iter()
-            .filter(|k| has(k.1))
-            .map(|k| k.0.to_string())
+            .filter(|k| has(k.array))
+            .map(|k| k.name.to_string())
             .collect();
         for f in mesh.point_fields().iter().chain(mesh.cell_fields()) {
             // Arrays of a short name already listed are not listed again.
             let known = KNOWN_FIELDS
                 .iter()
-                .any(|k| k.1 == f.name && names.iter().any(|n| n == k.0));
+                .any(|k| k.array == f.name && names.iter().any(|n| n == k.name));
             if !known && !names.contains(&f.name) {
                 names.push(f.name.clone());
             }
