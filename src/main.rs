@@ -151,8 +151,8 @@ enum Command {
         /// long axis).
         #[arg(long, value_enum, default_value = "anterior")]
         view: cardiotwin::render::ViewPreset,
-        /// Colour range MIN,MAX (default: the field's own over the frames drawn; symmetric about zero for
-        /// fibre stress).
+        /// Colour range MIN,MAX (default: 1st to 99th percentile of the values over the frames drawn,
+        /// extremes clamp to the ends; symmetric about zero for fibre stress).
         #[arg(long, value_parser = parse_range, allow_hyphen_values = true)]
         range: Option<(f64, f64)>,
     },

@@ -506,6 +506,38 @@ fn a_golden_image_matches() {
     }
 }
 
+#[test]
+fn window_surface_formats_give_the_same_picture() {
+    // A window's frames are BGRA, sRGB or not (then the shader encodes): the golden picture must come
+    // out of each.
+    let Some(ctx) = common::gpu("render::formats") else {
+        return;
+    };
+    let scene = Scene::new(ellipsoid(), "height");
+    let view = golden_view(&scene);
+    let reference = scene.render(&ctx, GOLDEN_SIZE, &view);
+    for format in [
+        wgpu::TextureFormat::Bgra8UnormSrgb,
+        wgpu::TextureFormat::Bgra8Unorm,
+        wgpu::TextureFormat::Rgba8Unorm,
+    ] {
+        let mut renderer = Renderer::new(&ctx, format, true).expect("renderer");
+        renderer.set_surface(&ctx, &scene.surface).unwrap();
+        let positions = scene.surface.positions(&scene.mesh).unwrap();
+        renderer.update(&ctx, &positions, &scene.values).unwrap();
+        let target = Offscreen::with_format(&ctx, GOLDEN_SIZE, format).unwrap();
+        let img = target.render(&ctx, &mut renderer, &view).unwrap();
+        let d = mean_abs_diff(&img, &reference);
+        eprintln!("{format:?}: {d:.3} levels from Rgba8UnormSrgb");
+        assert!(d < 0.5, "{format:?}: {d}");
+    }
+    // A renderer and a target that disagree are an error, not a validation panic.
+    let mut renderer = Renderer::new(&ctx, IMAGE_FORMAT, false).unwrap();
+    renderer.set_surface(&ctx, &scene.surface).unwrap();
+    let target = Offscreen::with_format(&ctx, (200, 150), wgpu::TextureFormat::Bgra8Unorm).unwrap();
+    assert!(target.render(&ctx, &mut renderer, &view).is_err());
+}
+
 // ---- the command line ----
 
 fn cardiotwin(args: &[&str], env: &[(&str, &str)]) -> Output {

@@ -34,8 +34,8 @@ pub struct RenderRequest {
     /// Width and height, pixels (default [`STILL_SIZE`] or [`ANIMATION_SIZE`]).
     pub size: Option<(u32, u32)>,
     pub view: ViewPreset,
-    /// Colour range (default: the values' own, over every frame; symmetric about zero for signed
-    /// fields).
+    /// Colour range (default: 1st to 99th percentile of the vertex values over every frame; symmetric
+    /// about zero for signed fields; see [`super::auto_range`]).
     pub range: Option<(f64, f64)>,
 }
 

@@ -717,10 +717,12 @@ fn bind_group(
     })
 }
 
-/// An offscreen texture of [`IMAGE_FORMAT`] and the buffer its pixels are read back through; reused
-/// frame after frame.
+/// An offscreen texture and the buffer its pixels are read back through; reused frame after frame.
+/// [`IMAGE_FORMAT`] by default; the 8-bit formats window surfaces use (BGRA, sRGB or not) can be chosen
+/// to render exactly as into a window.
 pub struct Offscreen {
     pub size: (u32, u32),
+    pub format: wgpu::TextureFormat,
     texture: wgpu::Texture,
     view: wgpu::TextureView,
     readback: wgpu::Buffer,
@@ -728,7 +730,26 @@ pub struct Offscreen {
 }
 
 impl Offscreen {
+    /// A target of [`IMAGE_FORMAT`].
     pub fn new(ctx: &GpuContext, size: (u32, u32)) -> Result<Self, RenderError> {
+        Self::with_format(ctx, size, IMAGE_FORMAT)
+    }
+
+    /// A target of `format`: `Rgba8Unorm`, `Bgra8Unorm` or their sRGB forms.
+    pub fn with_format(
+        ctx: &GpuContext,
+        size: (u32, u32),
+        format: wgpu::TextureFormat,
+    ) -> Result<Self, RenderError> {
+        use wgpu::TextureFormat as F;
+        if !matches!(
+            format,
+            F::Rgba8Unorm | F::Rgba8UnormSrgb | F::Bgra8Unorm | F::Bgra8UnormSrgb
+        ) {
+            return Err(RenderError::Input(format!(
+                "offscreen format {format:?}: use Rgba8Unorm, Bgra8Unorm or their sRGB forms"
+            )));
+        }
         let max = ctx.limits.max_texture_dimension_2d;
         if size.0 == 0 || size.1 == 0 || size.0 > max || size.1 > max {
             return Err(RenderError::Input(format!(
@@ -746,7 +767,7 @@ impl Offscreen {
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: IMAGE_FORMAT,
+            format,
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         });
@@ -760,6 +781,7 @@ impl Offscreen {
         });
         Ok(Offscreen {
             size,
+            format,
             texture,
             view,
             readback,
@@ -772,16 +794,17 @@ impl Offscreen {
         &self.view
     }
 
-    /// Draws `view` with `renderer` (of [`IMAGE_FORMAT`]) and reads the picture back.
+    /// Draws `view` with `renderer` (of this target's format) and reads the picture back as RGBA, sRGB.
     pub fn render(
         &self,
         ctx: &GpuContext,
         renderer: &mut Renderer,
         view: &View,
     ) -> Result<image::RgbaImage, RenderError> {
-        if renderer.format() != IMAGE_FORMAT {
+        if renderer.format() != self.format {
             return Err(RenderError::Input(format!(
-                "offscreen images are {IMAGE_FORMAT:?}; the renderer draws {:?}",
+                "the offscreen target is {:?}; the renderer draws {:?}",
+                self.format,
                 renderer.format()
             )));
         }
@@ -826,9 +849,17 @@ impl Offscreen {
                     label: "offscreen image".into(),
                     message: e.to_string(),
                 })?;
+            let bgra = matches!(
+                self.format,
+                wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb
+            );
             for y in 0..h as usize {
                 let row = &data[y * self.row_bytes as usize..][..4 * w as usize];
-                pixels.extend_from_slice(row);
+                if bgra {
+                    pixels.extend(row.chunks_exact(4).flat_map(|p| [p[2], p[1], p[0], p[3]]));
+                } else {
+                    pixels.extend_from_slice(row);
+                }
             }
         }
         self.readback.unmap();

@@ -387,24 +387,27 @@ impl ScalarField {
     }
 }
 
-/// The colour range: `[min, max]` of the finite values, widened when empty or of zero width; for a
-/// signed field symmetric about zero (`[-m, m]`, m the largest magnitude), so that zero is the middle
+/// The colour range: from the 1st to the 99th percentile of the finite values (a few extreme vertices,
+/// such as stress concentrations where the base is held, would otherwise squeeze everything else into
+/// one colour; they clamp to the ends), widened when empty or of zero width. For a signed field
+/// symmetric about zero (`[-m, m]`, m the 99th percentile of the magnitudes), so that zero is the middle
 /// colour of the diverging map.
 pub fn auto_range<'a>(values: impl IntoIterator<Item = &'a f32>, signed: bool) -> (f64, f64) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in values {
-        if v.is_finite() {
-            lo = lo.min(f64::from(v));
-            hi = hi.max(f64::from(v));
-        }
-    }
-    if lo > hi {
+    let mut v: Vec<f64> = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .map(|&v| f64::from(if signed { v.abs() } else { v }))
+        .collect();
+    if v.is_empty() {
         return if signed { (-1.0, 1.0) } else { (0.0, 1.0) };
     }
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[(q * (v.len() - 1) as f64).round() as usize];
     if signed {
-        let m = lo.abs().max(hi.abs());
+        let m = at(0.99);
         return if m > 0.0 { (-m, m) } else { (-1.0, 1.0) };
     }
+    let (lo, hi) = (at(0.01), at(0.99));
     if hi - lo <= 1e-9 * hi.abs().max(lo.abs()) {
         let pad = if hi.abs() > 0.0 { 0.05 * hi.abs() } else { 1.0 };
         return if lo >= 0.0 && lo - pad < 0.0 {
@@ -429,5 +432,13 @@ mod tests {
         assert_eq!(auto_range(&[f32::NAN], false), (0.0, 1.0));
         let (lo, hi) = auto_range(&[10.0f32, 10.0], false);
         assert!(lo < 10.0 && hi > 10.0 && lo >= 0.0);
+        // One outlier among 1000 values does not set the range.
+        let mut v: Vec<f32> = (0..1000).map(|i| i as f32 / 999.0).collect();
+        v[500] = 1e4;
+        let (lo, hi) = auto_range(&v, false);
+        assert!(lo < 0.02 && hi > 0.97 && hi < 1.0, "{lo} {hi}");
+        v[500] = -1e4;
+        let (lo, hi) = auto_range(&v, true);
+        assert!((hi - 0.99).abs() < 0.01 && lo == -hi, "{lo} {hi}");
     }
 }
