@@ -38,6 +38,8 @@
 //!   circulation, beat by beat, with outputs, checkpoints and resume.
 //! - [`job`]: the rest-geometry check of `cardiotwin geometry`.
 //! - [`plot`]: line charts as PNG (pressure-volume loops, pressure traces), drawn with an embedded font.
+//! - [`render`]: the heart's surface, deformed and coloured by a field, with a colour bar, drawn by wgpu
+//!   offscreen (PNG stills, GIF beat animations: `cardiotwin render`) or into a window.
 //! - [`bench`](mod@bench): the workloads and the timing runner of `cardiotwin bench` (the mechanics step on either
 //!   backend).
 
@@ -56,6 +58,7 @@ pub mod job;
 pub mod mechanics;
 pub mod mesh;
 pub mod plot;
+pub mod render;
 pub mod verify;
 
 pub use backend::{Backend, BackendChoice};

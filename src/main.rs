@@ -119,6 +119,43 @@ enum Command {
         #[arg(long)]
         dump_positions: Option<PathBuf>,
     },
+    /// Pictures of the heart: a still (PNG) of the state nearest --time, or an animated GIF of the last
+    /// beat (--beat-animation), of a result folder of `run` (its fields.pvd), a .pvd series, or one mesh
+    /// file (.vtu). The surface is deformed by the `displacement` field and coloured by --field, with a
+    /// colour bar. Needs a GPU adapter (a software one such as lavapipe will do).
+    Render {
+        /// Result folder, .pvd file or mesh file.
+        input: PathBuf,
+        /// displacement (magnitude, mm), von_mises (kPa), fibre_stress (kPa), activation_time (ms),
+        /// active_tension (kPa), or the name of any point or cell array of the mesh.
+        #[arg(long)]
+        field: String,
+        /// Time of the state to draw, s (the nearest one in the series; default: the last).
+        #[arg(
+            long,
+            value_name = "T_S",
+            conflicts_with = "beat_animation",
+            allow_hyphen_values = true
+        )]
+        time: Option<f64>,
+        /// An animated GIF of the last beat (every state of it in fields.pvd, in real time).
+        #[arg(long)]
+        beat_animation: bool,
+        /// Output file: .png for a still, .gif for --beat-animation.
+        #[arg(long)]
+        out: PathBuf,
+        /// Image size WxH in pixels (default 1280x720 for stills, 640x360 for animations).
+        #[arg(long, value_parser = parse_size)]
+        size: Option<(u32, u32)>,
+        /// View: anterior, posterior, long-axis (from the side) or short-axis (from the base, down the
+        /// long axis).
+        #[arg(long, value_enum, default_value = "anterior")]
+        view: cardiotwin::render::ViewPreset,
+        /// Colour range MIN,MAX (default: 1st to 99th percentile of the values over the frames drawn,
+        /// extremes clamp to the ends; symmetric about zero for fibre stress).
+        #[arg(long, value_parser = parse_range, allow_hyphen_values = true)]
+        range: Option<(f64, f64)>,
+    },
     /// Verification problems with known answers.
     Verify {
         #[command(subcommand)]
@@ -384,6 +421,29 @@ fn main() -> ExitCode {
             cli.adapter.as_deref(),
         ),
         Command::Mesh { command } => mesh_command(command),
+        Command::Render {
+            input,
+            field,
+            time,
+            beat_animation,
+            out,
+            size,
+            view,
+            range,
+        } => render(
+            &cardiotwin::render::job::RenderRequest {
+                input,
+                field,
+                time_s: time,
+                beat_animation,
+                out,
+                size,
+                view,
+                range,
+            },
+            cli.backend,
+            cli.adapter.as_deref(),
+        ),
         Command::Verify {
             problem:
                 VerifyCommand::Circulation0d {
@@ -1163,6 +1223,96 @@ fn bench(
     println!(
         "bandwidth   {:.2} GB/s effective ({:.0} bytes per tet-step, GPU layout)",
         r.effective_bandwidth_gb_s, r.bytes_per_tet_step
+    );
+    Ok(())
+}
+
+/// `WxH`, e.g. `1280x720`.
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?}: expected WIDTHxHEIGHT, e.g. 1280x720"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("{s:?}: {v:?} is not a positive whole number of pixels"))
+    };
+    Ok((parse(w)?, parse(h)?))
+}
+
+/// `MIN,MAX`, e.g. `-20,80`.
+fn parse_range(s: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = s
+        .split_once(',')
+        .ok_or_else(|| format!("{s:?}: expected MIN,MAX, e.g. 0,120"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("{s:?}: {v:?} is not a number"))
+    };
+    let (lo, hi) = (parse(lo)?, parse(hi)?);
+    if lo >= hi {
+        return Err(format!("{s:?}: the minimum must be below the maximum"));
+    }
+    Ok((lo, hi))
+}
+
+fn render(
+    req: &cardiotwin::render::job::RenderRequest,
+    backend: BackendChoice,
+    adapter: Option<&str>,
+) -> CliResult {
+    if backend == BackendChoice::Cpu {
+        return Err(
+            "render draws with wgpu and needs a GPU adapter (a software one such as Mesa's \
+                    lavapipe will do); --backend cpu has none: use --backend auto or gpu"
+                .into(),
+        );
+    }
+    // Any adapter, software ones included: rasterising a surface is light work.
+    let ctx = match cardiotwin::gpu::GpuContext::headless(adapter) {
+        Ok(ctx) => ctx,
+        // The general message ends with "or use --backend cpu", which render cannot.
+        Err(cardiotwin::gpu::GpuError::NoAdapter { tried }) => {
+            return Err(format!(
+                "no GPU adapter found (tried wgpu backends: {tried}), and render needs one: install a \
+                 Vulkan driver, e.g. Mesa's software driver lavapipe: `apt-get install \
+                 mesa-vulkan-drivers libvulkan1` (or a GL/EGL driver), and check that VK_ICD_FILENAMES / \
+                 WGPU_BACKEND do not point elsewhere"
+            )
+            .into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    eprintln!("adapter: {}", ctx.report.describe());
+    let r = cardiotwin::render::job::render(&ctx, req)?;
+    let times: Vec<f64> = r.frames.iter().filter_map(|(t, _)| *t).collect();
+    println!(
+        "field       {} ({}: {}), {} colour map, range {:.4} to {:.4}",
+        r.field.name,
+        r.field.array,
+        r.field.title(),
+        r.map.name(),
+        r.range.0,
+        r.range.1
+    );
+    match (times.first(), times.last(), r.delay_ms) {
+        (Some(a), Some(b), Some(ms)) => println!(
+            "frames      {} states from t = {a:.3} s to {b:.3} s, {ms} ms each",
+            r.frames.len()
+        ),
+        (Some(t), _, None) => println!("state       t = {t:.3} s ({})", r.frames[0].1.display()),
+        _ => println!("state       {}", r.frames[0].1.display()),
+    }
+    println!(
+        "wrote       {} ({}x{})",
+        r.out.display(),
+        r.size.0,
+        r.size.1
     );
     Ok(())
 }

@@ -322,7 +322,7 @@ fn padded(lo: f64, hi: f64) -> Range<f64> {
 }
 
 /// Registers the embedded font as plotters' `sans-serif` family, once per process.
-fn register_font() -> Result<(), PlotError> {
+pub(crate) fn register_font() -> Result<(), PlotError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(

@@ -6,6 +6,11 @@ use std::collections::BTreeSet;
 
 use cardiotwin::gpu::shaders::{self, Shader};
 
+/// Render shaders (vertex and fragment stages) are the files named `render_*.wgsl`.
+fn is_render_shader(s: &Shader) -> bool {
+    s.file.starts_with("shaders/render_")
+}
+
 #[test]
 fn every_shader_file_is_registered() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
@@ -40,18 +45,40 @@ fn every_shader_validates_with_naga() {
     for s in shaders::ALL {
         match s.validated() {
             Ok((_, module)) => {
-                if s.uses_common {
+                let render = is_render_shader(s);
+                if s.uses_common || render {
                     assert!(
                         !module.entry_points.is_empty(),
                         "{} has no entry point",
                         s.file
                     );
                 }
+                if render {
+                    // Render shaders come in vertex/fragment pairs and are never kernels.
+                    for stage in [naga::ShaderStage::Vertex, naga::ShaderStage::Fragment] {
+                        assert!(
+                            module.entry_points.iter().any(|ep| ep.stage == stage),
+                            "{} has no {stage:?} entry point",
+                            s.file
+                        );
+                    }
+                    assert!(!s.uses_common, "{}: render shaders stand alone", s.file);
+                }
                 for ep in &module.entry_points {
+                    if render {
+                        assert_ne!(
+                            ep.stage,
+                            naga::ShaderStage::Compute,
+                            "{}::{}: no kernels in render_*.wgsl",
+                            s.file,
+                            ep.name
+                        );
+                        continue;
+                    }
                     assert_eq!(
                         ep.stage,
                         naga::ShaderStage::Compute,
-                        "{}::{}",
+                        "{}::{}: vertex and fragment stages belong in render_*.wgsl",
                         s.file,
                         ep.name
                     );
@@ -72,7 +99,16 @@ fn every_shader_validates_with_naga() {
 #[test]
 fn a_broken_shader_fails_validation_with_its_file_name() {
     // Each shader with one statement's semicolon removed, and with a type error: both must be caught.
-    for s in shaders::ALL.iter().filter(|s| s.uses_common) {
+    // Every file but common.wgsl (which is only ever compiled as part of the others).
+    let covered: Vec<&Shader> = shaders::ALL
+        .iter()
+        .filter(|s| s.file != shaders::COMMON.file)
+        .collect();
+    assert!(
+        covered.iter().any(|s| is_render_shader(s)),
+        "the render shaders are not covered"
+    );
+    for s in covered {
         // The first statement's semicolon (comments may contain semicolons too).
         let mut done = false;
         let syntax: String = s

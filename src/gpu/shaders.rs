@@ -3,6 +3,9 @@
 //! WGSL has no `#include`: a kernel file is composed as `common.wgsl` followed by the file itself, so shared
 //! structs, constants and functions live in one place. Every file in `shaders/` must be listed in [`ALL`]
 //! (or be `common.wgsl`); `tests/shaders_naga.rs` checks that and validates every composed module.
+//!
+//! Compute kernels follow the conventions of `common.wgsl` (workgroup size `WG`); render shaders (vertex and
+//! fragment stages) live in files named `render_*.wgsl` and stand alone.
 
 use super::GpuError;
 
@@ -93,6 +96,15 @@ pub const EP_MONODOMAIN: Shader = Shader {
     uses_common: true,
 };
 
+/// `shaders/render_surface.wgsl`: the renderer of [`crate::render`] (vertex and fragment stages: the lit,
+/// colour-mapped boundary surface and the colour bar panel). Stands alone: `common.wgsl` is not prepended.
+pub const RENDER_SURFACE: Shader = Shader {
+    name: "render_surface",
+    file: "shaders/render_surface.wgsl",
+    source: include_str!("../../shaders/render_surface.wgsl"),
+    uses_common: false,
+};
+
 /// Every shader file, `common.wgsl` first.
 pub const ALL: &[Shader] = &[
     COMMON,
@@ -104,6 +116,7 @@ pub const ALL: &[Shader] = &[
     MECH_NODE,
     CAVITY,
     EP_MONODOMAIN,
+    RENDER_SURFACE,
 ];
 
 impl Shader {
