@@ -8,6 +8,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+use cardiotwin::backend::Backend;
 use cardiotwin::coupling::circulation::CirculationState;
 use cardiotwin::heartbeat::Scenario;
 use cardiotwin::heartbeat::heart::Heart;
@@ -28,8 +29,9 @@ fn bench(c: &mut Criterion) {
         step: 0,
         circulation,
         ode_h_s: 1e-5,
+        gpu_exact: Vec::new(),
     };
-    let mut sim = Simulation::resume(&heart, &scenario, &state).expect("simulation");
+    let mut sim = Simulation::resume(&heart, &scenario, &state, Backend::Cpu).expect("simulation");
     let dt = heart.dt;
     let mut group = c.benchmark_group("heartbeat");
     group.throughput(Throughput::Elements(heart.report.tets as u64));

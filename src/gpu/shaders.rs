@@ -84,6 +84,15 @@ pub const CAVITY: Shader = Shader {
     uses_common: true,
 };
 
+/// `shaders/active_tension.wgsl`: the heartbeat's active tension per tetrahedron from its activation time
+/// and the twitch table (one invocation per tetrahedron).
+pub const ACTIVE_TENSION: Shader = Shader {
+    name: "active_tension",
+    file: "shaders/active_tension.wgsl",
+    source: include_str!("../../shaders/active_tension.wgsl"),
+    uses_common: true,
+};
+
 /// Every shader file, `common.wgsl` first.
 pub const ALL: &[Shader] = &[
     COMMON,
@@ -94,6 +103,7 @@ pub const ALL: &[Shader] = &[
     MECH_SURFACE,
     MECH_NODE,
     CAVITY,
+    ACTIVE_TENSION,
 ];
 
 impl Shader {

@@ -9,6 +9,7 @@
 //! ([`crate::coupling::circulation`]); outputs say theirs in every column and key name.
 
 pub mod activation;
+pub mod gpu;
 pub mod heart;
 pub mod run;
 pub mod scenario;
