@@ -68,7 +68,7 @@ impl GpuCavity {
             &CAVITY,
             "cavity_caps",
             &[
-                Access::Uniform,
+                Access::Read,
                 Access::Read,
                 Access::Read,
                 Access::Read,
@@ -81,7 +81,7 @@ impl GpuCavity {
             &CAVITY,
             "cavity_partials",
             &[
-                Access::Uniform,
+                Access::Read,
                 Access::Read,
                 Access::Read,
                 Access::Read,
@@ -133,9 +133,10 @@ impl GpuCavity {
             caps_kernel,
             partials_kernel,
             reduce_kernel,
+            // Storage, not uniform buffers: see the binding in the shader.
             params: [
-                GpuBuffer::uniform(ctx, "cavity params", &params(0))?,
-                GpuBuffer::uniform(ctx, "cavity params (displacements)", &params(1))?,
+                GpuBuffer::from_slice(ctx, "cavity params", &[params(0)])?,
+                GpuBuffer::from_slice(ctx, "cavity params (displacements)", &[params(1)])?,
             ],
             no_rest: GpuBuffer::zeroed(ctx, "cavity: no rest positions", 1)?,
             triangles: GpuBuffer::from_slice(ctx, "cavity triangles", &triangles)?,
