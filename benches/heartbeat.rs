@@ -20,6 +20,12 @@ use cardiotwin::gpu::GpuContext;
 use cardiotwin::heartbeat::Scenario;
 use cardiotwin::heartbeat::heart::Heart;
 use cardiotwin::heartbeat::simulation::{LoopState, Simulation};
+use cardiotwin::mechanics::Constraints;
+use cardiotwin::mechanics::gpu::GpuTled;
+use cardiotwin::mechanics::tled::{Stepping, TledState};
+
+/// Steps per submission of the mechanics-alone case.
+const STEPS: u32 = 10;
 
 fn bench(c: &mut Criterion) {
     let scenario = Scenario::default();
@@ -72,6 +78,19 @@ fn bench(c: &mut Criterion) {
         }
     };
     eprintln!("GPU adapter: {}", ctx.report.describe());
+    // The mechanics step alone, STEPS per submission with only the status read back: what the coupling
+    // (the tension and volume passes, one submission and one wait per step) adds to it.
+    let at_rest = TledState::at_rest(&heart.mesh);
+    let mut alone = GpuTled::new(
+        &ctx,
+        &heart.model,
+        &at_rest,
+        &heart.loads,
+        &Constraints::default(),
+    )
+    .expect("GPU mechanics");
+    let stepping = Stepping { dt, damping: 0.0 };
+    alone.run(&ctx, 1, stepping).expect("GPU warm-up steps");
     let mut gpu = Simulation::resume(&heart, &scenario, &state, Backend::Gpu(Box::new(ctx)))
         .expect("GPU simulation");
     // Warm up: the first dispatch of each pipeline compiles it.
@@ -79,6 +98,21 @@ fn bench(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("gpu_f32", &name), |b| {
         b.iter(|| gpu.step(dt).expect("GPU step"))
     });
+    group.finish();
+
+    let mut group = c.benchmark_group("heartbeat_mechanics_alone");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(4))
+        .throughput(Throughput::Elements(
+            heart.report.tets as u64 * STEPS as u64,
+        ));
+    let ctx = gpu.gpu_context().expect("the GPU simulation's device");
+    group.bench_function(
+        BenchmarkId::new(format!("gpu_f32_{STEPS}_steps_per_submission"), &name),
+        |b| b.iter(|| alone.run(ctx, STEPS, stepping).expect("GPU steps")),
+    );
     group.finish();
 }
 

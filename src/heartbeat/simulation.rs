@@ -381,6 +381,14 @@ impl<'h> Simulation<'h> {
         }
     }
 
+    /// The device of the GPU backend (None on the CPU).
+    pub fn gpu_context(&self) -> Option<&crate::gpu::GpuContext> {
+        match &self.mechanics {
+            Mechanics::Cpu { .. } => None,
+            Mechanics::Gpu(gpu) => Some(gpu.context()),
+        }
+    }
+
     /// Mechanics time, ms.
     pub fn time_ms(&self) -> f64 {
         match &self.mechanics {
