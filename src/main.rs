@@ -382,7 +382,7 @@ fn main() -> ExitCode {
             beats,
             resume,
             stop_after,
-            cli.backend,
+            (cli.backend, cli.adapter),
             cli.quiet,
         ),
         Command::Scenario { command } => scenario_command(command),
@@ -535,7 +535,7 @@ fn heartbeat(
     beats: Option<u32>,
     resume: Option<PathBuf>,
     stop_after: Option<u32>,
-    backend: BackendChoice,
+    (backend, adapter): (BackendChoice, Option<String>),
     quiet: bool,
 ) -> CliResult {
     use std::io::IsTerminal;
@@ -548,16 +548,23 @@ fn heartbeat(
         beats,
         resume: resume.is_some(),
         backend,
+        adapter,
         progress: !quiet && std::io::stderr().is_terminal(),
         stop_after,
     };
     let summary = cardiotwin::heartbeat::run(scenario, &opts)?;
     let r = &summary.run;
     println!("scenario    {}", r.scenario);
-    println!(
-        "backend     {} ({}), {} threads",
-        r.backend, r.backend_reason, r.cpu_threads
-    );
+    match &r.adapter {
+        Some(a) => println!(
+            "backend     {} on {a} ({}), circulation on the CPU",
+            r.backend, r.backend_reason
+        ),
+        None => println!(
+            "backend     {} ({}), {} threads",
+            r.backend, r.backend_reason, r.cpu_threads
+        ),
+    }
     println!(
         "preload     LV {:.1} mmHg -> {:.1} mL",
         summary.preload.lv_pressure_mmhg, summary.preload.lv_volume_ml

@@ -92,6 +92,7 @@ fn the_heart_beats_on_eikonal_activation_and_sites_are_checked() {
             backend: cardiotwin::backend::BackendChoice::Cpu,
             progress: false,
             stop_after: None,
+            adapter: None,
         },
     )
     .unwrap();

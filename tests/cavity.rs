@@ -1,7 +1,8 @@
 //! Cavity volumes of the ventricles (`coupling::cavity`, `coupling::cavity_gpu`): the Land ellipsoid's LV
 //! cavity against the analytic truncated-ellipsoid volume and under refinement; invariance under rigid
 //! motion, s^3 under scaling; the gradient against central differences and its identities; the Rodero
-//! ventricles' LV and RV cavities; the f32 GPU reduction against the f64 CPU sum; errors naming tags.
+//! ventricles' LV and RV cavities; the f32 GPU reduction against the f64 CPU sum, from positions and from
+//! the mechanics state's displacements; errors naming tags.
 
 mod common;
 
@@ -483,4 +484,53 @@ fn gpu_reduction_over_three_levels_matches_cpu() {
     // A wrong-length position buffer is an error, not a wrong number.
     let short = GpuBuffer::<[f32; 4]>::zeroed(&ctx, "short", 3).unwrap();
     assert!(gpu.volume(&ctx, &short).is_err());
+}
+
+/// The mechanics state's layout: displacements u = x - X with the rest positions X beside them
+/// (`GpuTled::current` and `rest_buffer`), the configuration X + u formed in the kernel.
+#[test]
+fn gpu_volume_of_displacements_matches_cpu() {
+    let Some(ctx) = common::gpu("gpu_volume_of_displacements_matches_cpu") else {
+        return;
+    };
+    let mesh = rodero();
+    let s = VentricleSurfaces::rodero(&mesh).unwrap();
+    let x0 = positions(&mesh);
+    let origin = x0.iter().sum::<DVec3>() / x0.len() as f64;
+    // Inflated by 3% and jittered.
+    let x: Vec<DVec3> = deformed(&x0, 7, 0.3)
+        .iter()
+        .map(|&p| origin + (p - origin) * 1.03)
+        .collect();
+    let rest = upload(&ctx, &x0, origin);
+    let u: Vec<[f32; 4]> = x
+        .iter()
+        .zip(&x0)
+        .map(|(p, q)| {
+            let d = *p - *q;
+            [d.x as f32, d.y as f32, d.z as f32, 0.0]
+        })
+        .collect();
+    let u = GpuBuffer::from_slice(&ctx, "displacements", &u).unwrap();
+    for (name, tags) in [("LV", &s.lv_endo), ("RV", &s.rv_endo)] {
+        let cavity = Cavity::new(&mesh, name, tags).unwrap();
+        let r = cavity.reference_centroid(&mesh);
+        let gpu = GpuCavity::new(&ctx, &cavity, origin, r).unwrap();
+        let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "volume of displacements");
+        gpu.record_displacement(&mut batch, &u, &rest).unwrap();
+        let (v, _) = batch.submit_and_read(gpu.volume_buffer()).unwrap();
+        let v = v[0] as f64;
+        let cpu = cavity.volume(&x);
+        let tol = gpu_tolerance(&cavity, &x, origin, r);
+        println!(
+            "GPU {name} from displacements: {v:.3} vs CPU {cpu:.3} mm^3, |diff| {:.4}, tolerance {tol:.3}",
+            (v - cpu).abs()
+        );
+        assert!((v - cpu).abs() < tol, "{name}: {v} vs {cpu}");
+        // The rest configuration alone (u = 0) is not what was measured: the displacements count.
+        assert!((v - cavity.volume(&x0)).abs() > 10.0 * tol, "{name}");
+        let short = GpuBuffer::<[f32; 4]>::zeroed(&ctx, "short rest", 3).unwrap();
+        let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "bad rest");
+        assert!(gpu.record_displacement(&mut batch, &u, &short).is_err());
+    }
 }

@@ -44,6 +44,14 @@ fn without_a_driver_gpu_commands_fail_clearly() {
             "--out",
             "/nonexistent/never-written",
         ],
+        // The heartbeat fails before it builds the heart or writes anything.
+        vec![
+            "--backend",
+            "gpu",
+            "run",
+            "--out",
+            "/nonexistent/never-written",
+        ],
     ] {
         let o = cardiotwin(&args, NO_DRIVER);
         let all = text(&o);
@@ -65,6 +73,33 @@ fn without_a_driver_auto_runs_on_the_cpu() {
     let s = summary(&dir);
     assert_eq!(s["backend"]["kind"], "cpu");
     assert_eq!(s["backend"]["reason"], "no GPU adapter found");
+}
+
+#[test]
+fn without_a_driver_the_heartbeat_runs_on_the_cpu_and_says_why() {
+    let dir = tempdir("heartbeat-auto-no-driver");
+    let quick = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/heartbeat/quick.toml"
+    );
+    // Preload only: stopped before the first beat.
+    let o = cardiotwin(
+        &[
+            "run",
+            quick,
+            "--out",
+            dir.to_str().unwrap(),
+            "--stop-after",
+            "0",
+        ],
+        NO_DRIVER,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let s = summary(&dir);
+    assert_eq!(s["status"], "running");
+    assert_eq!(s["run"]["backend"], "cpu");
+    assert_eq!(s["run"]["backend_reason"], "no GPU adapter found");
+    assert!(s["run"]["adapter"].is_null());
 }
 
 #[test]

@@ -113,3 +113,42 @@ fn buffers_round_trip() {
     let odd = GpuBuffer::<u8>::from_slice(&ctx, "odd", &[1, 2, 3]).unwrap();
     assert_eq!(odd.read(&ctx).unwrap(), vec![1, 2, 3]);
 }
+
+/// What a time loop does every step: kernels, then a few of their values gathered into one small buffer
+/// by copies and read back with the submission's one wait.
+#[test]
+fn copies_gather_values_read_back_with_the_submission() {
+    let Some(ctx) = common::gpu("copies_gather_values") else {
+        return;
+    };
+    let iota = Iota::new(&ctx).unwrap();
+    let a = GpuBuffer::<u32>::zeroed(&ctx, "a", 1000).unwrap();
+    let floats = GpuBuffer::from_slice(&ctx, "floats", &[1.5f32, -2.25, 3.0e-7]).unwrap();
+    let gathered = GpuBuffer::<u32>::zeroed(&ctx, "gathered", 6).unwrap();
+    for timed in [false, true] {
+        let mut batch = if timed {
+            Batch::new(&ctx, "gather")
+        } else {
+            Batch::untimed(&ctx, "gather")
+        };
+        iota.record(&mut batch, &a, 1000).unwrap();
+        // Values written by a kernel of the same batch, and f32 bits into a u32 buffer.
+        batch.copy(&a, 997, &gathered, 0, 3).unwrap();
+        batch.copy(&floats, 0, &gathered, 3, 3).unwrap();
+        let (v, timing) = batch.submit_and_read(&gathered).unwrap();
+        assert_eq!(&v[..3], &[997, 998, 999]);
+        let f: Vec<f32> = v[3..].iter().map(|&w| f32::from_bits(w)).collect();
+        assert_eq!(f, [1.5, -2.25, 3.0e-7]);
+        assert_eq!(timing.passes.is_empty(), !(timed && ctx.timestamps));
+    }
+    // Out of range on either side is an error naming the buffers, recorded nothing.
+    let mut batch = Batch::untimed(&ctx, "bad copies");
+    let e = batch
+        .copy(&a, 998, &gathered, 0, 3)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("\"a\"") && e.contains("\"gathered\""), "{e}");
+    assert!(batch.copy(&a, 0, &gathered, 4, 3).is_err());
+    assert!(batch.copy(&a, usize::MAX / 4, &gathered, 0, 1).is_err());
+    batch.submit().unwrap();
+}

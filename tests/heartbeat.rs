@@ -25,6 +25,7 @@ fn options(out: &Path) -> RunOptions {
         beats: None,
         resume: false,
         backend: BackendChoice::Auto,
+        adapter: None,
         progress: false,
         stop_after: None,
     }
@@ -154,6 +155,13 @@ fn quick_run_writes_every_output_and_resumes_to_the_same_files() {
         assert!(b.max_fibre_stress_kpa >= b.p99_fibre_stress_kpa);
     }
     assert_eq!(s.run.activation_mode, "prescribed");
+    // `auto`: a hardware GPU when there is one, else the CPU (lavapipe is not used), with the reason.
+    let hardware = cardiotwin::gpu::GpuInventory::discover()
+        .best_hardware()
+        .is_some();
+    assert_eq!(s.run.backend, if hardware { "gpu" } else { "cpu" });
+    assert_eq!(s.run.adapter.is_some(), hardware);
+    assert!(!s.run.backend_reason.is_empty());
     assert!(s.run.tet_steps_per_s > 0.0);
 
     // pv_loop.png is an image; fields.pvd lists VTU files that exist and hold the fields.
@@ -228,16 +236,20 @@ fn quick_run_writes_every_output_and_resumes_to_the_same_files() {
     );
 }
 
+/// GPU backend errors come before anything is written and say what to do. (Without any driver the
+/// error names the driver to install: `tests/cli.rs`, which can hide the drivers from a child process.)
 #[test]
-fn gpu_backend_is_refused_with_the_reason() {
-    let dir = out_dir("heartbeat-gpu");
+fn gpu_backend_errors_name_the_fix_and_write_nothing() {
+    let dir = out_dir("heartbeat-gpu-bad-adapter");
     let mut opts = options(&dir);
     opts.backend = BackendChoice::Gpu;
+    opts.adapter = Some("no-such-gpu".into());
     let e = run(Some(quick()), &opts).unwrap_err().to_string();
     assert!(
-        e.contains("--backend gpu") && e.contains("CPU backend"),
+        e.contains("no-such-gpu") && (e.contains("adapters found") || e.contains("no GPU adapter")),
         "{e}"
     );
+    assert!(!dir.exists(), "nothing written before the backend is known");
 }
 
 /// The product's main job: the default scenario (the CT-derived Rodero LV) for two beats gives the

@@ -605,3 +605,88 @@ fn gpu_keeps_small_steps_far_from_the_origin() {
     assert!(scale > 0.0, "the bar did not move");
     assert!(worst < tol, "GPU and CPU differ by {worst} mm > {tol}");
 }
+
+/// The pieces a coupled time loop uses: steps recorded into the caller's batch (`record`, `finish`) give
+/// the bits `run` gives, and a state saved with `displacements` and put back with `set_displacements`
+/// continues bit for bit (what a checkpoint needs).
+#[test]
+fn gpu_recorded_steps_and_restored_states_continue_bit_for_bit() {
+    let Some(ctx) = common::gpu("tled_gpu_record_and_restore") else {
+        return;
+    };
+    let mesh = cube();
+    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None)
+        .unwrap()
+        .with_viscosity(Some(KelvinVoigt { eta: 0.5 }));
+    let loads = Loads {
+        pressures: vec![PressureLoad::on_surfaces(&mesh, &[PRESSURE_Z0], 0.5).unwrap()],
+        springs: vec![SpringLoad::on_surfaces(&mesh, &[SPRINGS_Y0], 2.0, 0.05, false).unwrap()],
+        ..Loads::default()
+    };
+    let constraints = Constraints::default();
+    let state = TledState::at_rest(&mesh);
+    let stepping = Stepping {
+        dt: 0.5 * model.stable_time_step(),
+        damping: 1.0,
+    };
+    let bits = |x: &[DVec3]| -> Vec<u64> {
+        x.iter()
+            .flat_map(|p| p.to_array().map(f64::to_bits))
+            .collect()
+    };
+
+    let mut a = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
+    a.run(&ctx, 40, stepping).unwrap();
+    let mut b = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
+    for _ in 0..40 {
+        let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "one step");
+        let pending = b.record(&ctx, &mut batch, 1, stepping).unwrap();
+        let (status, _) = batch.submit_and_read(b.status_buffer()).unwrap();
+        b.finish(pending, &status).unwrap();
+    }
+    assert_eq!((a.step, b.step), (40, 40));
+    assert_eq!(a.t.to_bits(), b.t.to_bits());
+    let xa = a.positions(&ctx).unwrap();
+    assert_eq!(bits(&xa), bits(&b.positions(&ctx).unwrap()));
+    // The previous positions are one step back: x - x_prev = v dt.
+    let prev = a.previous_positions(&ctx).unwrap();
+    let v = a.velocities(&ctx).unwrap();
+    let moved = xa
+        .iter()
+        .zip(&state.x)
+        .map(|(p, q)| (*p - *q).length())
+        .fold(0.0, f64::max);
+    assert!(moved > 1e-4, "the pressure moved the cube by {moved} mm");
+    for ((x, p), v) in xa.iter().zip(&prev).zip(&v) {
+        assert!((*x - *p - *v * stepping.dt).length() < 1e-6, "{x} {p} {v}");
+    }
+
+    // Saved at step 40, restored into a fresh model that starts elsewhere: 30 more steps agree.
+    let (u, u_prev) = a.displacements(&ctx).unwrap();
+    a.run(&ctx, 30, stepping).unwrap();
+    let mut c = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
+    c.run(&ctx, 5, stepping).unwrap();
+    c.set_displacements(&ctx, &u, &u_prev).unwrap();
+    c.run(&ctx, 30, stepping).unwrap();
+    assert_eq!(
+        bits(&a.positions(&ctx).unwrap()),
+        bits(&c.positions(&ctx).unwrap())
+    );
+    // Without the previous displacements the velocity is lost: the state differs.
+    let mut d = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
+    d.set_displacements(&ctx, &u, &u).unwrap();
+    d.run(&ctx, 30, stepping).unwrap();
+    assert_ne!(
+        bits(&a.positions(&ctx).unwrap()),
+        bits(&d.positions(&ctx).unwrap())
+    );
+    // Wrong lengths are errors.
+    assert!(c.set_displacements(&ctx, &u[1..], &u_prev).is_err());
+    let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "one step");
+    let pending = b.record(&ctx, &mut batch, 1, stepping).unwrap();
+    batch.submit().unwrap();
+    assert!(
+        b.finish(pending, &[u32::MAX; 2]).is_err(),
+        "a short status word"
+    );
+}

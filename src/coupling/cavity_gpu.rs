@@ -1,8 +1,10 @@
 //! Cavity volume on the GPU (f32): the kernels of `shaders/cavity.wgsl`, twin of [`super::cavity`].
 //!
 //! Reads a position buffer that stays on the GPU (one `[f32; 4]` per mesh node: xyz in mm relative to an
-//! origin, w unused; the layout of the mechanics state) and leaves the volume, mm^3, in a one-value
-//! buffer for later kernels, or reads that one number back. Passes: the caps' virtual points (one
+//! origin, w unused: [`GpuCavity::record`]), or the mechanics state itself, displacements from the rest
+//! positions ([`crate::mechanics::gpu::GpuTled::current`] and
+//! [`crate::mechanics::gpu::GpuTled::rest_buffer`]: [`GpuCavity::record_displacement`]), and leaves the
+//! volume, mm^3, in a one-value buffer for later kernels, or reads that one number back. Passes: the caps' virtual points (one
 //! invocation per opening), the per-triangle terms summed per workgroup, then tree reductions of WG
 //! values each until one is left. Every sum runs in a fixed order: the same input gives the same bits.
 //!
@@ -23,15 +25,21 @@ use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel};
 struct CavityParams {
     /// Reference point r, mm relative to the positions' origin; w unused.
     reference: [f32; 4],
+    /// 1: the positions are rest + the bound buffer (displacements); 0: the bound buffer.
+    with_rest: u32,
+    _pad: [u32; 3],
 }
-const _: () = assert!(size_of::<CavityParams>() == 16);
+const _: () = assert!(size_of::<CavityParams>() == 32);
 
 /// A [`Cavity`] resident on the GPU, with its kernels and scratch buffers. Build once per cavity.
 pub struct GpuCavity {
     caps_kernel: Kernel,
     partials_kernel: Kernel,
     reduce_kernel: Kernel,
-    params: GpuBuffer<CavityParams>,
+    /// The parameters for positions ([0]) and for displacements from rest positions ([1]).
+    params: [GpuBuffer<CavityParams>; 2],
+    /// Bound as the rest positions when the positions are given directly (never read then).
+    no_rest: GpuBuffer<[f32; 4]>,
     /// Wall triangles, then cap triangles: (a, b, c, kind), see the shader.
     triangles: GpuBuffer<[u32; 4]>,
     loop_offsets: GpuBuffer<u32>,
@@ -60,11 +68,12 @@ impl GpuCavity {
             &CAVITY,
             "cavity_caps",
             &[
-                Access::Uniform,
+                Access::Read,
                 Access::Read,
                 Access::Read,
                 Access::Read,
                 Access::ReadWrite,
+                Access::Read,
             ],
         )?;
         let partials_kernel = Kernel::new(
@@ -72,11 +81,12 @@ impl GpuCavity {
             &CAVITY,
             "cavity_partials",
             &[
-                Access::Uniform,
+                Access::Read,
                 Access::Read,
                 Access::Read,
                 Access::Read,
                 Access::ReadWrite,
+                Access::Read,
             ],
         )?;
         let reduce_kernel = Kernel::new(
@@ -112,8 +122,10 @@ impl GpuCavity {
             });
         }
         let r = reference - origin;
-        let params = CavityParams {
+        let params = |with_rest: u32| CavityParams {
             reference: [r.x as f32, r.y as f32, r.z as f32, 0.0],
+            with_rest,
+            _pad: [0; 3],
         };
         let level1 = triangles.len().div_ceil(workgroup);
         let level2 = level1.div_ceil(workgroup).max(1);
@@ -121,7 +133,12 @@ impl GpuCavity {
             caps_kernel,
             partials_kernel,
             reduce_kernel,
-            params: GpuBuffer::uniform(ctx, "cavity params", &params)?,
+            // Storage, not uniform buffers: see the binding in the shader.
+            params: [
+                GpuBuffer::from_slice(ctx, "cavity params", &[params(0)])?,
+                GpuBuffer::from_slice(ctx, "cavity params (displacements)", &[params(1)])?,
+            ],
+            no_rest: GpuBuffer::zeroed(ctx, "cavity: no rest positions", 1)?,
             triangles: GpuBuffer::from_slice(ctx, "cavity triangles", &triangles)?,
             loop_offsets: GpuBuffer::from_slice(ctx, "cavity loop offsets", &loop_offsets)?,
             loop_nodes: GpuBuffer::from_slice(ctx, "cavity loop nodes", &loop_nodes)?,
@@ -140,25 +157,52 @@ impl GpuCavity {
     /// Records the passes that write the volume (mm^3) of configuration `x` to [`Self::volume_buffer`].
     /// `x` holds one `[f32; 4]` per mesh node, mm relative to the origin given to [`Self::new`].
     pub fn record(&self, batch: &mut Batch<'_>, x: &GpuBuffer<[f32; 4]>) -> Result<(), GpuError> {
-        if x.len() != self.node_count {
-            return Err(GpuError::Validation {
-                what: "recording the cavity volume".into(),
-                message: format!(
-                    "the position buffer {:?} has {} entries, the mesh {} nodes",
-                    x.label(),
-                    x.len(),
-                    self.node_count
-                ),
-            });
+        self.record_with(batch, x, None)
+    }
+
+    /// As [`Self::record`] for the configuration `rest + u`: `u` the displacements and `rest` the rest
+    /// positions relative to the origin given to [`Self::new`], one `[f32; 4]` per mesh node each (the
+    /// state of [`crate::mechanics::gpu::GpuTled`], whose [`origin`](crate::mechanics::gpu::GpuTled::origin)
+    /// the cavity must be built with).
+    pub fn record_displacement(
+        &self,
+        batch: &mut Batch<'_>,
+        u: &GpuBuffer<[f32; 4]>,
+        rest: &GpuBuffer<[f32; 4]>,
+    ) -> Result<(), GpuError> {
+        self.record_with(batch, u, Some(rest))
+    }
+
+    fn record_with(
+        &self,
+        batch: &mut Batch<'_>,
+        x: &GpuBuffer<[f32; 4]>,
+        rest: Option<&GpuBuffer<[f32; 4]>>,
+    ) -> Result<(), GpuError> {
+        for b in std::iter::once(x).chain(rest) {
+            if b.len() != self.node_count {
+                return Err(GpuError::Validation {
+                    what: "recording the cavity volume".into(),
+                    message: format!(
+                        "the position buffer {:?} has {} entries, the mesh {} nodes",
+                        b.label(),
+                        b.len(),
+                        self.node_count
+                    ),
+                });
+            }
         }
+        let params = self.params[rest.is_some() as usize].whole();
+        let rest = rest.unwrap_or(&self.no_rest).whole();
         batch.dispatch(
             &self.caps_kernel,
             &[
-                self.params.whole(),
+                params,
                 x.whole(),
                 self.loop_offsets.whole(),
                 self.loop_nodes.whole(),
                 self.caps.whole(),
+                rest,
             ],
             self.loops as u32,
             0,
@@ -174,11 +218,12 @@ impl GpuCavity {
         batch.dispatch(
             &self.partials_kernel,
             &[
-                self.params.whole(),
+                params,
                 x.whole(),
                 self.triangles.whole(),
                 self.caps.whole(),
                 out.whole(),
+                rest,
             ],
             triangles as u32,
             0,

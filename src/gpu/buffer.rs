@@ -168,39 +168,75 @@ pub(crate) fn read_back(
     if bytes == 0 {
         return Ok(Vec::new());
     }
-    let copy_bytes = bytes.next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
-    let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("readback staging"),
-        size: copy_bytes,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
     let mut encoder = ctx
         .device
         .create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("readback"),
         });
-    encoder.copy_buffer_to_buffer(src, 0, &staging, 0, copy_bytes);
+    let staging = Staging::record(ctx, &mut encoder, src, bytes, label);
     ctx.queue.submit([encoder.finish()]);
-    let (tx, rx) = std::sync::mpsc::channel();
-    staging.map_async(wgpu::MapMode::Read, .., move |r| {
-        let _ = tx.send(r);
-    });
-    ctx.sync(&format!("reading back {label:?}"))?;
-    let readback_err = |message: String| GpuError::Readback {
-        label: label.to_string(),
-        message,
-    };
-    rx.recv()
-        .map_err(|e| readback_err(e.to_string()))?
-        .map_err(|e| readback_err(e.to_string()))?;
-    let view = staging
-        .get_mapped_range(..)
-        .map_err(|e| readback_err(e.to_string()))?;
-    let out = view[..bytes as usize].to_vec();
-    drop(view);
-    staging.unmap();
-    Ok(out)
+    staging.wait(ctx)
+}
+
+/// A copy of a buffer's start into a mappable staging buffer, recorded into an encoder: after the
+/// submission, [`Staging::wait`] maps it with one wait for the device.
+pub(crate) struct Staging {
+    buffer: wgpu::Buffer,
+    bytes: u64,
+    label: String,
+}
+
+impl Staging {
+    /// Records the copy of the first `bytes` (> 0) bytes of `src` into `encoder`.
+    pub(crate) fn record(
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        src: &wgpu::Buffer,
+        bytes: u64,
+        label: &str,
+    ) -> Self {
+        let copy_bytes = bytes
+            .max(1)
+            .next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT)
+            .min(src.size());
+        let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback staging"),
+            size: copy_bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        encoder.copy_buffer_to_buffer(src, 0, &buffer, 0, copy_bytes);
+        Staging {
+            buffer,
+            bytes: bytes.min(copy_bytes),
+            label: label.to_string(),
+        }
+    }
+
+    /// Maps the staging buffer once the submitted work is done (one wait) and returns its bytes.
+    pub(crate) fn wait(self, ctx: &GpuContext) -> Result<Vec<u8>, GpuError> {
+        let label = self.label;
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        ctx.sync(&format!("reading back {label:?}"))?;
+        let readback_err = |message: String| GpuError::Readback {
+            label: label.clone(),
+            message,
+        };
+        rx.recv()
+            .map_err(|e| readback_err(e.to_string()))?
+            .map_err(|e| readback_err(e.to_string()))?;
+        let view = self
+            .buffer
+            .get_mapped_range(..)
+            .map_err(|e| readback_err(e.to_string()))?;
+        let out = view[..self.bytes as usize].to_vec();
+        drop(view);
+        self.buffer.unmap();
+        Ok(out)
+    }
 }
 
 fn storage_usage() -> wgpu::BufferUsages {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytemuck::{Pod, Zeroable};
 
-use super::buffer::{Range, read_back};
+use super::buffer::{Range, Staging, read_back};
 use super::shaders::Shader;
 use super::{GpuBuffer, GpuContext, GpuError};
 
@@ -211,11 +211,23 @@ pub struct Batch<'c> {
 }
 
 impl<'c> Batch<'c> {
+    /// A batch whose passes are timed on the GPU where the adapter has timestamps (reading them back
+    /// costs one more wait at [`Batch::submit`]).
     pub fn new(ctx: &'c GpuContext, label: &str) -> Self {
+        Self::with_timing(ctx, label, ctx.timestamps)
+    }
+
+    /// A batch without GPU timestamps: for small batches submitted many times (a time loop's steps),
+    /// where the timestamp queries and their readback would cost more than the work.
+    pub fn untimed(ctx: &'c GpuContext, label: &str) -> Self {
+        Self::with_timing(ctx, label, false)
+    }
+
+    fn with_timing(ctx: &'c GpuContext, label: &str, timed: bool) -> Self {
         let encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
-        let queries = ctx.timestamps.then(|| {
+        let queries = timed.then(|| {
             let set = ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
                 label: Some("pass timestamps"),
                 ty: wgpu::QueryType::Timestamp,
@@ -339,16 +351,85 @@ impl<'c> Batch<'c> {
         Ok(())
     }
 
+    /// Records the copy of `count` values of `src` from value `src_start` into `dst` from value
+    /// `dst_start` (the bytes as they are: an `f32` into a `u32` buffer is its bit pattern). Offsets and
+    /// sizes must be multiples of 4 bytes.
+    /// Gathers results of several kernels into one buffer, read back with one wait.
+    pub fn copy<T: Pod, U: Pod>(
+        &mut self,
+        src: &GpuBuffer<T>,
+        src_start: usize,
+        dst: &GpuBuffer<U>,
+        dst_start: usize,
+        count: usize,
+    ) -> Result<(), GpuError> {
+        let (a, b) = (size_of::<T>() as u64, size_of::<U>() as u64);
+        let bytes = (count as u64).checked_mul(a);
+        // Byte offset of the range's start within a buffer of `len` values of `elem` bytes, if it fits.
+        let offset = |start: usize, len: usize, elem: u64| {
+            let at = (start as u64).checked_mul(elem)?;
+            at.checked_add(bytes?)
+                .filter(|&end| end <= len as u64 * elem)
+                .map(|_| at)
+        };
+        let aligned = |v: u64| v.is_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+        let fits = (
+            offset(src_start, src.len(), a),
+            offset(dst_start, dst.len(), b),
+            bytes,
+        );
+        let (Some(src_at), Some(dst_at), Some(bytes)) = fits else {
+            return Err(copy_error(src, src_start, dst, dst_start, count));
+        };
+        if ![a, b, src_at, dst_at].into_iter().all(aligned) {
+            return Err(copy_error(src, src_start, dst, dst_start, count));
+        }
+        if bytes > 0 {
+            self.encoder
+                .copy_buffer_to_buffer(&src.buffer, src_at, &dst.buffer, dst_at, bytes);
+        }
+        Ok(())
+    }
+
     /// Submits the batch, waits for completion and returns its timing. Validation errors raised while
     /// recording or running are returned here.
-    pub fn submit(mut self) -> Result<BatchTiming, GpuError> {
+    pub fn submit(self) -> Result<BatchTiming, GpuError> {
+        self.submit_reading::<u32>(None).map(|(t, _)| t)
+    }
+
+    /// Submits the batch and reads `src` back when it is done, with one wait for the device (a
+    /// [`GpuBuffer::read`] after [`Batch::submit`] waits twice): for a time loop that needs a few
+    /// numbers back every step.
+    pub fn submit_and_read<T: Pod>(
+        self,
+        src: &GpuBuffer<T>,
+    ) -> Result<(Vec<T>, BatchTiming), GpuError> {
+        self.submit_reading(Some(src)).map(|(t, v)| (v, t))
+    }
+
+    fn submit_reading<T: Pod>(
+        mut self,
+        src: Option<&GpuBuffer<T>>,
+    ) -> Result<(BatchTiming, Vec<T>), GpuError> {
         let n = self.timed.len() as u32;
         if let (Some((set, resolve)), true) = (&self.queries, n > 0) {
             self.encoder.resolve_query_set(set, 0..2 * n, resolve, 0);
         }
+        let staging = src.filter(|b| !b.is_empty()).map(|b| {
+            let bytes = (b.len() * size_of::<T>()) as u64;
+            Staging::record(self.ctx, &mut self.encoder, &b.buffer, bytes, b.label())
+        });
         let start = Instant::now();
         self.ctx.queue.submit([self.encoder.finish()]);
-        self.ctx.sync(&self.label)?;
+        let values = match staging {
+            Some(s) => bytemuck::pod_collect_to_vec(&s.wait(self.ctx)?),
+            None => {
+                self.ctx.sync(&self.label)?;
+                Vec::new()
+            }
+        };
+        // Errors raised while recording or running, named after the batch.
+        self.ctx.check_errors(&self.label)?;
         let wall = start.elapsed();
         let mut timing = BatchTiming {
             wall,
@@ -371,6 +452,27 @@ impl<'c> Batch<'c> {
             }
             timing.gpu = Some(timing.passes.iter().map(|(_, d)| *d).sum());
         }
-        Ok(timing)
+        Ok((timing, values))
+    }
+}
+
+/// The error of a [`Batch::copy`] that does not fit.
+fn copy_error<T: Pod, U: Pod>(
+    src: &GpuBuffer<T>,
+    src_start: usize,
+    dst: &GpuBuffer<U>,
+    dst_start: usize,
+    count: usize,
+) -> GpuError {
+    GpuError::Validation {
+        what: format!("copying {:?} into {:?}", src.label(), dst.label()),
+        message: format!(
+            "{count} values from {src_start} of {} ({} bytes each) do not fit at {dst_start} of {} \
+             ({} bytes each), or are not 4-byte aligned",
+            src.len(),
+            size_of::<T>(),
+            dst.len(),
+            size_of::<U>()
+        ),
     }
 }

@@ -105,6 +105,15 @@ pub const RENDER_SURFACE: Shader = Shader {
     uses_common: false,
 };
 
+/// `shaders/active_tension.wgsl`: the heartbeat's active tension per tetrahedron from its activation time
+/// and the twitch table (one invocation per tetrahedron).
+pub const ACTIVE_TENSION: Shader = Shader {
+    name: "active_tension",
+    file: "shaders/active_tension.wgsl",
+    source: include_str!("../../shaders/active_tension.wgsl"),
+    uses_common: true,
+};
+
 /// Every shader file, `common.wgsl` first.
 pub const ALL: &[Shader] = &[
     COMMON,
@@ -117,6 +126,7 @@ pub const ALL: &[Shader] = &[
     CAVITY,
     EP_MONODOMAIN,
     RENDER_SURFACE,
+    ACTIVE_TENSION,
 ];
 
 impl Shader {

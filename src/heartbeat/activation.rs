@@ -224,6 +224,11 @@ impl Twitch {
     pub fn duration_ms(&self) -> f64 {
         self.duration
     }
+
+    /// The table [`Twitch::lookup`] interpolates: the tension (kPa) every [`TABLE_STEP_MS`] from 0.
+    pub fn table(&self) -> &[f64] {
+        &self.table
+    }
 }
 
 #[cfg(test)]

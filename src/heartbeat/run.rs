@@ -10,6 +10,12 @@
 //! - `fields/NNNNNN.vtu` and `fields.pvd`: the deformed mesh with the scenario's fields;
 //! - `checkpoint.json`: the loop's state at the end of the last finished beat.
 //!
+//! The mechanics runs on the backend of `--backend` ([`BackendChoice`]: `gpu` on any adapter, lavapipe
+//! included; `auto` on a hardware GPU when there is one, else on the CPU), the circulation on the CPU;
+//! `summary.json` says which (`run.backend`), why (`run.backend_reason`) and on which adapter
+//! (`run.adapter`). A resumed run continues on the backend of its own command line; on the same backend
+//! (and adapter) it writes the files of an uninterrupted run byte for byte.
+//!
 //! Every file is replaced atomically (written beside, then renamed), `metrics.csv` is appended and
 //! flushed at every beat's end: an interrupted run keeps every finished beat, and `--resume DIR` goes on
 //! from the last checkpoint, producing the same files as a run that was never interrupted.
@@ -36,6 +42,8 @@ pub struct RunOptions {
     /// Go on from `out/checkpoint.json` (the scenario is read from `out/scenario.toml`).
     pub resume: bool,
     pub backend: BackendChoice,
+    /// The adapter whose name contains this text (`--adapter`); with `auto` it also means "use the GPU".
+    pub adapter: Option<String>,
     /// Draw a progress bar on the terminal.
     pub progress: bool,
     /// Stop (as if interrupted) after this many beats of this invocation: for tests of resume.
@@ -72,8 +80,11 @@ pub struct BeatSummary {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunInfo {
     pub scenario: String,
+    /// Where the mechanics ran: `cpu` (f64) or `gpu` (f32); the circulation always runs on the CPU.
     pub backend: String,
+    /// Why that backend (`--backend` and what `auto` found).
     pub backend_reason: String,
+    /// The GPU adapter's name, on the GPU backend.
     pub adapter: Option<String>,
     pub cpu_threads: usize,
     pub activation_mode: String,
@@ -233,21 +244,14 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
     scenario
         .validate("(command line)")
         .map_err(|e| Error::Invalid(e.to_string()))?;
-    let (backend, backend_reason) = match opts.backend {
-        BackendChoice::Gpu => {
-            return Err(Error::Invalid(
-                "--backend gpu: the heartbeat loop runs on the CPU backend in this version (the GPU \
-                 mechanics kernels exist, the per-step cavity coupling on the GPU does not yet); use \
-                 --backend cpu or auto"
-                    .into(),
-            ));
-        }
-        BackendChoice::Cpu => ("cpu", "requested".to_string()),
-        BackendChoice::Auto => (
-            "cpu",
-            "auto: the heartbeat loop has only the CPU backend in this version".to_string(),
-        ),
-    };
+    // Before anything is written: a GPU backend without a driver fails with the driver to install.
+    let (backend, report) = opts.backend.resolve(opts.adapter.as_deref())?;
+    let backend_kind = report.kind;
+    let backend_reason = report.reason.clone();
+    let adapter = report.adapter.as_ref().map(|a| a.name.clone());
+    if let Some(a) = &report.adapter {
+        log::info!("heartbeat mechanics on the GPU: {}", a.describe());
+    }
     std::fs::create_dir_all(dir.join("fields"))
         .map_err(|e| Error::io(dir.join("fields").display().to_string(), e))?;
 
@@ -271,12 +275,12 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
                 checkpoint_path.display()
             ))
         })?;
-        let sim = Simulation::resume(&heart, &scenario, &ck.state)?;
+        let sim = Simulation::resume(&heart, &scenario, &ck.state, backend)?;
         truncate_rows(&metrics_path, ck.rows)?;
         (sim, ck.preload, ck.beats, ck.fields, ck.rows, ck.wall_s)
     } else {
         write_atomic(&scenario_path, scenario.to_toml().as_bytes())?;
-        let (sim, preload) = Simulation::start(&heart, &scenario)?;
+        let (sim, preload) = Simulation::start(&heart, &scenario, backend)?;
         log::info!(
             "preload to {:.1} mmHg: LV {:.1} mL ({} relaxation steps, residual {:.1e})",
             preload.lv_pressure_mmhg,
@@ -302,9 +306,9 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
     };
     let info = |steps: u64, simulated_s: f64, wall: f64, finished_beats: usize| RunInfo {
         scenario: scenario.name.clone(),
-        backend: backend.into(),
+        backend: backend_kind.into(),
         backend_reason: backend_reason.clone(),
-        adapter: None,
+        adapter: adapter.clone(),
         cpu_threads: rayon::current_num_threads(),
         activation_mode: heart.report.activation_mode.into(),
         heart_rate_bpm: scenario.heart_rate_bpm,
@@ -356,7 +360,7 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
                 .map_err(|e| Error::io(metrics_path.display().to_string(), e))?;
             rows = 1;
             if fields_every > 0 {
-                write_fields(dir, &heart, &sim, &scenario, 0, &mut fields)?;
+                write_fields(dir, &heart, &mut sim, &scenario, 0, &mut fields)?;
             }
         }
         let mut sample_index = rows - 1;
@@ -381,7 +385,7 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
                 text.push_str(&sample.row(beat + 1));
                 text.push('\n');
                 if fields_every > 0 && sample_index % fields_every == 0 {
-                    write_fields(dir, &heart, &sim, &scenario, sample_index, &mut fields)?;
+                    write_fields(dir, &heart, &mut sim, &scenario, sample_index, &mut fields)?;
                 }
                 if let Some(bar) = &bar {
                     bar.inc(1);
@@ -423,7 +427,7 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
                 fields: fields.clone(),
                 preload: preload.clone(),
                 wall_s: wall_before + clock.elapsed().as_secs_f64(),
-                state: sim.save(),
+                state: sim.save()?,
             };
             write_atomic(&checkpoint_path, &json_bytes(&ck)?)?;
             write_atomic(
@@ -493,14 +497,14 @@ fn check_finite(s: &Sample) -> Result<()> {
 fn write_fields(
     dir: &Path,
     heart: &Heart,
-    sim: &Simulation,
+    sim: &mut Simulation,
     scenario: &Scenario,
     index: u64,
     entries: &mut Vec<(f64, String)>,
 ) -> Result<()> {
     let mut mesh = heart.mesh.clone();
     mesh.retain_fields(|_| false);
-    let x = sim.positions();
+    let x = sim.positions()?.to_vec();
     let wanted = &scenario.outputs.fields;
     let (fibre, von_mises) =
         if wanted.contains(&FieldName::FibreStress) || wanted.contains(&FieldName::VonMises) {

@@ -18,6 +18,13 @@
 //! constant `R_min / k` is 38 us, comparable to the step, so the 0D side must not be stepped explicitly
 //! with the FE step).
 //!
+//! ## Backends
+//! The mechanics runs on the CPU (f64, [`tled::step`]) or on the GPU (f32, [`super::gpu::GpuHeart`]: the
+//! step, the cavity volumes and the active tension on the GPU, one submission and one 24-byte readback
+//! per step, the positions read back only for samples, fields and checkpoints); the circulation ODE runs
+//! on the CPU for both, exactly as above. The preload's dynamic relaxation runs on the CPU, then the state
+//! is uploaded.
+//!
 //! ## Preload
 //! The mesh is taken as unloaded. Before the first beat the circulation alone (elastance LV) is run to its
 //! limit cycle; its end-diastolic LV (and RV) pressure inflates the FE cavities by dynamic relaxation
@@ -28,8 +35,10 @@ use glam::DVec3;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::gpu::{ExactDisplacement, GpuHeart};
 use super::heart::Heart;
 use super::scenario::Scenario;
+use crate::backend::Backend;
 use crate::coupling::circulation::{
     self, CirculationParams, CirculationState, Derived, Elastances, LimitCycleOptions, Override,
 };
@@ -73,6 +82,10 @@ pub struct LoopState {
     pub circulation: CirculationState,
     /// Step size the ODE integrator proposed last, s.
     pub ode_h_s: f64,
+    /// GPU backend: the nodes whose f32 displacements `x` and `x_prev` would not give back exactly
+    /// (rare; see [`super::gpu`]), so that a resumed GPU run continues bit for bit. Empty on the CPU.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_exact: Vec<ExactDisplacement>,
 }
 
 /// One row of `metrics.csv`.
@@ -155,6 +168,12 @@ impl Sample {
     }
 }
 
+/// The mechanics of a [`Simulation`]: its backend and state.
+enum Mechanics {
+    Cpu { state: TledState, scratch: Scratch },
+    Gpu(Box<GpuHeart>),
+}
+
 /// The running coupled simulation.
 pub struct Simulation<'h> {
     heart: &'h Heart,
@@ -163,16 +182,20 @@ pub struct Simulation<'h> {
     k: f64,
     period_ms: f64,
     loads: Loads,
-    state: TledState,
-    scratch: Scratch,
+    mechanics: Mechanics,
     circulation: CirculationState,
     ode_h: f64,
     tolerances: Tolerances,
 }
 
 impl<'h> Simulation<'h> {
-    /// Preloads the heart (module docs) and returns the simulation at the start of the first beat.
-    pub fn start(heart: &'h Heart, scenario: &Scenario) -> Result<(Self, PreloadReport)> {
+    /// Preloads the heart (module docs) on the CPU and returns the simulation at the start of the first
+    /// beat, its state on `backend`.
+    pub fn start(
+        heart: &'h Heart,
+        scenario: &Scenario,
+        backend: Backend,
+    ) -> Result<(Self, PreloadReport)> {
         let clock = std::time::Instant::now();
         let params = scenario.circulation_at_rate();
         let k = scenario.coupling.cavity_stiffness_mmhg_per_ml;
@@ -184,7 +207,7 @@ impl<'h> Simulation<'h> {
                 ..LimitCycleOptions::default()
             },
         )?;
-        let mut circ = *limit
+        let circ = *limit
             .beat_starts
             .last()
             .ok_or_else(|| Error::Invalid("the circulation ran no beat".into()))?;
@@ -225,8 +248,11 @@ impl<'h> Simulation<'h> {
         state.t = 0.0;
         state.step = 0;
         state.x_prev = state.x.clone();
-        let v_lv = heart.lv.volume(&state.x) * 1e-3;
-        let v_rv = heart.rv.as_ref().map(|c| c.volume(&state.x) * 1e-3);
+        let mut sim = Self::assemble(heart, scenario, state, circ, 1e-5, backend, &[])?;
+        // The blood volumes from the backend's own cavity volumes, so the first step sees the pressures
+        // of the preload.
+        let (v_lv, v_rv) = sim.cavity_volumes();
+        let circ = &mut sim.circulation;
         let edv_0d = circ.v_lv;
         let mut moved = 0.0;
         let blood_lv = v_lv + p_lv / k;
@@ -237,7 +263,7 @@ impl<'h> Simulation<'h> {
             moved += blood - circ.v_rv;
             circ.v_rv = blood;
         }
-        circ.p_ven_sys -= moved / params.systemic.c_ven;
+        circ.p_ven_sys -= moved / sim.params.systemic.c_ven;
         let preload = PreloadReport {
             lv_pressure_mmhg: p_lv,
             rv_pressure_mmhg: p_rv,
@@ -251,31 +277,17 @@ impl<'h> Simulation<'h> {
             relaxation_converged: report.converged,
             wall_s: clock.elapsed().as_secs_f64(),
         };
-        let mut loads = heart.loads.clone();
-        loads.active_tension.fill(0.0);
-        Ok((
-            Simulation {
-                heart,
-                period_ms: scenario.period_ms(),
-                params,
-                k,
-                loads,
-                state,
-                scratch: Scratch::default(),
-                circulation: circ,
-                ode_h: 1e-5,
-                tolerances: Tolerances {
-                    rtol: 1e-8,
-                    atol: 1e-8,
-                    ..Tolerances::default()
-                },
-            },
-            preload,
-        ))
+        Ok((sim, preload))
     }
 
-    /// The simulation at a checkpointed state (the heart and scenario must be the ones it came from).
-    pub fn resume(heart: &'h Heart, scenario: &Scenario, saved: &LoopState) -> Result<Self> {
+    /// The simulation at a checkpointed state (the heart and scenario must be the ones it came from), on
+    /// `backend`.
+    pub fn resume(
+        heart: &'h Heart,
+        scenario: &Scenario,
+        saved: &LoopState,
+        backend: Backend,
+    ) -> Result<Self> {
         let n = heart.mesh.node_count();
         if saved.x.len() != n || saved.x_prev.len() != n {
             return Err(Error::Invalid(format!(
@@ -288,18 +300,47 @@ impl<'h> Simulation<'h> {
         state.x_prev = saved.x_prev.iter().map(|p| DVec3::from_array(*p)).collect();
         state.t = saved.t_ms;
         state.step = saved.step;
+        Self::assemble(
+            heart,
+            scenario,
+            state,
+            saved.circulation,
+            saved.ode_h_s,
+            backend,
+            &saved.gpu_exact,
+        )
+    }
+
+    fn assemble(
+        heart: &'h Heart,
+        scenario: &Scenario,
+        state: TledState,
+        circulation: CirculationState,
+        ode_h: f64,
+        backend: Backend,
+        exact: &[ExactDisplacement],
+    ) -> Result<Self> {
         let mut loads = heart.loads.clone();
         loads.active_tension.fill(0.0);
+        let period_ms = scenario.period_ms();
+        let mechanics = match backend {
+            Backend::Cpu => Mechanics::Cpu {
+                state,
+                scratch: Scratch::default(),
+            },
+            Backend::Gpu(ctx) => Mechanics::Gpu(Box::new(GpuHeart::new(
+                ctx, heart, &state, &loads, period_ms, exact,
+            )?)),
+        };
         Ok(Simulation {
             heart,
             params: scenario.circulation_at_rate(),
             k: scenario.coupling.cavity_stiffness_mmhg_per_ml,
-            period_ms: scenario.period_ms(),
+            period_ms,
             loads,
-            state,
-            scratch: Scratch::default(),
-            circulation: saved.circulation,
-            ode_h: saved.ode_h_s,
+            mechanics,
+            circulation,
+            ode_h,
             tolerances: Tolerances {
                 rtol: 1e-8,
                 atol: 1e-8,
@@ -308,42 +349,89 @@ impl<'h> Simulation<'h> {
         })
     }
 
-    /// What a checkpoint stores.
-    pub fn save(&self) -> LoopState {
-        LoopState {
-            x: self.state.x.iter().map(|p| p.to_array()).collect(),
-            x_prev: self.state.x_prev.iter().map(|p| p.to_array()).collect(),
-            t_ms: self.state.t,
-            step: self.state.step,
+    /// What a checkpoint stores (the GPU backend reads its state back).
+    pub fn save(&self) -> Result<LoopState> {
+        let (x, x_prev, gpu_exact) = match &self.mechanics {
+            Mechanics::Cpu { state, .. } => (
+                state.x.iter().map(|p| p.to_array()).collect(),
+                state.x_prev.iter().map(|p| p.to_array()).collect(),
+                Vec::new(),
+            ),
+            Mechanics::Gpu(gpu) => {
+                let saved = gpu.save()?;
+                (saved.x, saved.x_prev, saved.exact)
+            }
+        };
+        Ok(LoopState {
+            x,
+            x_prev,
+            t_ms: self.time_ms(),
+            step: self.steps(),
             circulation: self.circulation,
             ode_h_s: self.ode_h,
+            gpu_exact,
+        })
+    }
+
+    /// `cpu` or `gpu`: where the mechanics runs.
+    pub fn backend(&self) -> &'static str {
+        match self.mechanics {
+            Mechanics::Cpu { .. } => "cpu",
+            Mechanics::Gpu(_) => "gpu",
+        }
+    }
+
+    /// The device of the GPU backend (None on the CPU).
+    pub fn gpu_context(&self) -> Option<&crate::gpu::GpuContext> {
+        match &self.mechanics {
+            Mechanics::Cpu { .. } => None,
+            Mechanics::Gpu(gpu) => Some(gpu.context()),
         }
     }
 
     /// Mechanics time, ms.
     pub fn time_ms(&self) -> f64 {
-        self.state.t
+        match &self.mechanics {
+            Mechanics::Cpu { state, .. } => state.t,
+            Mechanics::Gpu(gpu) => gpu.time_ms(),
+        }
     }
 
     pub fn steps(&self) -> u64 {
-        self.state.step
+        match &self.mechanics {
+            Mechanics::Cpu { state, .. } => state.step,
+            Mechanics::Gpu(gpu) => gpu.steps(),
+        }
     }
 
-    pub fn positions(&self) -> &[DVec3] {
-        &self.state.x
+    /// The current positions, mm (the GPU backend reads them back, once per step).
+    pub fn positions(&mut self) -> Result<&[DVec3]> {
+        match &mut self.mechanics {
+            Mechanics::Cpu { state, .. } => Ok(&state.x),
+            Mechanics::Gpu(gpu) => gpu.positions(),
+        }
     }
 
+    /// Every tetrahedron's active tension as of the last [`Simulation::sample`], kPa.
     pub fn active_tension(&self) -> &[f64] {
         &self.loads.active_tension
     }
 
     /// FE cavity volumes at the current positions, mL.
     fn cavity_volumes(&self) -> (f64, Option<f64>) {
-        let x = &self.state.x;
-        (
-            self.heart.lv.volume(x) * 1e-3,
-            self.heart.rv.as_ref().map(|c| c.volume(x) * 1e-3),
-        )
+        match &self.mechanics {
+            Mechanics::Cpu { state, .. } => {
+                let x = &state.x;
+                (
+                    self.heart.lv.volume(x) * 1e-3,
+                    self.heart.rv.as_ref().map(|c| c.volume(x) * 1e-3),
+                )
+            }
+            Mechanics::Gpu(gpu) => {
+                let (lv, rv) = gpu.volumes();
+                (lv * 1e-3, rv.map(|v| v * 1e-3))
+            }
+        }
     }
 
     /// The chamber pressure laws with the FE volumes held.
@@ -357,26 +445,6 @@ impl<'h> Simulation<'h> {
         }
     }
 
-    /// Every tetrahedron's active tension at the current time: a function of the time alone, so a resumed
-    /// run sees the same values.
-    fn update_active_tension(&mut self) {
-        let (t, period, heart) = (self.state.t, self.period_ms, self.heart);
-        self.loads
-            .active_tension
-            .par_iter_mut()
-            .with_min_len(4096)
-            .zip(&heart.activation_ms)
-            .zip(&heart.contractility)
-            .for_each(|((ta, &t_act), &c)| {
-                // Never activated (cut off by non-conducting tissue): never contracts.
-                *ta = if t_act.is_finite() {
-                    c * heart.twitch.lookup((t - t_act).rem_euclid(period))
-                } else {
-                    0.0
-                };
-            });
-    }
-
     /// Advances one step of `dt` ms (module docs).
     pub fn step(&mut self, dt: f64) -> Result<()> {
         let (v_lv, v_rv) = self.cavity_volumes();
@@ -386,17 +454,29 @@ impl<'h> Simulation<'h> {
         if let (Some(v), Some(load)) = (v_rv, self.loads.pressures.get_mut(1)) {
             load.pressure = self.k * (c.v_rv - v) * KPA_PER_MMHG;
         }
-        self.update_active_tension();
-        let (t, heart) = (self.state.t, self.heart);
-        tled::step(
-            &heart.model,
-            &mut self.state,
-            Stepping { dt, damping: 0.0 },
-            &self.loads,
-            &Constraints::default(),
-            &mut self.scratch,
-        )
-        .map_err(|e| unstable(e, t))?;
+        let t = self.time_ms();
+        let heart = self.heart;
+        match &mut self.mechanics {
+            Mechanics::Cpu { state, scratch } => {
+                active_tension_at(heart, t, self.period_ms, &mut self.loads.active_tension);
+                tled::step(
+                    &heart.model,
+                    state,
+                    Stepping { dt, damping: 0.0 },
+                    &self.loads,
+                    &Constraints::default(),
+                    scratch,
+                )
+                .map_err(|e| unstable(e, t))?;
+            }
+            Mechanics::Gpu(gpu) => {
+                let pressures: Vec<f64> = self.loads.pressures.iter().map(|p| p.pressure).collect();
+                gpu.step(&pressures, dt).map_err(|e| match e {
+                    Error::Sim(e) => unstable(e, t),
+                    other => other,
+                })?;
+            }
+        }
         let chambers = self.chambers(v_lv, v_rv);
         let params = &self.params;
         let (y, h, _) = ode::integrate(
@@ -414,13 +494,19 @@ impl<'h> Simulation<'h> {
         Ok(())
     }
 
-    /// The quantities of `metrics.csv` now.
+    /// The quantities of `metrics.csv` now (the GPU backend reads the positions back once).
     pub fn sample(&mut self) -> Result<Sample> {
-        self.update_active_tension();
+        let t = self.time_ms();
+        active_tension_at(
+            self.heart,
+            t,
+            self.period_ms,
+            &mut self.loads.active_tension,
+        );
         let (v_lv, v_rv) = self.cavity_volumes();
-        let t_s = self.state.t * 1e-3;
-        let c = &self.circulation;
-        let d: Derived = circulation::derived(&self.params, &self.chambers(v_lv, v_rv), t_s, c);
+        let t_s = t * 1e-3;
+        let c = self.circulation;
+        let d: Derived = circulation::derived(&self.params, &self.chambers(v_lv, v_rv), t_s, &c);
         let (max_fibre, p99_fibre, mean_ta) = self.stress_summary()?;
         Ok(Sample {
             time_s: t_s,
@@ -444,32 +530,19 @@ impl<'h> Simulation<'h> {
         })
     }
 
-    /// Per-tetrahedron fibre stress and von Mises stress (Cauchy, kPa) at the current state.
-    pub fn stresses(&self) -> Result<(Vec<f64>, Vec<f64>)> {
-        let model = &self.heart.model;
-        let x = &self.state.x;
-        let sigma = model.cauchy_stresses(x, &self.loads.active_tension)?;
-        Ok((0..sigma.len())
-            .into_par_iter()
-            .map(|t| {
-                let s = sigma[t];
-                let f = model.deformation_gradient(t, x) * model.frames[t].f0;
-                let f = f.normalize_or_zero();
-                let fibre = f.dot(s * f);
-                let dev = s - glam::DMat3::from_diagonal(DVec3::splat(
-                    (s.x_axis.x + s.y_axis.y + s.z_axis.z) / 3.0,
-                ));
-                let j2 = 0.5
-                    * (dev.x_axis.length_squared()
-                        + dev.y_axis.length_squared()
-                        + dev.z_axis.length_squared());
-                (fibre, (3.0 * j2).sqrt())
-            })
-            .unzip())
+    /// Per-tetrahedron fibre stress and von Mises stress (Cauchy, kPa) at the current state, with the
+    /// active tension of the last [`Simulation::sample`].
+    pub fn stresses(&mut self) -> Result<(Vec<f64>, Vec<f64>)> {
+        // The mechanics borrowed alone, so the loads stay readable.
+        let x: &[DVec3] = match &mut self.mechanics {
+            Mechanics::Cpu { state, .. } => &state.x,
+            Mechanics::Gpu(gpu) => gpu.positions()?,
+        };
+        fibre_and_von_mises(&self.heart.model, x, &self.loads.active_tension)
     }
 
     /// (max, 99th percentile) of the fibre stress and the mean active tension, kPa.
-    fn stress_summary(&self) -> Result<(f64, f64, f64)> {
+    fn stress_summary(&mut self) -> Result<(f64, f64, f64)> {
         let (mut fibre, _) = self.stresses()?;
         let max = fibre.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let k = ((fibre.len() as f64 * 0.99) as usize).min(fibre.len().saturating_sub(1));
@@ -486,6 +559,49 @@ impl<'h> Simulation<'h> {
             / total;
         Ok((max, p99, mean))
     }
+}
+
+/// Every tetrahedron's active tension at time `t` ms: a function of the time alone, so a resumed run sees
+/// the same values. The GPU backend's twin is [`super::gpu::ActiveTension`].
+fn active_tension_at(heart: &Heart, t: f64, period: f64, out: &mut [f64]) {
+    out.par_iter_mut()
+        .with_min_len(4096)
+        .zip(&heart.activation_ms)
+        .zip(&heart.contractility)
+        .for_each(|((ta, &t_act), &c)| {
+            // Never activated (cut off by non-conducting tissue): never contracts.
+            *ta = if t_act.is_finite() {
+                c * heart.twitch.lookup((t - t_act).rem_euclid(period))
+            } else {
+                0.0
+            };
+        });
+}
+
+/// Fibre stress and von Mises stress (Cauchy, kPa) per tetrahedron at positions `x`.
+fn fibre_and_von_mises(
+    model: &crate::mechanics::tled::TledModel,
+    x: &[DVec3],
+    active_tension: &[f64],
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let sigma = model.cauchy_stresses(x, active_tension)?;
+    Ok((0..sigma.len())
+        .into_par_iter()
+        .map(|t| {
+            let s = sigma[t];
+            let f = model.deformation_gradient(t, x) * model.frames[t].f0;
+            let f = f.normalize_or_zero();
+            let fibre = f.dot(s * f);
+            let dev = s - glam::DMat3::from_diagonal(DVec3::splat(
+                (s.x_axis.x + s.y_axis.y + s.z_axis.z) / 3.0,
+            ));
+            let j2 = 0.5
+                * (dev.x_axis.length_squared()
+                    + dev.y_axis.length_squared()
+                    + dev.z_axis.length_squared());
+            (fibre, (3.0 * j2).sqrt())
+        })
+        .unzip())
 }
 
 /// A mechanics failure as a diagnosis of the run.

@@ -14,12 +14,16 @@
 //! | pressure | `mech_surface.wgsl::face_pass` | triangle | pressure loads present |
 //! | update | `mech_node.wgsl::node_pass` | node (CSR gathers) | always |
 //!
-//! State stays on the GPU between steps and runs: positions in three buffers that rotate (previous,
-//! current, next), stored relative to the mean rest position so that f32 keeps the digits that matter. A
-//! [`GpuTled::run`] of N steps records all of them in one submission and reads back one 16-byte status
-//! word: nothing else crosses the bus until [`GpuTled::positions`], [`GpuTled::velocities`] or
-//! [`GpuTled::forces`] is asked for. Every sum is a gather in a fixed order (no float atomics), so a run is
-//! deterministic.
+//! State stays on the GPU between steps and runs: the displacements u = x - X in three buffers that
+//! rotate (previous, current, next), the rest positions X relative to the mean rest position
+//! ([`GpuTled::origin`]), so that f32 keeps the digits that matter. A [`GpuTled::run`] of N steps records
+//! all of them in one submission and reads back one 16-byte status word: nothing else crosses the bus
+//! until [`GpuTled::positions`], [`GpuTled::velocities`] or [`GpuTled::forces`] is asked for. A coupled
+//! time loop records steps into its own batch instead ([`GpuTled::record`], then [`GpuTled::finish`] with
+//! the status words it read back), between passes of its own that read [`GpuTled::current`] or write
+//! [`GpuTled::active_tension_buffer`]; a checkpoint saves and restores the exact state with
+//! [`GpuTled::displacements`] and [`GpuTled::set_displacements`]. Every sum is a gather in a fixed order
+//! (no float atomics), so a run is deterministic.
 //!
 //! Failures: the element pass records the first step at which a tetrahedron inverts (J <= 0 or NaN) and
 //! the smallest such tetrahedron; the node pass the first step at which a position becomes non-finite and
@@ -131,6 +135,8 @@ pub struct GpuTled {
     /// [`GpuTled::positions`]), mm.
     rest: GpuBuffer<[f32; 4]>,
     rest_f64: Vec<DVec3>,
+    /// What `rest` is relative to: the mean rest position, mm.
+    origin: DVec3,
     gravity: DVec3,
     eta: f64,
     active_form: u32,
@@ -295,6 +301,7 @@ impl GpuTled {
             status: GpuBuffer::from_slice(ctx, "status", &CLEAR)?,
             rest: buffer("rest positions", &rest)?,
             rest_f64: model.rest.clone(),
+            origin,
             gravity: loads.gravity,
             eta: model.viscosity.map_or(0.0, |kv| kv.eta),
             active_form: match model.active {
@@ -342,15 +349,31 @@ impl GpuTled {
     /// An inverted tetrahedron or a non-finite position ends the run with [`SimError::Inverted`] or
     /// [`SimError::NonFinite`] at the step where it first happened (module docs).
     pub fn run(&mut self, ctx: &GpuContext, steps: u32, stepping: Stepping) -> Result<()> {
-        let Stepping { dt, damping } = stepping;
-        if !(dt.is_finite() && dt > 0.0 && damping.is_finite() && damping >= 0.0) {
-            return Err(Error::Invalid(format!(
-                "time step {dt} ms and damping {damping} 1/ms must be finite, with dt > 0 and damping >= 0"
-            )));
-        }
         if steps == 0 {
-            return Ok(());
+            return check_stepping(stepping);
         }
+        let mut batch = Batch::new(ctx, "mechanics steps");
+        let pending = self.record(ctx, &mut batch, steps, stepping)?;
+        batch.submit()?;
+        let status = self.status.read(ctx)?;
+        self.finish(pending, &status)
+    }
+
+    /// Records `steps` steps into `batch`, to run with the caller's own passes before and after them (a
+    /// coupled time loop: see [`crate::heartbeat`]): the state buffers rotate now, the current positions
+    /// ([`GpuTled::current`]) are those after the steps for every pass recorded later. Once the batch ran,
+    /// hand its [`GpuTled::status_buffer`] words to [`GpuTled::finish`]. The pressures and the cleared
+    /// status are queued writes, which run before the next submission: record one batch of steps per
+    /// submission.
+    pub fn record(
+        &mut self,
+        ctx: &GpuContext,
+        batch: &mut Batch<'_>,
+        steps: u32,
+        stepping: Stepping,
+    ) -> Result<PendingSteps> {
+        check_stepping(stepping)?;
+        let Stepping { dt, damping } = stepping;
         let pressures: Vec<f32> = self.pressure_values.iter().map(|&p| p as f32).collect();
         if !pressures.is_empty() {
             self.pressures.write(ctx, &pressures);
@@ -359,7 +382,6 @@ impl GpuTled {
         let (n_tets, n_nodes) = (self.tets.len() as u32, self.x[0].len() as u32);
         let n_faces = self.faces.len() as u32;
         let k = &self.kernels;
-        let mut batch = Batch::new(ctx, "mechanics steps");
         for s in 0..steps {
             let params = GpuBuffer::uniform(
                 ctx,
@@ -444,12 +466,18 @@ impl GpuTled {
             )?;
             self.cur = next;
         }
-        batch.submit()?;
+        Ok(PendingSteps { steps, dt })
+    }
+
+    /// Completes steps recorded by [`GpuTled::record`] after their batch ran: advances the step count and
+    /// the time, and reports a failure from `status` (the 4 words of [`GpuTled::status_buffer`], read
+    /// back) as [`GpuTled::run`] does.
+    pub fn finish(&mut self, pending: PendingSteps, status: &[u32]) -> Result<()> {
+        let PendingSteps { steps, dt } = pending;
         let first = self.step;
         self.step += steps as u64;
         self.t += steps as f64 * dt;
         self.last_dt = dt;
-        let status = self.status.read(ctx)?;
         let [inv_step, tet, nan_step, node] = status[..] else {
             return Err(GpuError::Readback {
                 label: "status".into(),
@@ -480,9 +508,71 @@ impl GpuTled {
         Ok(())
     }
 
+    /// The 4-word status buffer the steps write failures to (see [`GpuTled::finish`]).
+    pub fn status_buffer(&self) -> &GpuBuffer<u32> {
+        &self.status
+    }
+
+    /// The current displacements u = x - X, mm, one `[f32; 4]` per node (w unused): the positions are
+    /// `rest_buffer() + current()` relative to [`GpuTled::origin`].
+    pub fn current(&self) -> &GpuBuffer<[f32; 4]> {
+        &self.x[self.cur]
+    }
+
+    /// The rest positions X relative to [`GpuTled::origin`], mm, one `[f32; 4]` per node.
+    pub fn rest_buffer(&self) -> &GpuBuffer<[f32; 4]> {
+        &self.rest
+    }
+
+    /// The origin of [`GpuTled::rest_buffer`]: the mean rest position, mm.
+    pub fn origin(&self) -> DVec3 {
+        self.origin
+    }
+
+    /// The active tension per tetrahedron, kPa, that the next steps read: a kernel may write it directly
+    /// instead of [`GpuTled::set_active_tension`] uploading it.
+    pub fn active_tension_buffer(&self) -> &GpuBuffer<f32> {
+        &self.active
+    }
+
+    /// The current and previous displacements (u, u_prev = x - X, x_prev - X), mm, exactly as the GPU
+    /// holds them: with [`GpuTled::set_displacements`] a state saved and restored bit for bit.
+    pub fn displacements(&self, ctx: &GpuContext) -> Result<(Displacements, Displacements)> {
+        Ok((
+            self.x[self.cur].read(ctx)?,
+            self.x[(self.cur + 2) % 3].read(ctx)?,
+        ))
+    }
+
+    /// Replaces the current and previous displacements (see [`GpuTled::displacements`]), one value per
+    /// node each.
+    pub fn set_displacements(
+        &mut self,
+        ctx: &GpuContext,
+        current: &[[f32; 4]],
+        previous: &[[f32; 4]],
+    ) -> Result<()> {
+        let n = self.x[0].len();
+        check_len("displacements", current.len(), n, "nodes")?;
+        check_len("previous displacements", previous.len(), n, "nodes")?;
+        self.x[self.cur].write(ctx, current);
+        self.x[(self.cur + 2) % 3].write(ctx, previous);
+        Ok(())
+    }
+
     /// The current positions X + u, mm (the rest positions in f64, the displacements from the GPU).
     pub fn positions(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
         Ok(self.x[self.cur]
+            .read(ctx)?
+            .iter()
+            .zip(&self.rest_f64)
+            .map(|(u, r)| *r + DVec3::new(u[0] as f64, u[1] as f64, u[2] as f64))
+            .collect())
+    }
+
+    /// The previous positions X + u_prev, mm (the step before [`GpuTled::positions`]).
+    pub fn previous_positions(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
+        Ok(self.x[(self.cur + 2) % 3]
             .read(ctx)?
             .iter()
             .zip(&self.rest_f64)
@@ -520,6 +610,28 @@ impl GpuTled {
             .iter()
             .map(|f| DVec3::new(f[0] as f64, f[1] as f64, f[2] as f64))
             .collect())
+    }
+}
+
+/// Displacements as the GPU holds them: one `[f32; 4]` per node, xyz in mm, w unused.
+pub type Displacements = Vec<[f32; 4]>;
+
+/// Steps recorded by [`GpuTled::record`], to complete with [`GpuTled::finish`] once their batch ran.
+#[derive(Debug)]
+#[must_use = "complete the steps with GpuTled::finish once their batch ran"]
+pub struct PendingSteps {
+    steps: u32,
+    dt: f64,
+}
+
+fn check_stepping(stepping: Stepping) -> Result<()> {
+    let Stepping { dt, damping } = stepping;
+    if dt.is_finite() && dt > 0.0 && damping.is_finite() && damping >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "time step {dt} ms and damping {damping} 1/ms must be finite, with dt > 0 and damping >= 0"
+        )))
     }
 }
 
