@@ -278,3 +278,19 @@ fn default_scenario_beats_physiologically() {
         "{b:?}"
     );
 }
+
+#[test]
+fn shipped_scenarios_build_their_hearts() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let s = Scenario::from_file(&path).unwrap();
+            let heart = Heart::build(&s).unwrap();
+            println!("{}: {} tets", path.display(), heart.report.tets);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1);
+}
