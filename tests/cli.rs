@@ -3,27 +3,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
-fn cardiotwin(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cardiotwin"));
-    cmd.args(args)
-        .env_remove("CARDIOTWIN_BACKEND")
-        .env_remove("RUST_LOG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("cardiotwin runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{cardiotwin, text};
 
 /// Hides every Vulkan driver and the GL backend: what a machine without a GPU driver looks like.
 const NO_DRIVER: &[(&str, &str)] = &[

@@ -5,8 +5,9 @@
 
 mod common;
 
+use common::{cardiotwin, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use cardiotwin::TetMesh;
 use cardiotwin::anatomy::arostica_ellipsoid::ArosticaEllipsoid;
@@ -539,26 +540,6 @@ fn window_surface_formats_give_the_same_picture() {
 }
 
 // ---- the command line ----
-
-fn cardiotwin(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cardiotwin"));
-    cmd.args(args)
-        .env_remove("CARDIOTWIN_BACKEND")
-        .env_remove("RUST_LOG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("cardiotwin runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cardiotwin-render-{}-{name}", std::process::id()));

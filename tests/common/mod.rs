@@ -1,13 +1,38 @@
-//! Shared test helpers: getting a GPU (or a loud skip), and the f32-aware comparison of GPU results with
-//! the f64 CPU reference.
+//! Shared test helpers: running the binary, getting a GPU (or a loud skip), and the f32-aware comparison
+//! of GPU results with the f64 CPU reference.
 #![allow(dead_code)]
 
 pub mod fuzz;
+
+use std::process::{Command, Output};
 
 use cardiotwin::geometry::RestGeometry;
 use cardiotwin::geometry::cpu::edge_matrix;
 use cardiotwin::gpu::GpuContext;
 use cardiotwin::mesh::TetMesh;
+
+/// Runs the `cardiotwin` binary with `args`, the backend and log variables of the caller's environment
+/// removed and `env` set.
+pub fn cardiotwin(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cardiotwin"));
+    cmd.args(args)
+        .env_remove("CARDIOTWIN_BACKEND")
+        .env_remove("RUST_LOG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("cardiotwin runs")
+}
+
+/// Exit status, stdout and stderr of a run, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
 
 /// A device on whatever adapter exists (lavapipe on CI). Without one: a loud skip notice and `None`, or a
 /// failure when `CARDIOTWIN_REQUIRE_GPU=1` (as in `.ci/run`).
