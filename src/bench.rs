@@ -133,29 +133,17 @@ pub struct BenchProblem {
 impl BenchProblem {
     /// `workload` on `mesh` (named `name`); the Aróstica fibres when `name` starts with `arostica-lv`.
     /// A mesh with nodes that no tetrahedron uses (the Rodero four-chamber heart has some, on its valve
-    /// caps) is first reduced to its tetrahedra ([`crate::mesh::extract::extract_regions`] of every
-    /// region), with the surface triangles that bound them.
+    /// caps) is first reduced to its tetrahedra ([`crate::mesh::extract::without_unused_nodes`]), with the
+    /// surface triangles that bound them.
     pub fn new(workload: Workload, mesh: &TetMesh, name: &str) -> Result<Self> {
-        let mut used = vec![false; mesh.node_count()];
-        for t in mesh.tets() {
-            for &n in t {
-                used[n as usize] = true;
-            }
-        }
-        let compacted;
-        let mesh = if used.iter().all(|&u| u) {
-            mesh
-        } else {
-            let mut regions = mesh.regions().to_vec();
-            regions.sort_unstable();
-            regions.dedup();
-            compacted = crate::mesh::extract::extract_regions(mesh, &regions, None)?;
+        let compacted = crate::mesh::extract::without_unused_nodes(mesh)?;
+        if let Some(c) = &compacted {
             log::info!(
                 "{name}: {} nodes used by no tetrahedron dropped",
-                mesh.node_count() - compacted.node_count()
+                mesh.node_count() - c.node_count()
             );
-            &compacted
-        };
+        }
+        let mesh = compacted.as_ref().unwrap_or(mesh);
         match workload {
             Workload::PeerNh => peer_nh(mesh, name),
             Workload::Heart => {

@@ -55,11 +55,9 @@ pub fn lv() -> Result<TetMesh, ImportError> {
     let mesh = mesh
         .with_surfaces(wall)
         .map_err(|e| ImportError::mesh(path, e))?;
-    let mut regions = mesh.regions().to_vec();
-    regions.sort_unstable();
-    regions.dedup();
-    let mut out = crate::mesh::extract::extract_regions(&mesh, &regions, None)
-        .map_err(|e| ImportError::mesh(path, e))?;
+    let mut out = crate::mesh::extract::without_unused_nodes(&mesh)
+        .map_err(|e| ImportError::mesh(path, e))?
+        .unwrap_or(mesh);
     out.retain_fields(|name| name != "fiber" && name != "PointMergeMap");
     out.surface_names.insert(ENDO, "endocardium".into());
     out.surface_names.insert(EPI, "epicardium".into());

@@ -285,21 +285,7 @@ fn load_mesh(scenario: &Scenario) -> Result<TetMesh> {
             ))
         })?,
     };
-    let mut used = vec![false; mesh.node_count()];
-    for t in mesh.tets() {
-        for &n in t {
-            used[n as usize] = true;
-        }
-    }
-    if used.iter().all(|&u| u) {
-        return Ok(mesh);
-    }
-    let mut regions = mesh.regions().to_vec();
-    regions.sort_unstable();
-    regions.dedup();
-    Ok(crate::mesh::extract::extract_regions(
-        &mesh, &regions, None,
-    )?)
+    Ok(crate::mesh::extract::without_unused_nodes(&mesh)?.unwrap_or(mesh))
 }
 
 /// Surface tags from tags or names; an unknown name or a tag no triangle carries is an error naming the

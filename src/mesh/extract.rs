@@ -8,6 +8,25 @@ use std::collections::{HashMap, HashSet};
 use super::topology::boundary_faces;
 use super::{Field, MeshError, Surfaces, TetMesh};
 
+/// The mesh reduced to the nodes its tetrahedra use (as [`extract_regions`] of every region: surfaces that
+/// bound the tetrahedra and fields carried over), or `None` when every node is used. Some meshes carry
+/// nodes of no tetrahedron (the Rodero meshes' valve caps); a mechanics model would give them no mass.
+pub fn without_unused_nodes(mesh: &TetMesh) -> Result<Option<TetMesh>, MeshError> {
+    let mut used = vec![false; mesh.node_count()];
+    for t in mesh.tets() {
+        for &n in t {
+            used[n as usize] = true;
+        }
+    }
+    if used.iter().all(|&u| u) {
+        return Ok(None);
+    }
+    let mut regions = mesh.regions().to_vec();
+    regions.sort_unstable();
+    regions.dedup();
+    extract_regions(mesh, &regions, None).map(Some)
+}
+
 /// The sub-mesh of the tetrahedra whose region is in `regions`. Surface triangles of `mesh` that lie on
 /// the sub-mesh's boundary keep their tags (re-oriented outwards); any other boundary face gets
 /// `untagged` = (tag, name) if given, or stays untagged.
