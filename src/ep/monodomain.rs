@@ -158,6 +158,9 @@ pub struct Monodomain<C: CellModel> {
     pub threshold_mv: f64,
     scratch: Vec<f64>,
     stim: Vec<f64>,
+    /// Potentials at the start of the step and after the reaction (reused each step).
+    v_start: Vec<f64>,
+    v_reacted: Vec<f64>,
 }
 
 impl<C: CellModel> Monodomain<C> {
@@ -202,6 +205,8 @@ impl<C: CellModel> Monodomain<C> {
             threshold_mv,
             scratch: vec![0.0; n],
             stim: vec![0.0; n],
+            v_start: vec![0.0; n],
+            v_reacted: vec![0.0; n],
         })
     }
 
@@ -248,7 +253,10 @@ impl<C: CellModel> Monodomain<C> {
         let ns = C::STATES;
         for _ in 0..steps {
             let t0 = self.t_ms;
-            let v0: Vec<f64> = self.states.par_chunks(ns).map(|s| s[0]).collect();
+            self.v_start
+                .par_iter_mut()
+                .zip(self.states.par_chunks(ns))
+                .for_each(|(v, s)| *v = s[0]);
             self.stim.iter_mut().for_each(|s| *s = 0.0);
             for s in stimuli {
                 if t0 + 1e-9 >= s.start_ms && t0 < s.start_ms + s.duration_ms - 1e-9 {
@@ -266,9 +274,13 @@ impl<C: CellModel> Monodomain<C> {
                 .zip(stim)
                 .for_each(|(s, &i)| cell.step(s, dt, i));
             // Diffusion: V -= dt M^-1 K V.
-            let v: Vec<f64> = self.states.par_chunks(ns).map(|s| s[0]).collect();
-            self.k.mul(&v, &mut self.scratch);
-            let (mass, scratch, thr, v0) = (&self.mass, &self.scratch, self.threshold_mv, &v0);
+            self.v_reacted
+                .par_iter_mut()
+                .zip(self.states.par_chunks(ns))
+                .for_each(|(v, s)| *v = s[0]);
+            self.k.mul(&self.v_reacted, &mut self.scratch);
+            let (mass, scratch, thr) = (&self.mass, &self.scratch, self.threshold_mv);
+            let (v, v0) = (&self.v_reacted, &self.v_start);
             self.states
                 .par_chunks_mut(ns)
                 .with_min_len(256)
