@@ -669,8 +669,8 @@ impl Scenario {
     /// by the ratio of the periods.
     pub fn circulation_at_rate(&self) -> CirculationParams {
         let mut p = self.circulation.clone();
-        let scale = p.period_s() * self.heart_rate_bpm / 60.0;
-        let scale = 1.0 / scale;
+        // New period over the period the timings were given for.
+        let scale = 60.0 / (self.heart_rate_bpm * p.period_s());
         for c in [&mut p.la, &mut p.lv, &mut p.ra, &mut p.rv] {
             c.contraction_s *= scale;
             c.relaxation_s *= scale;
