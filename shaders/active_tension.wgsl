@@ -3,9 +3,9 @@
 // whose f64 CPU twin this is). One invocation per tetrahedron, once per step, writing the tension buffer
 // that the mechanics element pass (mech_element.wgsl) reads.
 //
-//   s  = (phase - activation[i]) mod period    (phase = t mod period, computed in f64 on the host, so
+//   s  = (phase - activation[i]) mod period    (phase = time in the beat, computed in f64 on the host, so
 //                                                that f32 keeps the digits of the time within the beat)
-//   Ta = contractility[i] * (table[k] + w (table[k+1] - table[k])),  s / table_step = k + w,
+//   Ta = scale contractility[i] (table[k] + w (table[k+1] - table[k])),  s / table_step = k + w,
 //        and 0 unless 0 < s < duration.
 //
 // Bindings (group 0):
@@ -25,7 +25,8 @@ struct TwitchParams {
     table_step: f32,
     // Entries in the table.
     entries: u32,
-    _pad0: u32,
+    // Multiplier of every contractility (the live viewer's control; 1 in a scenario's run).
+    scale: f32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -65,5 +66,5 @@ fn active_tension(
     let d = params.phase - activation[i];
     // Euclidean remainder, as f64::rem_euclid on the CPU.
     let s = d - params.period * floor(d / params.period);
-    tension[i] = contractility[i] * twitch(s);
+    tension[i] = contractility[i] * params.scale * twitch(s);
 }

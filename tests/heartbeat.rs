@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use cardiotwin::backend::BackendChoice;
+use cardiotwin::backend::{Backend, BackendChoice};
 use cardiotwin::heartbeat::heart::Heart;
-use cardiotwin::heartbeat::simulation::METRICS_COLUMNS;
+use cardiotwin::heartbeat::simulation::{METRICS_COLUMNS, Settings, Simulation};
 use cardiotwin::heartbeat::{RunOptions, RunSummary, Scenario, run};
 
 fn quick() -> Scenario {
@@ -293,4 +293,94 @@ fn shipped_scenarios_build_their_hearts() {
         }
     }
     assert!(checked >= 1);
+}
+
+/// Steps `sim` to time `t_ms`.
+fn step_to(sim: &mut Simulation, dt: f64, t_ms: f64) {
+    while sim.time_ms() < t_ms - 1e-9 {
+        sim.step(dt).unwrap();
+    }
+}
+
+#[test]
+fn settings_change_at_the_next_beat_and_scale_what_they_name() {
+    let scenario = quick();
+    let period = scenario.period_ms();
+    let heart = Heart::build(&scenario).unwrap();
+    let dt = heart.dt;
+    let (mut base, _) = Simulation::start(&heart, &scenario, Backend::Cpu).unwrap();
+    let (mut weak, _) = Simulation::start(&heart, &scenario, Backend::Cpu).unwrap();
+    let (mut slow, _) = Simulation::start(&heart, &scenario, Backend::Cpu).unwrap();
+    let initial = base.settings();
+    assert_eq!(initial.heart_rate_bpm, scenario.heart_rate_bpm);
+    assert_eq!((initial.contractility, initial.afterload), (1.0, 1.0));
+
+    // Refused: a rate whose period the twitch outlasts, and scales out of range; nothing changes.
+    let max = base.max_heart_rate_bpm();
+    assert!(max > scenario.heart_rate_bpm && max < 200.0, "{max}");
+    for bad in [
+        Settings {
+            heart_rate_bpm: max + 1.0,
+            ..initial
+        },
+        Settings {
+            contractility: -0.1,
+            ..initial
+        },
+        Settings {
+            afterload: 5.0,
+            ..initial
+        },
+    ] {
+        assert!(weak.schedule(bad).is_err(), "{bad:?} accepted");
+    }
+
+    let half = Settings {
+        contractility: 0.5,
+        ..initial
+    };
+    weak.schedule(half).unwrap();
+    let sixty = Settings {
+        heart_rate_bpm: 60.0,
+        ..initial
+    };
+    slow.schedule(sixty).unwrap();
+
+    // The current beat ends with the old settings: bit for bit the same run.
+    let t = 0.5 * period;
+    for sim in [&mut base, &mut weak, &mut slow] {
+        step_to(sim, dt, t);
+    }
+    let x = base.positions().unwrap().to_vec();
+    assert_eq!(weak.positions().unwrap(), &x[..]);
+    assert_eq!(slow.positions().unwrap(), &x[..]);
+    assert_eq!(weak.settings(), initial);
+
+    // From the next beat: half the tension at the same time of the beat (tension is a function of the
+    // time in the beat alone), and a longer period.
+    let t = period + 0.15 * period;
+    step_to(&mut base, dt, t);
+    step_to(&mut weak, dt, t);
+    step_to(&mut slow, dt, t);
+    assert_eq!(weak.settings(), half);
+    assert_eq!(slow.settings(), sixty);
+    let (a, b) = (base.sample().unwrap(), weak.sample().unwrap());
+    assert!(a.mean_active_tension_kpa > 1.0, "{a:?}");
+    let ratio = b.mean_active_tension_kpa / a.mean_active_tension_kpa;
+    // The new beat's clock starts at the first step past the boundary, up to one step (dt) after base's:
+    // the twitch (rise time constant 80 ms) changes by at most ~2 dt / 80 ms of itself in that time.
+    let slack = 2.0 * dt / scenario.contraction.rise_ms;
+    eprintln!("tension ratio {ratio} (dt {dt} ms, slack {slack:.2e})");
+    assert!((ratio / 0.5 - 1.0).abs() < slack, "tension ratio {ratio}");
+    // 60 bpm: the beat clock restarted at the boundary, and the beat now lasts 1000 ms.
+    let in_beat = slow.time_in_beat_ms();
+    assert!(
+        (in_beat - 0.15 * period).abs() <= dt + 1e-9,
+        "time in the beat {in_beat} ms"
+    );
+    step_to(&mut slow, dt, period + 990.0);
+    assert!(slow.time_in_beat_ms() > 985.0, "{}", slow.time_in_beat_ms());
+    // A changed simulation has no checkpoint (its beats no longer follow the scenario).
+    assert!(slow.save().is_err());
+    assert!(base.save().is_ok());
 }

@@ -209,31 +209,37 @@ fn active_tension_kernel_matches_the_cpu_twitch() {
     let scenario = fast();
     let heart = Heart::build(&scenario).unwrap();
     let period = scenario.period_ms();
-    let kernel = ActiveTension::new(&ctx, &heart, period).unwrap();
+    let mut kernel = ActiveTension::new(&ctx, &heart, period).unwrap();
     assert_eq!(kernel.len(), heart.report.tets);
     let out = cardiotwin::gpu::GpuBuffer::<f32>::zeroed(&ctx, "tension", kernel.len()).unwrap();
     let (mut worst, mut active) = (0.0f64, 0usize);
-    for t in [
-        0.0,
-        7.3,
-        21.05,
-        44.4,
-        90.0,
-        133.3,
-        185.0,
-        249.99,
-        250.0 + 61.7,
-        40.0 * 250.0 + 33.3,
-    ] {
-        let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "tension");
-        kernel.record(&ctx, &mut batch, t, &out).unwrap();
-        let (gpu, _) = batch.submit_and_read(&out).unwrap();
-        for (i, &g) in gpu.iter().enumerate() {
-            let s = (t - heart.activation_ms[i]).rem_euclid(period);
-            let cpu = heart.contractility[i] * heart.twitch.lookup(s);
-            assert!(g.is_finite());
-            worst = worst.max((g as f64 - cpu).abs());
-            active += (cpu > 1.0) as usize;
+    // As a scenario runs (beats from 0), then as the viewer's settings change it: a new beat start, a
+    // longer period and half the contractility.
+    for (beat_start, period, scale) in [(0.0, period, 1.0), (1234.5, 1.25 * period, 0.5)] {
+        kernel.set_beat(beat_start, period, scale);
+        for dt in [
+            0.0,
+            7.3,
+            21.05,
+            44.4,
+            90.0,
+            133.3,
+            185.0,
+            249.99,
+            250.0 + 61.7,
+            40.0 * 250.0 + 33.3,
+        ] {
+            let t = beat_start + dt;
+            let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "tension");
+            kernel.record(&ctx, &mut batch, t, &out).unwrap();
+            let (gpu, _) = batch.submit_and_read(&out).unwrap();
+            for (i, &g) in gpu.iter().enumerate() {
+                let s = (t - beat_start - heart.activation_ms[i]).rem_euclid(period);
+                let cpu = scale * heart.contractility[i] * heart.twitch.lookup(s);
+                assert!(g.is_finite());
+                worst = worst.max((g as f64 - cpu).abs());
+                active += (cpu > 1.0) as usize;
+            }
         }
     }
     println!("active tension: largest |GPU - CPU| {worst:.2e} kPa");

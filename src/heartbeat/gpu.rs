@@ -48,7 +48,8 @@ struct TwitchParams {
     duration: f32,
     table_step: f32,
     entries: u32,
-    _pad: [u32; 3],
+    scale: f32,
+    _pad: [u32; 2],
 }
 const _: () = assert!(size_of::<TwitchParams>() == 32);
 
@@ -63,6 +64,10 @@ pub struct ActiveTension {
     entries: u32,
     duration: f64,
     period: f64,
+    /// Start of the current beat, ms, and the multiplier of every contractility (see
+    /// [`ActiveTension::set_beat`]).
+    beat_start: f64,
+    scale: f64,
 }
 
 impl ActiveTension {
@@ -108,7 +113,17 @@ impl ActiveTension {
             entries: table.len() as u32,
             duration: heart.twitch.duration_ms(),
             period: period_ms,
+            beat_start: 0.0,
+            scale: 1.0,
         })
+    }
+
+    /// From `beat_start_ms` on: beats of `period_ms`, every contractility times `scale` (the
+    /// [`Settings`](super::simulation::Settings) of a running simulation).
+    pub fn set_beat(&mut self, beat_start_ms: f64, period_ms: f64, scale: f64) {
+        self.beat_start = beat_start_ms;
+        self.period = period_ms;
+        self.scale = scale;
     }
 
     /// Tetrahedra it computes.
@@ -145,12 +160,13 @@ impl ActiveTension {
             ctx,
             "twitch params",
             &TwitchParams {
-                phase: t_ms.rem_euclid(self.period) as f32,
+                phase: (t_ms - self.beat_start).rem_euclid(self.period) as f32,
                 period: self.period as f32,
                 duration: self.duration as f32,
                 table_step: TABLE_STEP_MS as f32,
                 entries: self.entries,
-                _pad: [0; 3],
+                scale: self.scale as f32,
+                _pad: [0; 2],
             },
         )?;
         batch.dispatch(
@@ -369,6 +385,12 @@ impl GpuHeart {
         self.tled.finish(pending, &words[..4.min(words.len())])?;
         self.volumes = self.volumes_of(&words);
         Ok(())
+    }
+
+    /// Beats of `period_ms` from `beat_start_ms`, contractility times `scale` (see
+    /// [`ActiveTension::set_beat`]).
+    pub fn set_beat(&mut self, beat_start_ms: f64, period_ms: f64, scale: f64) {
+        self.tension.set_beat(beat_start_ms, period_ms, scale);
     }
 
     /// The current positions, mm, read back once per step (cached until the next).

@@ -668,22 +668,27 @@ impl Scenario {
     /// The circulation parameters at this scenario's heart rate: the chamber onsets and durations scaled
     /// by the ratio of the periods.
     pub fn circulation_at_rate(&self) -> CirculationParams {
-        let mut p = self.circulation.clone();
-        // New period over the period the timings were given for.
-        let scale = 60.0 / (self.heart_rate_bpm * p.period_s());
-        for c in [&mut p.la, &mut p.lv, &mut p.ra, &mut p.rv] {
-            c.contraction_s *= scale;
-            c.relaxation_s *= scale;
-            c.onset_s *= scale;
-        }
-        p.heart_rate_hz = self.heart_rate_bpm / 60.0;
-        p
+        circulation_at(&self.circulation, self.heart_rate_bpm)
     }
 
     /// Heart period, ms.
     pub fn period_ms(&self) -> f64 {
         60_000.0 / self.heart_rate_bpm
     }
+}
+
+/// `params` at `heart_rate_bpm`: the chamber onsets and durations scaled by the ratio of the periods.
+pub fn circulation_at(params: &CirculationParams, heart_rate_bpm: f64) -> CirculationParams {
+    let mut p = params.clone();
+    // New period over the period the timings were given for.
+    let scale = 60.0 / (heart_rate_bpm * p.period_s());
+    for c in [&mut p.la, &mut p.lv, &mut p.ra, &mut p.rv] {
+        c.contraction_s *= scale;
+        c.relaxation_s *= scale;
+        c.onset_s *= scale;
+    }
+    p.heart_rate_hz = heart_rate_bpm / 60.0;
+    p
 }
 
 /// Landmarks a pacing site may name.

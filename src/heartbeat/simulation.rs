@@ -186,6 +186,26 @@ pub struct Simulation<'h> {
     circulation: CirculationState,
     ode_h: f64,
     tolerances: Tolerances,
+    /// The scenario's circulation table, which [`Settings`] scale.
+    scenario_params: CirculationParams,
+    /// Start of the current beat, ms: 0 until [`Simulation::schedule`] changes the settings; the twitch
+    /// and the circulation's elastances run on the time since it.
+    beat_start_ms: f64,
+    settings: Settings,
+    /// Settings that take effect when the current beat ends.
+    pending: Option<Settings>,
+}
+
+/// What may change while a simulation runs (the live viewer's controls): one scale of the scenario's
+/// contractility and one of its afterload, and the heart rate. They take effect at the start of a beat.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Beats per minute: the period of the twitch and of the circulation's chamber timings.
+    pub heart_rate_bpm: f64,
+    /// Multiplier of every element's active tension (1: the scenario's).
+    pub contractility: f64,
+    /// Multiplier of the systemic arterial resistance (1: the scenario's).
+    pub afterload: f64,
 }
 
 impl<'h> Simulation<'h> {
@@ -346,11 +366,96 @@ impl<'h> Simulation<'h> {
                 atol: 1e-8,
                 ..Tolerances::default()
             },
+            beat_start_ms: 0.0,
+            settings: Settings {
+                heart_rate_bpm: scenario.heart_rate_bpm,
+                contractility: 1.0,
+                afterload: 1.0,
+            },
+            pending: None,
+            scenario_params: scenario.circulation.clone(),
         })
+    }
+
+    /// The settings in effect.
+    pub fn settings(&self) -> Settings {
+        self.settings
+    }
+
+    /// The fastest heart rate the twitch allows, bpm: every element's twitch (its activation time plus
+    /// the twitch's duration) must end within the period.
+    pub fn max_heart_rate_bpm(&self) -> f64 {
+        let last = self
+            .heart
+            .activation_ms
+            .iter()
+            .copied()
+            .filter(|t| t.is_finite())
+            .fold(0.0, f64::max);
+        60_000.0 / (last + self.heart.twitch.duration_ms())
+    }
+
+    /// Changes the settings from the start of the next beat (the current beat ends with the old ones, so
+    /// no element's twitch is cut short). Out-of-range values are refused with the reason.
+    pub fn schedule(&mut self, next: Settings) -> Result<()> {
+        let max = self.max_heart_rate_bpm();
+        if !(next.heart_rate_bpm >= 20.0 && next.heart_rate_bpm <= max) {
+            return Err(Error::Invalid(format!(
+                "heart rate {} bpm: must be from 20 to {max:.0} bpm (the twitch and the activation must \
+                 end within the period)",
+                next.heart_rate_bpm
+            )));
+        }
+        for (what, v) in [
+            ("contractility", next.contractility),
+            ("afterload", next.afterload),
+        ] {
+            if !(0.0..=4.0).contains(&v) {
+                return Err(Error::Invalid(format!(
+                    "{what} scale {v}: must be from 0 to 4"
+                )));
+            }
+        }
+        self.pending = (next != self.settings).then_some(next);
+        Ok(())
+    }
+
+    /// Time since the current beat started, ms.
+    pub fn time_in_beat_ms(&self) -> f64 {
+        (self.time_ms() - self.beat_start_ms).rem_euclid(self.period_ms)
+    }
+
+    /// Applies pending settings when the current beat has ended.
+    fn start_beat_if_due(&mut self) -> Result<()> {
+        let t = self.time_ms();
+        if self.pending.is_none() || t - self.beat_start_ms < self.period_ms {
+            return Ok(());
+        }
+        let Some(next) = self.pending.take() else {
+            return Ok(());
+        };
+        let mut params =
+            super::scenario::circulation_at(&self.scenario_params, next.heart_rate_bpm);
+        params.systemic.r_ar *= next.afterload;
+        self.params = params;
+        self.period_ms = 60_000.0 / next.heart_rate_bpm;
+        self.beat_start_ms = t;
+        self.settings = next;
+        if let Mechanics::Gpu(gpu) = &mut self.mechanics {
+            gpu.set_beat(t, self.period_ms, next.contractility);
+        }
+        Ok(())
     }
 
     /// What a checkpoint stores (the GPU backend reads its state back).
     pub fn save(&self) -> Result<LoopState> {
+        if self.beat_start_ms != 0.0 || self.pending.is_some() {
+            return Err(Error::Invalid(
+                "a simulation whose settings were changed while it ran has no checkpoint (its beats no \
+                 longer follow the scenario)"
+                    .into(),
+            ));
+        }
         let (x, x_prev, gpu_exact) = match &self.mechanics {
             Mechanics::Cpu { state, .. } => (
                 state.x.iter().map(|p| p.to_array()).collect(),
@@ -447,6 +552,7 @@ impl<'h> Simulation<'h> {
 
     /// Advances one step of `dt` ms (module docs).
     pub fn step(&mut self, dt: f64) -> Result<()> {
+        self.start_beat_if_due()?;
         let (v_lv, v_rv) = self.cavity_volumes();
         let c = &self.circulation;
         let p_lv = self.k * (c.v_lv - v_lv);
@@ -455,10 +561,20 @@ impl<'h> Simulation<'h> {
             load.pressure = self.k * (c.v_rv - v) * KPA_PER_MMHG;
         }
         let t = self.time_ms();
+        // Time in the beat's clock (the absolute time until the settings change): the twitch and the
+        // chamber elastances are periodic in it.
+        let tb = t - self.beat_start_ms;
         let heart = self.heart;
+        let scale = self.settings.contractility;
         match &mut self.mechanics {
             Mechanics::Cpu { state, scratch } => {
-                active_tension_at(heart, t, self.period_ms, &mut self.loads.active_tension);
+                active_tension_at(
+                    heart,
+                    tb,
+                    self.period_ms,
+                    scale,
+                    &mut self.loads.active_tension,
+                );
                 tled::step(
                     &heart.model,
                     state,
@@ -481,8 +597,8 @@ impl<'h> Simulation<'h> {
         let params = &self.params;
         let (y, h, _) = ode::integrate(
             |t, y| circulation::rhs(params, &chambers, t, &CirculationState::from_array(*y)),
-            t * 1e-3,
-            (t + dt) * 1e-3,
+            tb * 1e-3,
+            (tb + dt) * 1e-3,
             self.circulation.to_array(),
             self.ode_h,
             &self.tolerances,
@@ -497,16 +613,19 @@ impl<'h> Simulation<'h> {
     /// The quantities of `metrics.csv` now (the GPU backend reads the positions back once).
     pub fn sample(&mut self) -> Result<Sample> {
         let t = self.time_ms();
+        let tb = t - self.beat_start_ms;
         active_tension_at(
             self.heart,
-            t,
+            tb,
             self.period_ms,
+            self.settings.contractility,
             &mut self.loads.active_tension,
         );
         let (v_lv, v_rv) = self.cavity_volumes();
         let t_s = t * 1e-3;
         let c = self.circulation;
-        let d: Derived = circulation::derived(&self.params, &self.chambers(v_lv, v_rv), t_s, &c);
+        let d: Derived =
+            circulation::derived(&self.params, &self.chambers(v_lv, v_rv), tb * 1e-3, &c);
         let (max_fibre, p99_fibre, mean_ta) = self.stress_summary()?;
         Ok(Sample {
             time_s: t_s,
@@ -561,9 +680,10 @@ impl<'h> Simulation<'h> {
     }
 }
 
-/// Every tetrahedron's active tension at time `t` ms: a function of the time alone, so a resumed run sees
-/// the same values. The GPU backend's twin is [`super::gpu::ActiveTension`].
-fn active_tension_at(heart: &Heart, t: f64, period: f64, out: &mut [f64]) {
+/// Every tetrahedron's active tension at time `t` ms of the beat clock, its contractility times `scale`: a
+/// function of the time alone, so a resumed run sees the same values. The GPU backend's twin is
+/// [`super::gpu::ActiveTension`].
+fn active_tension_at(heart: &Heart, t: f64, period: f64, scale: f64, out: &mut [f64]) {
     out.par_iter_mut()
         .with_min_len(4096)
         .zip(&heart.activation_ms)
@@ -571,7 +691,7 @@ fn active_tension_at(heart: &Heart, t: f64, period: f64, out: &mut [f64]) {
         .for_each(|((ta, &t_act), &c)| {
             // Never activated (cut off by non-conducting tissue): never contracts.
             *ta = if t_act.is_finite() {
-                c * heart.twitch.lookup((t - t_act).rem_euclid(period))
+                c * scale * heart.twitch.lookup((t - t_act).rem_euclid(period))
             } else {
                 0.0
             };
