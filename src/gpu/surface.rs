@@ -40,6 +40,24 @@ impl WindowSurface {
         })
     }
 
+    /// Switches to the non-sRGB twin of the format (`Bgra8UnormSrgb` -> `Bgra8Unorm`) where the surface
+    /// offers it, for painters that write gamma-encoded colours themselves (egui); returns the format
+    /// in use.
+    pub fn prefer_non_srgb(&mut self, ctx: &GpuContext) -> wgpu::TextureFormat {
+        let linear = self.config.format.remove_srgb_suffix();
+        if linear != self.config.format
+            && self
+                .surface
+                .get_capabilities(&ctx.adapter)
+                .formats
+                .contains(&linear)
+        {
+            self.config.format = linear;
+            self.surface.configure(&ctx.device, &self.config);
+        }
+        self.config.format
+    }
+
     /// Frames can be copied out (screenshots).
     pub fn can_copy(&self) -> bool {
         self.config.usage.contains(wgpu::TextureUsages::COPY_SRC)

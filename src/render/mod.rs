@@ -32,7 +32,9 @@ use std::path::PathBuf;
 
 pub use camera::{Camera, ClipPlane, HeartAxes, ViewPreset};
 pub use colour::ColourMap;
-pub use renderer::{IMAGE_FORMAT, Offscreen, Renderer, View, scene_aspect, scene_viewport};
+pub use renderer::{
+    IMAGE_FORMAT, Offscreen, Renderer, View, read_texture, scene_aspect, scene_viewport,
+};
 pub use surface::{KNOWN_FIELDS, KnownField, ScalarField, SurfaceMesh, auto_range};
 
 use crate::gpu::GpuError;

@@ -726,7 +726,6 @@ pub struct Offscreen {
     texture: wgpu::Texture,
     view: wgpu::TextureView,
     readback: wgpu::Buffer,
-    row_bytes: u32,
 }
 
 impl Offscreen {
@@ -768,7 +767,10 @@ impl Offscreen {
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
             format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            // Sampled too: the live viewer shows it as an image in its window.
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::COPY_SRC
+                | wgpu::TextureUsages::TEXTURE_BINDING,
             view_formats: &[],
         });
         let view = texture.create_view(&Default::default());
@@ -785,7 +787,6 @@ impl Offscreen {
             texture,
             view,
             readback,
-            row_bytes,
         })
     }
 
@@ -810,60 +811,72 @@ impl Offscreen {
         }
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         renderer.draw(ctx, &mut encoder, &self.view, self.size, view)?;
-        encoder.copy_texture_to_buffer(
-            self.texture.as_image_copy(),
-            wgpu::TexelCopyBufferInfo {
-                buffer: &self.readback,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(self.row_bytes),
-                    rows_per_image: Some(self.size.1),
-                },
-            },
-            self.texture.size(),
-        );
         ctx.queue.submit([encoder.finish()]);
-        let (tx, rx) = std::sync::mpsc::channel();
-        self.readback.map_async(wgpu::MapMode::Read, .., move |r| {
-            let _ = tx.send(r);
-        });
-        ctx.sync("rendering an image")?;
-        let mapped = rx
-            .recv()
-            .map_err(|e| GpuError::Readback {
-                label: "offscreen image".into(),
-                message: e.to_string(),
-            })?
-            .map_err(|e| GpuError::Readback {
-                label: "offscreen image".into(),
-                message: e.to_string(),
-            });
-        mapped?;
-        let (w, h) = self.size;
-        let mut pixels = Vec::with_capacity(4 * w as usize * h as usize);
-        {
-            let data = self
-                .readback
-                .get_mapped_range(..)
-                .map_err(|e| GpuError::Readback {
-                    label: "offscreen image".into(),
-                    message: e.to_string(),
-                })?;
-            let bgra = matches!(
-                self.format,
-                wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb
-            );
-            for y in 0..h as usize {
-                let row = &data[y * self.row_bytes as usize..][..4 * w as usize];
-                if bgra {
-                    pixels.extend(row.chunks_exact(4).flat_map(|p| [p[2], p[1], p[0], p[3]]));
-                } else {
-                    pixels.extend_from_slice(row);
-                }
+        read_texture(ctx, &self.texture, &self.readback)
+    }
+}
+
+/// Copies `texture` (8-bit RGBA or BGRA, sRGB or not, `COPY_SRC`) into `readback` (a `MAP_READ` buffer
+/// with rows padded to [`wgpu::COPY_BYTES_PER_ROW_ALIGNMENT`]), waits, and returns the pixels as RGBA.
+/// Offscreen pictures and window screenshots come back through it.
+pub fn read_texture(
+    ctx: &GpuContext,
+    texture: &wgpu::Texture,
+    readback: &wgpu::Buffer,
+) -> Result<image::RgbaImage, RenderError> {
+    let (w, h) = (texture.width(), texture.height());
+    let row_bytes = (4 * w).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+    if readback.size() < u64::from(row_bytes) * u64::from(h) {
+        return Err(RenderError::Draw(format!(
+            "readback buffer of {} bytes for a {w}x{h} texture",
+            readback.size()
+        )));
+    }
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    encoder.copy_texture_to_buffer(
+        texture.as_image_copy(),
+        wgpu::TexelCopyBufferInfo {
+            buffer: readback,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(row_bytes),
+                rows_per_image: Some(h),
+            },
+        },
+        texture.size(),
+    );
+    ctx.queue.submit([encoder.finish()]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    readback.map_async(wgpu::MapMode::Read, .., move |r| {
+        let _ = tx.send(r);
+    });
+    ctx.sync("reading an image back")?;
+    let failed = |message: String| GpuError::Readback {
+        label: "image".into(),
+        message,
+    };
+    rx.recv()
+        .map_err(|e| failed(e.to_string()))?
+        .map_err(|e| failed(e.to_string()))?;
+    let mut pixels = Vec::with_capacity(4 * w as usize * h as usize);
+    {
+        let data = readback
+            .get_mapped_range(..)
+            .map_err(|e| failed(e.to_string()))?;
+        let bgra = matches!(
+            texture.format(),
+            wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb
+        );
+        for y in 0..h as usize {
+            let row = &data[y * row_bytes as usize..][..4 * w as usize];
+            if bgra {
+                pixels.extend(row.chunks_exact(4).flat_map(|p| [p[2], p[1], p[0], p[3]]));
+            } else {
+                pixels.extend_from_slice(row);
             }
         }
-        self.readback.unmap();
-        image::RgbaImage::from_raw(w, h, pixels)
-            .ok_or_else(|| RenderError::Draw("readback size".into()))
     }
+    readback.unmap();
+    image::RgbaImage::from_raw(w, h, pixels)
+        .ok_or_else(|| RenderError::Draw("readback size".into()))
 }

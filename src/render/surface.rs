@@ -160,25 +160,47 @@ impl SurfaceMesh {
                 .iter()
                 .map(|&n| scalar(n as usize).map_or(f32::NAN, |v| v as f32))
                 .collect(),
-            Location::Cell => (0..self.nodes.len())
-                .map(|v| {
-                    let (mut sum, mut weight) = (0.0, 0.0);
-                    let range = self.cell_offsets[v] as usize..self.cell_offsets[v + 1] as usize;
-                    for &t in &self.cell_tets[range] {
-                        if let Some(x) = scalar(t as usize) {
-                            let w = self.tet_volumes[t as usize].max(1e-300);
-                            sum += w * x;
-                            weight += w;
-                        }
-                    }
-                    if weight > 0.0 {
-                        (sum / weight) as f32
-                    } else {
-                        f32::NAN
-                    }
-                })
-                .collect(),
+            Location::Cell => self.cell_average(scalar),
         })
+    }
+
+    /// A per-node array of the mesh at every vertex (non-finite: NaN, no value).
+    pub fn node_values(&self, per_node: &[f64]) -> Vec<f32> {
+        self.nodes
+            .iter()
+            .map(|&n| match per_node.get(n as usize) {
+                Some(v) if v.is_finite() => *v as f32,
+                _ => f32::NAN,
+            })
+            .collect()
+    }
+
+    /// A per-tetrahedron array of the mesh averaged onto every vertex, weighted by rest volume
+    /// (non-finite values are left out; a vertex with none gets NaN).
+    pub fn tet_values(&self, per_tet: &[f64]) -> Vec<f32> {
+        self.cell_average(|t| per_tet.get(t).copied().filter(|v| v.is_finite()))
+    }
+
+    /// The volume-weighted mean of `value(tet)` over the tetrahedra around each vertex, leaving out `None`.
+    fn cell_average(&self, value: impl Fn(usize) -> Option<f64>) -> Vec<f32> {
+        (0..self.nodes.len())
+            .map(|v| {
+                let (mut sum, mut weight) = (0.0, 0.0);
+                let range = self.cell_offsets[v] as usize..self.cell_offsets[v + 1] as usize;
+                for &t in &self.cell_tets[range] {
+                    if let Some(x) = value(t as usize) {
+                        let w = self.tet_volumes[t as usize].max(1e-300);
+                        sum += w * x;
+                        weight += w;
+                    }
+                }
+                if weight > 0.0 {
+                    (sum / weight) as f32
+                } else {
+                    f32::NAN
+                }
+            })
+            .collect()
     }
 }
 
