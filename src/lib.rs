@@ -60,6 +60,7 @@ pub mod mesh;
 pub mod plot;
 pub mod render;
 pub mod verify;
+pub mod viewer;
 
 pub use backend::{Backend, BackendChoice};
 pub use error::{Error, Result};

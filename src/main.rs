@@ -156,6 +156,42 @@ enum Command {
         #[arg(long, value_parser = parse_range, allow_hyphen_values = true)]
         range: Option<(f64, f64)>,
     },
+    /// The heart of SCENARIO (default: the built-in Rodero LV) beating live in a window, with controls:
+    /// play/pause, speed, field, colour range, views, cuts, heart rate, contractility, afterload, reset,
+    /// the live pressure-volume loop and pressure traces, screenshots. The simulation runs on the
+    /// backend of --backend on its own thread; the window shows its real-time factor. Needs a display
+    /// (or Xvfb) and a GPU adapter for drawing (a software one such as lavapipe will do).
+    View {
+        /// Scenario file (TOML).
+        scenario: Option<PathBuf>,
+        /// Field shown first: displacement, von_mises, fibre_stress, activation_time, active_tension.
+        #[arg(long, default_value = "active_tension")]
+        field: String,
+        /// First view: anterior, posterior, long-axis or short-axis.
+        #[arg(long, value_enum, default_value = "anterior")]
+        view: cardiotwin::render::ViewPreset,
+        /// Window size WxH in pixels.
+        #[arg(long, value_parser = parse_size, default_value = "1280x800")]
+        size: (u32, u32),
+        /// Target speed, simulated time per wall time (at most 1: real time); the simulation runs no
+        /// faster, and slower when the machine cannot keep up.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Fixed colour range MIN,MAX (default: automatic, widening over the beat).
+        #[arg(long, value_parser = parse_range, allow_hyphen_values = true)]
+        range: Option<(f64, f64)>,
+        /// Close after this many frames with the heart on screen (automation).
+        #[arg(long, value_name = "N")]
+        exit_after_frames: Option<u64>,
+        /// Where the screenshot key (S) writes; with --exit-after-frames, a screenshot is written there
+        /// before closing.
+        #[arg(long, value_name = "PATH")]
+        screenshot: Option<PathBuf>,
+        /// Always preload, neither reading nor writing the preload cache (by default the state after the
+        /// preload is kept in ~/.cache/cardiotwin/preload, so the next session starts beating at once).
+        #[arg(long)]
+        no_cache: bool,
+    },
     /// Verification problems with known answers.
     Verify {
         #[command(subcommand)]
@@ -443,6 +479,30 @@ fn main() -> ExitCode {
             },
             cli.backend,
             cli.adapter.as_deref(),
+        ),
+        Command::View {
+            scenario,
+            field,
+            view,
+            size,
+            speed,
+            range,
+            exit_after_frames,
+            screenshot,
+            no_cache,
+        } => view_command(
+            scenario,
+            ViewArgs {
+                field,
+                view,
+                size,
+                speed,
+                range,
+                exit_after_frames,
+                screenshot,
+                no_cache,
+            },
+            (cli.backend, cli.adapter),
         ),
         Command::Verify {
             problem:
@@ -1266,6 +1326,70 @@ fn parse_range(s: &str) -> Result<(f64, f64), String> {
         return Err(format!("{s:?}: the minimum must be below the maximum"));
     }
     Ok((lo, hi))
+}
+
+/// The options of `view` beyond the scenario and backend.
+struct ViewArgs {
+    field: String,
+    view: cardiotwin::render::ViewPreset,
+    size: (u32, u32),
+    speed: f64,
+    range: Option<(f64, f64)>,
+    exit_after_frames: Option<u64>,
+    screenshot: Option<PathBuf>,
+    no_cache: bool,
+}
+
+fn view_command(
+    scenario: Option<PathBuf>,
+    args: ViewArgs,
+    (backend, adapter): (BackendChoice, Option<String>),
+) -> CliResult {
+    let scenario = match &scenario {
+        Some(path) => cardiotwin::heartbeat::Scenario::from_file(path)?,
+        None => cardiotwin::heartbeat::Scenario::default(),
+    };
+    if !(args.speed > 0.0 && args.speed <= 1.0) {
+        return Err(format!(
+            "--speed {}: must be above 0 and at most 1 (real time)",
+            args.speed
+        )
+        .into());
+    }
+    let (w, h) = args.size;
+    if w < 480 || h < 360 {
+        return Err(format!("--size {w}x{h}: the window needs at least 480x360 pixels").into());
+    }
+    let report = cardiotwin::viewer::view(cardiotwin::viewer::ViewOptions {
+        scenario,
+        backend,
+        adapter,
+        field: cardiotwin::viewer::LiveField::parse(&args.field)?,
+        view: args.view,
+        size: args.size,
+        speed: args.speed,
+        range: args.range,
+        exit_after_frames: args.exit_after_frames,
+        screenshot: args.screenshot,
+        cache: if args.no_cache {
+            None
+        } else {
+            cardiotwin::viewer::cache::default_dir()
+        },
+    })?;
+    println!("heart       {}", report.description);
+    println!(
+        "frames      {} ({} with the heart) in {:.1} s, {:.1} frames/s at the end",
+        report.frames, report.heart_frames, report.seconds, report.frames_per_s
+    );
+    println!(
+        "simulated   {:.1} ms, {:.4}x real time at the end ({})",
+        report.simulated_ms, report.real_time_factor, report.phase
+    );
+    for s in &report.screenshots {
+        println!("screenshot  {}", s.display());
+    }
+    Ok(())
 }
 
 fn render(

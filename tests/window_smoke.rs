@@ -6,9 +6,10 @@
 //! Without a display and without Xvfb this prints a loud skip, or fails when
 //! `CARDIOTWIN_REQUIRE_DISPLAY=1` (as in `.ci/run`).
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cardiotwin::gpu::{GpuContext, WindowSurface};
 use winit::application::ApplicationHandler;
@@ -27,46 +28,14 @@ const CLEAR: wgpu::Color = wgpu::Color {
 // An odd width exercises the 256-byte row padding of texture copies.
 const SIZE: (u32, u32) = (301, 200);
 
-struct Xvfb(Child);
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+/// Uses `DISPLAY`, or starts a private Xvfb and points `DISPLAY` at it. `Ok(None)`: a display exists.
+fn ensure_display() -> Result<Option<common::display::Xvfb>, String> {
+    let (display, guard) = common::display::display()?;
+    if guard.is_some() {
+        // SAFETY: the test's main thread, before any other thread is started.
+        unsafe { std::env::set_var("DISPLAY", display) };
     }
-}
-
-/// Starts a private Xvfb if there is no display. `Ok(None)`: a display exists already.
-fn ensure_display() -> Result<Option<Xvfb>, String> {
-    if std::env::var_os("DISPLAY").is_some() {
-        return Ok(None);
-    }
-    let n = 90 + std::process::id() % 400;
-    let child = Command::new("Xvfb")
-        .args([
-            &format!(":{n}"),
-            "-screen",
-            "0",
-            "1024x768x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("no DISPLAY and Xvfb could not start ({e}); apt-get install xvfb"))?;
-    let guard = Xvfb(child);
-    let socket = format!("/tmp/.X11-unix/X{n}");
-    let start = Instant::now();
-    while !std::path::Path::new(&socket).exists() {
-        if start.elapsed() > Duration::from_secs(10) {
-            return Err(format!("Xvfb :{n} did not come up within 10 s"));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // SAFETY: the test's main thread, before any other thread is started.
-    unsafe { std::env::set_var("DISPLAY", format!(":{n}")) };
-    Ok(Some(guard))
+    Ok(guard)
 }
 
 struct App {

@@ -2,6 +2,7 @@
 //! of GPU results with the f64 CPU reference.
 #![allow(dead_code)]
 
+pub mod display;
 pub mod fuzz;
 
 use std::process::{Command, Output};
