@@ -904,3 +904,195 @@ fn a_missing_field_lists_the_fields_present() {
     let f = ScalarField::resolve("height", &mesh).unwrap();
     assert!(f.signed, "x runs from -97 to 26.5 mm: both signs");
 }
+
+/// The renderer's vertex buffer, read back: 8 f32 per vertex (position, normal, value, flag).
+fn vertex_data(ctx: &GpuContext, renderer: &Renderer) -> Vec<f32> {
+    let range = renderer.vertex_range().expect("vertex buffer");
+    let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("vertex readback"),
+        size: range.size,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    encoder.copy_buffer_to_buffer(range.buffer, 0, &staging, 0, range.size);
+    ctx.queue.submit([encoder.finish()]);
+    staging.map_async(wgpu::MapMode::Read, .., |r| r.expect("map"));
+    ctx.sync("vertex readback").expect("sync");
+    let data: Vec<f32> =
+        bytemuck::cast_slice(&staging.get_mapped_range(..).expect("mapped")).to_vec();
+    staging.unmap();
+    data
+}
+
+/// The GPU gather (shaders/surface_gather.wgsl) against its CPU twin (Renderer::update with the
+/// surface's averaging), vertex by vertex and picture by picture, for every kind of field.
+///
+/// Tolerances: positions are f32 sums of a rest position relative to the mesh centre (|x| < 60 mm), a
+/// displacement and a frame shift: a few f32 roundings of 60 mm, 1e-5 mm; bound 1e-4 mm. Normals are f32
+/// cross products of edge vectors (5 mm elements) each off by ~1e-5 mm: relative 1e-5; bound 1e-4.
+/// Values: f32 weighted means, relative 1e-6; bound 1e-5 of the range.
+#[test]
+fn gpu_gathered_vertices_match_the_cpu_ones() {
+    let Some(ctx) = common::gpu("render::gather") else {
+        return;
+    };
+    let mesh = ellipsoid();
+    let surface = SurfaceMesh::extract(&mesh).expect("surface");
+    let n = mesh.node_count();
+    // A smooth displacement (a twist and a squeeze along the long axis x), mm.
+    let u: Vec<DVec3> = mesh
+        .nodes()
+        .iter()
+        .map(|p| {
+            let p = DVec3::from_array(*p);
+            DVec3::new(
+                -0.1 * p.x,
+                0.05 * p.z * p.x / 40.0,
+                -0.05 * p.y * p.x / 40.0,
+            )
+        })
+        .collect();
+    let rest: Vec<DVec3> = mesh.nodes().iter().map(|p| DVec3::from_array(*p)).collect();
+    let origin = rest.iter().sum::<DVec3>() / n as f64;
+    let f4 = |v: DVec3| [v.x as f32, v.y as f32, v.z as f32, 0.0];
+    let rest_gpu = cardiotwin::gpu::GpuBuffer::from_slice(
+        &ctx,
+        "rest",
+        &rest.iter().map(|p| f4(*p - origin)).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let u_gpu = cardiotwin::gpu::GpuBuffer::from_slice(
+        &ctx,
+        "u",
+        &u.iter().map(|d| f4(*d)).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    // Per-tetrahedron values with a hole (NaN: left out of the averages).
+    let per_tet: Vec<f64> = (0..mesh.tet_count())
+        .map(|t| {
+            if t % 97 == 0 {
+                f64::NAN
+            } else {
+                (t as f64 * 0.37).sin() * 50.0 + 60.0
+            }
+        })
+        .collect();
+    let tet_gpu = cardiotwin::gpu::GpuBuffer::from_slice(
+        &ctx,
+        "per tet",
+        &per_tet.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let statics: Vec<f32> = surface
+        .rest
+        .iter()
+        .enumerate()
+        .map(|(i, p)| if i % 13 == 0 { f32::NAN } else { p.x as f32 })
+        .collect();
+    let gather =
+        cardiotwin::render::gather::SurfaceGather::new(&ctx, &surface, Some(&statics)).unwrap();
+    let positions: Vec<DVec3> = surface
+        .nodes
+        .iter()
+        .map(|&k| rest[k as usize] + u[k as usize])
+        .collect();
+    use cardiotwin::render::gather::GatherField;
+    let cases: [(&str, GatherField, Vec<f32>); 4] = [
+        (
+            "none",
+            GatherField::None,
+            vec![f32::NAN; surface.vertex_count()],
+        ),
+        (
+            "displacement",
+            GatherField::DisplacementMagnitude,
+            surface.node_values(&u.iter().map(|d| d.length()).collect::<Vec<_>>()),
+        ),
+        (
+            "per tet",
+            GatherField::PerTet(tet_gpu.whole()),
+            surface.tet_values(&per_tet),
+        ),
+        ("static", GatherField::Static, statics.clone()),
+    ];
+    let size = (320, 240);
+    let axes = HeartAxes::of_points(&positions);
+    let aspect = scene_aspect(size, true);
+    let mut camera = Camera::preset(ViewPreset::Anterior, &axes, aspect);
+    camera.fit_points(&positions, aspect);
+    for (name, field, cpu_values) in cases {
+        let mut cpu = Renderer::new(&ctx, IMAGE_FORMAT, false).unwrap();
+        cpu.set_surface(&ctx, &surface).unwrap();
+        cpu.update(&ctx, &positions, &cpu_values).unwrap();
+        let mut gpu = Renderer::new(&ctx, IMAGE_FORMAT, false).unwrap();
+        gpu.set_surface(&ctx, &surface).unwrap();
+        let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "gather");
+        gather
+            .record(
+                &ctx,
+                &mut batch,
+                cardiotwin::render::gather::NodeState {
+                    rest: rest_gpu.whole(),
+                    displacement: u_gpu.whole(),
+                    origin,
+                },
+                field,
+                &gpu,
+            )
+            .unwrap();
+        batch.submit().unwrap();
+        let (a, b) = (vertex_data(&ctx, &cpu), vertex_data(&ctx, &gpu));
+        assert_eq!(a.len(), b.len());
+        let (mut dp, mut dn, mut dv) = (0.0f32, 0.0f32, 0.0f32);
+        for (va, vb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+            for k in 0..3 {
+                dp = dp.max((va[k] - vb[k]).abs());
+                dn = dn.max((va[3 + k] - vb[3 + k]).abs());
+            }
+            assert_eq!(va[7], vb[7], "{name}: has-value flags differ");
+            if va[7] > 0.0 {
+                dv = dv.max((va[6] - vb[6]).abs() / 100.0);
+            }
+        }
+        eprintln!("{name}: |dx| {dp:.1e} mm, |dn| {dn:.1e}, |dv| {dv:.1e} of 100");
+        assert!(dp < 1e-4, "{name}: positions differ by {dp} mm");
+        assert!(dn < 1e-4, "{name}: normals differ by {dn}");
+        assert!(dv < 1e-5, "{name}: values differ by {dv} of the range");
+
+        // And the pictures.
+        let range = if name == "static" {
+            (-60.0, 60.0)
+        } else {
+            (0.0, 110.0)
+        };
+        let view = View::new(camera, ColourMap::Viridis, range, name, "");
+        let target = Offscreen::new(&ctx, size).unwrap();
+        let d = mean_abs_diff(
+            &target.render(&ctx, &mut cpu, &view).unwrap(),
+            &target.render(&ctx, &mut gpu, &view).unwrap(),
+        );
+        assert!(d < 0.05, "{name}: pictures differ by {d} levels");
+    }
+    // A per-tetrahedron buffer of the wrong length is refused.
+    let short = cardiotwin::gpu::GpuBuffer::<f32>::zeroed(&ctx, "short", 3).unwrap();
+    let mut r = Renderer::new(&ctx, IMAGE_FORMAT, false).unwrap();
+    r.set_surface(&ctx, &surface).unwrap();
+    let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "bad");
+    let state = cardiotwin::render::gather::NodeState {
+        rest: rest_gpu.whole(),
+        displacement: u_gpu.whole(),
+        origin,
+    };
+    assert!(
+        gather
+            .record(
+                &ctx,
+                &mut batch,
+                state,
+                GatherField::PerTet(short.whole()),
+                &r
+            )
+            .is_err()
+    );
+}

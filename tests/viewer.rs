@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use cardiotwin::backend::BackendChoice;
 use cardiotwin::heartbeat::Scenario;
 use cardiotwin::heartbeat::simulation::Settings;
-use cardiotwin::render::SurfaceMesh;
 use cardiotwin::viewer::LiveField;
-use cardiotwin::viewer::live::{Command, LiveConfig, LiveSim, Phase, Published};
+use cardiotwin::viewer::live::{
+    Command, Frame, FrameSurface, LiveConfig, LiveSim, LiveSurface, Phase, Published,
+};
 
 fn quick_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/heartbeat/quick.toml")
@@ -46,15 +47,23 @@ fn wait_for(live: &LiveSim, limit: Duration, what: &str, ok: impl Fn(&Published)
     }
 }
 
+/// The positions and values of a frame computed on the CPU.
+fn host(f: &Frame) -> (&[glam::DVec3], &[f32]) {
+    match &f.surface {
+        FrameSurface::Host { positions, values } => (positions, values),
+        FrameSurface::Device(_) => panic!("a CPU simulation published a GPU frame"),
+    }
+}
+
 fn time_ms(live: &LiveSim) -> f64 {
-    live.published().frame.as_ref().map_or(0.0, |f| f.time_ms)
+    live.published().time_ms
 }
 
 #[test]
 fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
     let scenario = Scenario::from_file(&quick_path()).unwrap();
     let bpm = scenario.heart_rate_bpm;
-    let surface = Arc::new(Mutex::new(None::<SurfaceMesh>));
+    let surface = Arc::new(Mutex::new(None::<LiveSurface>));
     let live = LiveSim::spawn(
         LiveConfig {
             scenario,
@@ -63,6 +72,7 @@ fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
             field: LiveField::ActiveTension,
             speed: 1.0,
             cache: None,
+            device: None,
         },
         surface.clone(),
     );
@@ -70,13 +80,25 @@ fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
     wait_for(&live, limit, "50 ms simulated", |p| {
         p.phase == Phase::Running && p.frame.as_ref().is_some_and(|f| f.time_ms > 50.0)
     });
-    let vertices = surface.lock().unwrap().as_ref().unwrap().vertex_count();
+    let vertices = surface
+        .lock()
+        .unwrap()
+        .as_ref()
+        .unwrap()
+        .mesh
+        .vertex_count();
     {
         let p = live.published();
         let f = p.frame.as_ref().unwrap();
-        assert_eq!(f.positions.len(), vertices);
-        assert_eq!(f.values.len(), vertices);
-        assert!(f.positions.iter().all(|x| x.is_finite()));
+        let (positions, values) = host(f);
+        assert_eq!(positions.len(), vertices);
+        assert_eq!(values.len(), vertices);
+        assert!(positions.iter().all(|x| x.is_finite()));
+        let (lo, hi) = f.range.expect("a colour range");
+        assert!(
+            lo >= 0.0 && hi > lo && hi < 200.0,
+            "active tension range {lo}..{hi} kPa"
+        );
         assert!(!p.history.is_empty(), "no metrics history");
         assert_eq!(p.settings.unwrap().heart_rate_bpm, bpm);
         assert!(p.real_time_factor > 0.0 && p.real_time_factor <= 1.5);
@@ -91,7 +113,7 @@ fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
     });
     {
         let p = live.published();
-        let v = &p.frame.as_ref().unwrap().values;
+        let (_, v) = host(p.frame.as_ref().unwrap());
         assert!(v.iter().all(|x| x.is_finite() && *x >= 0.0));
         assert!(v.iter().any(|x| *x > 0.1), "the preloaded wall has moved");
     }
@@ -139,9 +161,64 @@ fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
     let before = time_ms(&live);
     live.send(Command::Reset);
     wait_for(&live, limit, "the reset", |p| {
-        p.frame.as_ref().is_some_and(|f| f.time_ms < before)
-            && p.settings.is_some_and(|s| s.heart_rate_bpm == bpm)
+        p.time_ms < before && p.settings.is_some_and(|s| s.heart_rate_bpm == bpm)
     });
+}
+
+#[test]
+fn on_the_window_device_frames_stay_on_the_gpu_where_the_field_is_there() {
+    let Some(ctx) = common::gpu("viewer::device") else {
+        return;
+    };
+    let scenario = Scenario::from_file(&quick_path()).unwrap();
+    let surface = Arc::new(Mutex::new(None::<LiveSurface>));
+    let live = LiveSim::spawn(
+        LiveConfig {
+            scenario,
+            backend: BackendChoice::Gpu,
+            adapter: None,
+            field: LiveField::ActiveTension,
+            speed: 1.0,
+            cache: None,
+            device: Some(ctx.clone()),
+        },
+        surface.clone(),
+    );
+    let limit = Duration::from_secs(300);
+    wait_for(&live, limit, "a GPU frame", |p| {
+        p.frame
+            .as_ref()
+            .is_some_and(|f| matches!(f.surface, FrameSurface::Device(_)) && f.time_ms > 5.0)
+    });
+    assert!(surface.lock().unwrap().as_ref().unwrap().on_window_device);
+    {
+        let p = live.published();
+        assert!(p.description.contains("window"), "{}", p.description);
+        let f = p.frame.as_ref().unwrap();
+        assert!(f.range.is_some_and(|(lo, hi)| hi > lo));
+        // The buffers are the simulation's, on this device: as large as the heart's nodes and tets.
+        let FrameSurface::Device(nodes) = &f.surface else {
+            unreachable!()
+        };
+        assert_eq!(nodes.rest.size(), nodes.displacement.size());
+        assert!(nodes.tension.size() >= 4);
+    }
+    // Stresses are computed on the CPU: those frames come back as positions and values.
+    live.send(Command::Field(LiveField::VonMises));
+    wait_for(&live, limit, "a von Mises frame", |p| {
+        p.frame.as_ref().is_some_and(|f| {
+            f.field == LiveField::VonMises && matches!(f.surface, FrameSurface::Host { .. })
+        })
+    });
+    let (_, values) = {
+        let p = live.published();
+        let f = p.frame.clone().unwrap();
+        let FrameSurface::Host { positions, values } = f.surface else {
+            unreachable!()
+        };
+        (positions, values)
+    };
+    assert!(values.iter().all(|v| v.is_finite() && *v >= 0.0));
 }
 
 /// Fraction of pixels in `rect` (x0, y0, x1, y1) that are not `background` (within 8 levels).

@@ -13,6 +13,11 @@ use super::adapter::{AdapterReport, GpuInventory, backends_to_string};
 ///
 /// wgpu reports validation errors through a callback; the context collects them instead of panicking, and
 /// [`GpuContext::check_errors`] turns them into a [`GpuError::Validation`] at the next synchronisation.
+///
+/// Cloning shares the device (wgpu's handles are reference-counted) and its error list: the live viewer's
+/// window and the simulation thread it draws work on one device, so the simulation's buffers can be drawn
+/// without a copy.
+#[derive(Clone)]
 pub struct GpuContext {
     pub instance: wgpu::Instance,
     pub adapter: wgpu::Adapter,

@@ -114,6 +114,15 @@ pub const ACTIVE_TENSION: Shader = Shader {
     uses_common: true,
 };
 
+/// `shaders/surface_gather.wgsl`: the renderer's vertices (position, normal, value) gathered from the
+/// mechanics' node buffers on the GPU (one invocation per surface vertex).
+pub const SURFACE_GATHER: Shader = Shader {
+    name: "surface_gather",
+    file: "shaders/surface_gather.wgsl",
+    source: include_str!("../../shaders/surface_gather.wgsl"),
+    uses_common: true,
+};
+
 /// Every shader file, `common.wgsl` first.
 pub const ALL: &[Shader] = &[
     COMMON,
@@ -127,6 +136,7 @@ pub const ALL: &[Shader] = &[
     EP_MONODOMAIN,
     RENDER_SURFACE,
     ACTIVE_TENSION,
+    SURFACE_GATHER,
 ];
 
 impl Shader {

@@ -184,6 +184,17 @@ impl ActiveTension {
     }
 }
 
+/// The GPU state of a heart, for drawing on its device: rest positions and displacements (`[f32; 4]` per
+/// node, mm; the positions are `origin + rest + displacement`) and the active tension per tetrahedron
+/// (f32, kPa).
+#[derive(Debug, Clone)]
+pub struct GpuNodes {
+    pub rest: wgpu::Buffer,
+    pub displacement: wgpu::Buffer,
+    pub tension: wgpu::Buffer,
+    pub origin: DVec3,
+}
+
 /// A node whose f32 displacements a checkpoint's f64 positions would not give back exactly (module
 /// docs): its current and previous displacements `x - X`, mm, as the GPU held them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -385,6 +396,17 @@ impl GpuHeart {
         self.tled.finish(pending, &words[..4.min(words.len())])?;
         self.volumes = self.volumes_of(&words);
         Ok(())
+    }
+
+    /// Handles of the buffers the current state is in, to draw it on the same device without reading it
+    /// back (the displacement buffer is the one the last step wrote; later steps rotate through three).
+    pub fn nodes(&self) -> GpuNodes {
+        GpuNodes {
+            rest: self.tled.rest_buffer().buffer.clone(),
+            displacement: self.tled.current().buffer.clone(),
+            tension: self.tled.active_tension_buffer().buffer.clone(),
+            origin: self.tled.origin(),
+        }
     }
 
     /// Beats of `period_ms` from `beat_start_ms`, contractility times `scale` (see

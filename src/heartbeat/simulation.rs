@@ -610,8 +610,26 @@ impl<'h> Simulation<'h> {
         Ok(())
     }
 
+    /// The GPU backend's buffers of the current state (None on the CPU).
+    pub fn gpu_nodes(&self) -> Option<super::gpu::GpuNodes> {
+        match &self.mechanics {
+            Mechanics::Cpu { .. } => None,
+            Mechanics::Gpu(gpu) => Some(gpu.nodes()),
+        }
+    }
+
     /// The quantities of `metrics.csv` now (the GPU backend reads the positions back once).
     pub fn sample(&mut self) -> Result<Sample> {
+        self.sample_with(true)
+    }
+
+    /// [`Simulation::sample`] without the stresses (NaN): volumes, pressures, flows and the active
+    /// tension only, so the GPU backend reads no positions back (the live viewer's plots).
+    pub fn sample_hemodynamics(&mut self) -> Result<Sample> {
+        self.sample_with(false)
+    }
+
+    fn sample_with(&mut self, stresses: bool) -> Result<Sample> {
         let t = self.time_ms();
         let tb = t - self.beat_start_ms;
         active_tension_at(
@@ -626,7 +644,11 @@ impl<'h> Simulation<'h> {
         let c = self.circulation;
         let d: Derived =
             circulation::derived(&self.params, &self.chambers(v_lv, v_rv), tb * 1e-3, &c);
-        let (max_fibre, p99_fibre, mean_ta) = self.stress_summary()?;
+        let (max_fibre, p99_fibre, mean_ta) = if stresses {
+            self.stress_summary()?
+        } else {
+            (f64::NAN, f64::NAN, self.mean_active_tension())
+        };
         Ok(Sample {
             time_s: t_s,
             lv_volume_ml: v_lv,
@@ -666,17 +688,20 @@ impl<'h> Simulation<'h> {
         let max = fibre.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let k = ((fibre.len() as f64 * 0.99) as usize).min(fibre.len().saturating_sub(1));
         let p99 = *fibre.select_nth_unstable_by(k, f64::total_cmp).1;
+        Ok((max, p99, self.mean_active_tension()))
+    }
+
+    /// Volume-weighted mean active tension, kPa.
+    fn mean_active_tension(&self) -> f64 {
         let v0 = &self.heart.model.volume0;
         let total: f64 = v0.iter().sum();
-        let mean = self
-            .loads
+        self.loads
             .active_tension
             .iter()
             .zip(v0)
             .map(|(t, v)| t * v)
             .sum::<f64>()
-            / total;
-        Ok((max, p99, mean))
+            / total
     }
 }
 

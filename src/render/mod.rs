@@ -17,13 +17,17 @@
 //! - [`colour_bar`]: the bar, its ticks and labels and the unit, drawn on the CPU with the embedded font of
 //!   [`crate::plot`] and composited by the GPU as a textured rectangle (so the same code serves offscreen
 //!   images and windows).
+//! - [`gather`]: the same vertices computed on the GPU from a simulation's node buffers, for simulations
+//!   that run there (no readback per frame).
 //! - [`job`]: `cardiotwin render`: a result folder (`fields.pvd`) or one mesh file in, a PNG or GIF out.
 //!
-//! Shaders: `shaders/render_surface.wgsl` (registered as [`crate::gpu::shaders::RENDER_SURFACE`]).
+//! Shaders: `shaders/render_surface.wgsl` ([`crate::gpu::shaders::RENDER_SURFACE`]) and
+//! `shaders/surface_gather.wgsl` ([`crate::gpu::shaders::SURFACE_GATHER`]).
 
 pub mod camera;
 pub mod colour;
 pub mod colour_bar;
+pub mod gather;
 pub mod job;
 pub mod renderer;
 pub mod surface;

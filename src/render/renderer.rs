@@ -327,6 +327,21 @@ impl Renderer {
         self.format
     }
 
+    /// The vertex buffer (position, normal, value and flag: 8 f32 per vertex), for
+    /// [`super::gather::SurfaceGather`] to write; `None` before [`Renderer::set_surface`].
+    pub fn vertex_range(&self) -> Option<crate::gpu::Range<'_>> {
+        self.vertices.as_ref().map(|b| crate::gpu::Range {
+            buffer: b,
+            offset: 0,
+            size: b.size(),
+        })
+    }
+
+    /// What vertex positions are relative to (the rest surface's bounding-box centre), mm.
+    pub fn origin(&self) -> DVec3 {
+        self.origin
+    }
+
     /// Samples per pixel (4 with multisampling, else 1).
     pub fn samples(&self) -> u32 {
         self.samples
@@ -371,7 +386,11 @@ impl Renderer {
         self.vertices = Some(ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("surface vertices"),
             size: vertex_bytes.max(size_of::<Vertex>() as u64),
-            usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+            // STORAGE: the gather kernel may write it on the GPU instead (super::gather).
+            usage: wgpu::BufferUsages::VERTEX
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         }));
         self.indices = Some(index_buffer);

@@ -98,6 +98,12 @@ impl SurfaceMesh {
         self.nodes.len()
     }
 
+    /// The tetrahedra around each vertex as CSR tables (offsets, one per vertex plus one; tetrahedron
+    /// indices), and each tetrahedron's rest volume, mm^3: what cell fields are averaged with.
+    pub fn cells(&self) -> (&[u32], &[u32], &[f64]) {
+        (&self.cell_offsets, &self.cell_tets, &self.tet_volumes)
+    }
+
     /// Checks that `state` has the nodes and tetrahedra of the mesh this surface came from (a state of the
     /// same simulation), naming `what` it is.
     pub fn check_state(&self, state: &TetMesh, what: &str) -> Result<(), RenderError> {

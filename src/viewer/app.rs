@@ -14,13 +14,16 @@ use winit::event::WindowEvent;
 use winit::event_loop::{ActiveEventLoop, ControlFlow};
 use winit::window::{Window, WindowId};
 
-use super::live::{Command, LiveConfig, LiveField, LiveSim, Phase};
+use super::live::{
+    Command, FrameSurface, LiveConfig, LiveField, LiveSim, LiveSurface, Phase, Published,
+};
 use super::{ViewError, ViewOptions, ViewReport};
-use crate::gpu::{GpuContext, WindowSurface};
+use crate::gpu::{Batch, GpuContext, Range, WindowSurface};
 use crate::heartbeat::simulation::Settings;
+use crate::render::gather::{GatherField, NodeState, SurfaceGather};
 use crate::render::{
     Camera, ClipPlane, ColourMap, HeartAxes, Offscreen, Renderer, SurfaceMesh, View, ViewPreset,
-    auto_range, scene_aspect,
+    scene_aspect,
 };
 
 /// The scene texture's format: gamma-encoded bytes, what egui samples user textures as.
@@ -41,6 +44,8 @@ enum Cut {
 /// The heart's picture: renderer, target texture and camera.
 struct Scene {
     renderer: Renderer,
+    /// Draws the simulation's GPU buffers when it runs on this device.
+    gather: Option<SurfaceGather>,
     target: Option<(Offscreen, egui::TextureId)>,
     surface: SurfaceMesh,
     axes: HeartAxes,
@@ -50,8 +55,8 @@ struct Scene {
     moved: bool,
     /// Sequence number of the simulation frame uploaded last.
     uploaded: Option<u64>,
-    /// Values of the frame uploaded last (for the automatic range).
-    values: Vec<f32>,
+    /// Colour range of the frame uploaded last.
+    range: Option<(f64, f64)>,
 }
 
 /// What the controls hold.
@@ -85,8 +90,9 @@ pub struct App {
     options: ViewOptions,
     instance: Option<wgpu::Instance>,
     running: Option<Running>,
-    live: LiveSim,
-    surface_slot: Arc<Mutex<Option<SurfaceMesh>>>,
+    /// The simulation, started once the window (and its device) exists.
+    live: Option<LiveSim>,
+    surface_slot: Arc<Mutex<Option<LiveSurface>>>,
     controls: Controls,
     /// Frames presented, and those with the heart on screen.
     pub frames: u64,
@@ -101,17 +107,6 @@ pub struct App {
 impl App {
     pub fn new(options: ViewOptions, instance: wgpu::Instance) -> App {
         let surface_slot = Arc::new(Mutex::new(None));
-        let live = LiveSim::spawn(
-            LiveConfig {
-                scenario: options.scenario.clone(),
-                backend: options.backend,
-                adapter: options.adapter.clone(),
-                field: options.field,
-                speed: options.speed,
-                cache: options.cache.clone(),
-            },
-            surface_slot.clone(),
-        );
         let controls = Controls {
             playing: true,
             speed: options.speed,
@@ -128,7 +123,7 @@ impl App {
             options,
             instance: Some(instance),
             running: None,
-            live,
+            live: None,
             surface_slot,
             controls,
             frames: 0,
@@ -143,19 +138,26 @@ impl App {
 
     /// What the run did, for the command line.
     pub fn report(&self) -> ViewReport {
-        let p = self.live.published();
+        let p = self.published();
         let elapsed = self.started.elapsed().as_secs_f64();
         ViewReport {
             frames: self.frames,
             heart_frames: self.heart_frames,
             seconds: elapsed,
             frames_per_s: self.fps(),
-            simulated_ms: p.frame.as_ref().map_or(0.0, |f| f.time_ms),
-            real_time_factor: p.real_time_factor,
-            phase: format!("{:?}", p.phase),
+            simulated_ms: p.as_ref().map_or(0.0, |p| p.time_ms),
+            real_time_factor: p.as_ref().map_or(0.0, |p| p.real_time_factor),
+            phase: p
+                .as_ref()
+                .map_or("not started".into(), |p| format!("{:?}", p.phase)),
             screenshots: self.screenshots.clone(),
-            description: p.description.clone(),
+            description: p.map(|p| p.description).unwrap_or_default(),
         }
+    }
+
+    /// What the simulation published last (defaults before it started).
+    fn published(&self) -> Option<Published> {
+        self.live.as_ref().map(|l| l.published().clone())
     }
 
     fn fps(&self) -> f64 {
@@ -209,6 +211,19 @@ impl App {
             egui_wgpu::RendererOptions::default(),
         );
         window.request_redraw();
+        let options = &self.options;
+        self.live = Some(LiveSim::spawn(
+            LiveConfig {
+                scenario: options.scenario.clone(),
+                backend: options.backend,
+                adapter: options.adapter.clone(),
+                field: options.field,
+                speed: options.speed,
+                cache: options.cache.clone(),
+                device: Some(ctx.clone()),
+            },
+            self.surface_slot.clone(),
+        ));
         self.running = Some(Running {
             window,
             ctx,
@@ -230,7 +245,7 @@ impl App {
         if run.scene.is_some() {
             return Ok(());
         }
-        let Some(surface) = self
+        let Some(live) = self
             .surface_slot
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -238,16 +253,27 @@ impl App {
         else {
             return Ok(());
         };
+        let surface = live.mesh;
         // 4x multisampling on a hardware GPU; a software adapter draws 4-5 times faster without it.
         let hardware = crate::gpu::is_hardware(run.ctx.adapter.get_info().device_type);
         let mut renderer = Renderer::new(&run.ctx, SCENE_FORMAT, hardware)?;
         renderer.set_surface(&run.ctx, &surface)?;
+        let gather = if live.on_window_device {
+            Some(SurfaceGather::new(
+                &run.ctx,
+                &surface,
+                Some(&live.activation),
+            )?)
+        } else {
+            None
+        };
         let axes = HeartAxes::of_points(&surface.rest);
         let aspect = scene_aspect(run.scene_size, true);
         let mut camera = Camera::preset(self.options.view, &axes, aspect);
         camera.fit_points(&surface.rest, aspect);
         run.scene = Some(Scene {
             renderer,
+            gather,
             target: None,
             surface,
             axes,
@@ -255,12 +281,12 @@ impl App {
             preset: self.options.view,
             moved: false,
             uploaded: None,
-            values: Vec::new(),
+            range: None,
         });
         Ok(())
     }
 
-    /// Uploads the newest simulation frame.
+    /// Uploads the newest simulation frame (or gathers it on the GPU).
     fn upload(&mut self) -> Result<(), ViewError> {
         let Some(run) = self.running.as_mut() else {
             return Ok(());
@@ -268,22 +294,61 @@ impl App {
         let Some(scene) = run.scene.as_mut() else {
             return Ok(());
         };
-        let p = self.live.published();
+        let Some(live) = self.live.as_ref() else {
+            return Ok(());
+        };
+        let p = live.published();
         let Some(frame) = p.frame.as_ref() else {
             return Ok(());
         };
         if scene.uploaded == Some(frame.seq) || frame.field != self.controls.field {
             return Ok(());
         }
-        scene
-            .renderer
-            .update(&run.ctx, &frame.positions, &frame.values)?;
+        match &frame.surface {
+            FrameSurface::Host { positions, values } => {
+                scene.renderer.update(&run.ctx, positions, values)?;
+            }
+            FrameSurface::Device(nodes) => {
+                let Some(gather) = &scene.gather else {
+                    return Err(ViewError::Simulation(
+                        "a frame on the GPU without the gather kernel".into(),
+                    ));
+                };
+                fn whole(b: &wgpu::Buffer) -> Range<'_> {
+                    Range {
+                        buffer: b,
+                        offset: 0,
+                        size: b.size(),
+                    }
+                }
+                let field = match frame.field {
+                    LiveField::Displacement => GatherField::DisplacementMagnitude,
+                    LiveField::ActiveTension => GatherField::PerTet(whole(&nodes.tension)),
+                    LiveField::ActivationTime => GatherField::Static,
+                    LiveField::VonMises | LiveField::FibreStress => GatherField::None,
+                };
+                let mut batch = Batch::untimed(&run.ctx, "gather the heart's surface");
+                gather.record(
+                    &run.ctx,
+                    &mut batch,
+                    NodeState {
+                        rest: whole(&nodes.rest),
+                        displacement: whole(&nodes.displacement),
+                        origin: nodes.origin,
+                    },
+                    field,
+                    &scene.renderer,
+                )?;
+                batch.submit()?;
+            }
+        }
         scene.uploaded = Some(frame.seq);
-        scene.values = frame.values.clone();
+        scene.range = frame.range;
+        let range = frame.range;
         drop(p);
-        if self.controls.auto_range {
-            let signed = self.controls.field.known().signed;
-            let now = auto_range(&scene.values, signed);
+        if self.controls.auto_range
+            && let Some(now) = range
+        {
             // Widen only, while this field is shown: a steady scale the eye can compare across the beat.
             self.controls.range = Some(match self.controls.range {
                 Some((lo, hi)) => (lo.min(now.0), hi.max(now.1)),
@@ -305,7 +370,9 @@ impl App {
         let mut commands = Vec::new();
         let mut quit = false;
         let mut scene_rect = None;
-        let published = self.live.published().clone();
+        let Some(published) = self.live.as_ref().map(|l| l.published().clone()) else {
+            return Ok(());
+        };
         let texture = run
             .scene
             .as_ref()
@@ -347,8 +414,10 @@ impl App {
                 }
             });
         });
-        for c in commands {
-            self.live.send(c);
+        if let Some(live) = &self.live {
+            for c in commands {
+                live.send(c);
+            }
         }
         run.egui_state
             .handle_platform_output(&run.window, output.platform_output.clone());
@@ -661,7 +730,7 @@ fn control_panel(
     ui: &mut egui::Ui,
     controls: &mut Controls,
     mut scene: Option<&mut Scene>,
-    published: &super::live::Published,
+    published: &Published,
     fps: f64,
     commands: &mut Vec<Command>,
 ) {
@@ -670,7 +739,7 @@ fn control_panel(
         ui.label(&published.description);
     }
     ui.separator();
-    let time = published.frame.as_ref().map_or(0.0, |f| f.time_ms);
+    let time = published.time_ms;
     let since = published.phase_since.elapsed().as_secs();
     let phase = match &published.phase {
         Phase::Building => format!("building the heart ({since} s)"),
@@ -763,9 +832,10 @@ fn control_panel(
         });
     }
     if ui.button("Fit range to this state").clicked()
-        && let Some(scene) = scene.as_deref()
+        && let Some(range) = scene.as_deref().and_then(|s| s.range)
     {
-        controls.range = Some(auto_range(&scene.values, controls.field.known().signed));
+        controls.range = Some(range);
+        controls.auto_range = false;
     }
     ui.separator();
 
@@ -856,7 +926,7 @@ fn cut_text(c: Cut) -> &'static str {
 }
 
 /// The bottom panel: the LV pressure-volume loop and the pressure traces of the last beats.
-fn plots(ui: &mut egui::Ui, published: &super::live::Published) {
+fn plots(ui: &mut egui::Ui, published: &Published) {
     let h = &published.history;
     let width = ui.available_width();
     let height = ui.available_height().max(120.0);
@@ -931,7 +1001,10 @@ impl ApplicationHandler for App {
         };
         // Redraw when the simulation has a new state (or always, when counting frames for automation),
         // at most every FRAME_INTERVAL.
-        let seq = self.live.published().frame.as_ref().map(|f| f.seq);
+        let seq = self
+            .live
+            .as_ref()
+            .and_then(|l| l.published().frame.as_ref().map(|f| f.seq));
         let uploaded = run.scene.as_ref().and_then(|s| s.uploaded);
         let wanted = self.options.exit_after_frames.is_some()
             || run.scene.is_none()

@@ -13,12 +13,14 @@ use std::time::{Duration, Instant};
 
 use glam::DVec3;
 
-use crate::backend::BackendChoice;
+use crate::backend::{Backend, BackendChoice};
 use crate::error::{Error, Result};
+use crate::gpu::GpuContext;
 use crate::heartbeat::Scenario;
+use crate::heartbeat::gpu::GpuNodes;
 use crate::heartbeat::heart::Heart;
 use crate::heartbeat::simulation::{Sample, Settings, Simulation};
-use crate::render::{KNOWN_FIELDS, KnownField, SurfaceMesh};
+use crate::render::{KNOWN_FIELDS, KnownField, SurfaceMesh, auto_range};
 
 /// Fields the viewer can show: the fields of [`KNOWN_FIELDS`], computed live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,11 +86,34 @@ pub struct Frame {
     pub seq: u64,
     /// Simulated time since the first beat started, ms (0 before).
     pub time_ms: f64,
-    /// Surface vertex positions, mm.
-    pub positions: Vec<DVec3>,
-    /// The field at every surface vertex (NaN: no value).
-    pub values: Vec<f32>,
     pub field: LiveField,
+    pub surface: FrameSurface,
+    /// The field's colour range on the surface as [`auto_range`] gives it (1st to 99th percentile);
+    /// `None` while it has no value.
+    pub range: Option<(f64, f64)>,
+}
+
+/// Where a frame's surface state is.
+#[derive(Debug, Clone)]
+pub enum FrameSurface {
+    /// On the CPU: vertex positions (mm) and the field at every vertex (NaN: no value).
+    Host {
+        positions: Vec<DVec3>,
+        values: Vec<f32>,
+    },
+    /// In the simulation's GPU buffers, on the window's device: the window gathers the vertices there
+    /// ([`crate::render::gather`]); nothing was read back.
+    Device(GpuNodes),
+}
+
+/// The heart's surface, once built, for the window.
+#[derive(Debug, Clone)]
+pub struct LiveSurface {
+    pub mesh: SurfaceMesh,
+    /// The activation time at every vertex, ms (a static field).
+    pub activation: Vec<f32>,
+    /// The simulation runs on the window's device: frames may be [`FrameSurface::Device`].
+    pub on_window_device: bool,
 }
 
 /// What the window reads: the frame, the metrics of the last beats and the thread's state.
@@ -98,6 +123,8 @@ pub struct Published {
     /// Samples of the last [`HISTORY_BEATS`] beats (every `outputs.metrics_interval_ms`).
     pub history: VecDeque<Sample>,
     pub phase: Phase,
+    /// Simulated time now, ms (frames may lag it by up to one publication interval).
+    pub time_ms: f64,
     /// When the current phase began (the window shows how long building and preloading take).
     pub phase_since: Instant,
     /// Simulated time over wall time over the last second (1: real time).
@@ -130,7 +157,7 @@ pub enum Command {
 }
 
 /// What the simulation thread runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LiveConfig {
     pub scenario: Scenario,
     pub backend: BackendChoice,
@@ -141,6 +168,42 @@ pub struct LiveConfig {
     pub speed: f64,
     /// Folder of the preload cache ([`super::cache`]); `None`: always preload.
     pub cache: Option<PathBuf>,
+    /// The window's device: a GPU backend runs on it (when the choice allows it), so frames are drawn
+    /// from the simulation's own buffers.
+    pub device: Option<GpuContext>,
+}
+
+impl LiveConfig {
+    /// The backend, and whether it is the window's device. `gpu`, or `auto` when the window's adapter is
+    /// a hardware GPU, share the window's device (unless `--adapter` names another adapter); otherwise the
+    /// choice resolves as for `run`.
+    fn backend(&self) -> Result<(Backend, String, bool)> {
+        if let Some(ctx) = &self.device {
+            let hardware = crate::gpu::is_hardware(ctx.adapter.get_info().device_type);
+            let named = self
+                .adapter
+                .as_deref()
+                .is_none_or(|a| ctx.report.name.to_lowercase().contains(&a.to_lowercase()));
+            let wants = match self.backend {
+                BackendChoice::Gpu => true,
+                BackendChoice::Auto => hardware || self.adapter.is_some(),
+                BackendChoice::Cpu => false,
+            };
+            if wants && named {
+                return Ok((
+                    Backend::Gpu(Box::new(ctx.clone())),
+                    format!("gpu backend on the window's {}", ctx.report.name),
+                    true,
+                ));
+            }
+        }
+        let (backend, report) = self.backend.resolve(self.adapter.as_deref())?;
+        let text = match &report.adapter {
+            Some(a) => format!("{} backend ({})", report.kind, a.name),
+            None => format!("{} backend", report.kind),
+        };
+        Ok((backend, text, false))
+    }
 }
 
 /// The simulation thread and what it publishes.
@@ -154,12 +217,13 @@ impl LiveSim {
     /// Starts the thread: builds the heart of `config.scenario`, preloads it (or takes the preloaded
     /// state from the cache) and runs it, playing. `surface` is filled with the heart's boundary once it
     /// is built.
-    pub fn spawn(config: LiveConfig, surface: Arc<Mutex<Option<SurfaceMesh>>>) -> LiveSim {
+    pub fn spawn(config: LiveConfig, surface: Arc<Mutex<Option<LiveSurface>>>) -> LiveSim {
         let (tx, rx) = channel();
         let shared = Arc::new(Mutex::new(Published {
             frame: None,
             history: VecDeque::new(),
             phase: Phase::Building,
+            time_ms: 0.0,
             phase_since: Instant::now(),
             real_time_factor: 0.0,
             steps_per_s: 0.0,
@@ -178,6 +242,7 @@ impl LiveSim {
                     field: config.field,
                     speed: config.speed,
                     playing: true,
+                    displacement_range: None,
                 };
                 if let Err(e) = worker.run(&config, &surface) {
                     lock(&out).phase = Phase::Failed(e.to_string());
@@ -227,41 +292,45 @@ struct Worker {
     field: LiveField,
     speed: f64,
     playing: bool,
+    /// The displacement's colour range on the GPU backend, and when it was read.
+    displacement_range: Option<(Instant, (f64, f64))>,
 }
 
 /// The window went away: stop.
 struct Closed;
 
 impl Worker {
-    fn run(mut self, config: &LiveConfig, surface_out: &Mutex<Option<SurfaceMesh>>) -> Result<()> {
+    fn run(mut self, config: &LiveConfig, surface_out: &Mutex<Option<LiveSurface>>) -> Result<()> {
         let scenario = &config.scenario;
-        let (choice, adapter) = (config.backend, config.adapter.as_deref());
         scenario
             .validate("(scenario)")
             .map_err(|e| Error::Invalid(e.to_string()))?;
-        let (backend, report) = choice.resolve(adapter)?;
+        let (backend, backend_text, shared) = config.backend()?;
         let heart = Heart::build(scenario)?;
         let surface = SurfaceMesh::extract(&heart.mesh)
             .map_err(|e| Error::Invalid(format!("the heart's surface: {e}")))?;
-        *surface_out.lock().unwrap_or_else(|e| e.into_inner()) = Some(surface.clone());
+        let activation = surface.tet_values(&heart.activation_ms);
+        *surface_out.lock().unwrap_or_else(|e| e.into_inner()) = Some(LiveSurface {
+            mesh: surface.clone(),
+            activation: activation.clone(),
+            on_window_device: shared,
+        });
+        let surface = Surface {
+            mesh: surface,
+            activation,
+            shared,
+        };
         {
             let mut p = lock(&self.shared);
             p.description = format!(
-                "{}: {} tetrahedra, {} backend{}",
-                heart.report.mesh,
-                heart.report.tets,
-                report.kind,
-                report
-                    .adapter
-                    .as_ref()
-                    .map(|a| format!(" ({})", a.name))
-                    .unwrap_or_default()
+                "{}: {} tetrahedra, {backend_text}",
+                heart.report.mesh, heart.report.tets
             );
             p.phase = Phase::Preloading;
             p.phase_since = Instant::now();
         }
         let rest = heart.model.rest.clone();
-        self.publish_rest(&heart, &surface, &rest, 0);
+        self.publish_rest(&surface, &rest, 0);
 
         let clock = Instant::now();
         let cache = config
@@ -301,12 +370,13 @@ impl Worker {
         loop {
             let mut current = match sim.take() {
                 Some(s) => s,
-                // A reset: back to the preloaded state (on a new device for the GPU backend).
-                None => Simulation::resume(&heart, scenario, &start, choice.resolve(adapter)?.0)?,
+                // A reset: back to the preloaded state.
+                None => Simulation::resume(&heart, scenario, &start, config.backend()?.0)?,
             };
             {
                 let mut p = lock(&self.shared);
                 p.history.clear();
+                p.time_ms = current.time_ms();
                 p.settings = Some(current.settings());
                 p.max_heart_rate_bpm = current.max_heart_rate_bpm();
                 p.phase = if self.playing {
@@ -315,7 +385,7 @@ impl Worker {
                     Phase::Paused
                 };
             }
-            match self.drive(&heart, &surface, &mut current, dt, per_sample, &mut seq) {
+            match self.drive(&surface, &mut current, dt, per_sample, &mut seq) {
                 Ok(Drive::Reset) => continue,
                 Err(Closed) => return Ok(()),
                 Ok(Drive::Failed(e)) => {
@@ -337,8 +407,7 @@ impl Worker {
     /// Steps `sim` until a reset, a failure or the window closing.
     fn drive(
         &mut self,
-        heart: &Heart,
-        surface: &SurfaceMesh,
+        surface: &Surface,
         sim: &mut Simulation,
         dt: f64,
         per_sample: u64,
@@ -410,7 +479,7 @@ impl Worker {
                         }
                     }
                     budget_ms -= sim.time_ms() - t0;
-                    match sim.sample() {
+                    match sim.sample_hemodynamics() {
                         Ok(s) if s.lv_volume_ml.is_finite() && s.lv_pressure_mmhg.is_finite() => {
                             let keep = HISTORY_BEATS * 60_000.0 / sim.settings().heart_rate_bpm;
                             let mut p = lock(&self.shared);
@@ -423,6 +492,7 @@ impl Worker {
                                 p.history.pop_front();
                             }
                             p.settings = Some(sim.settings());
+                            p.time_ms = sim.time_ms();
                         }
                         Ok(s) => {
                             return Ok(Drive::Failed(Error::Invalid(format!(
@@ -459,7 +529,7 @@ impl Worker {
                 p.steps_per_s = 0.0;
             }
             if dirty && last_publish.elapsed() >= PUBLISH_EVERY {
-                match self.frame(heart, surface, sim, *seq) {
+                match self.frame(surface, sim, *seq) {
                     Ok(f) => {
                         *seq += 1;
                         lock(&self.shared).frame = Some(f);
@@ -473,58 +543,113 @@ impl Worker {
     }
 
     /// The unloaded heart, before the simulation has started.
-    fn publish_rest(&self, heart: &Heart, surface: &SurfaceMesh, rest: &[DVec3], seq: u64) {
+    fn publish_rest(&self, surface: &Surface, rest: &[DVec3], seq: u64) {
+        let mesh = &surface.mesh;
         let values = match self.field {
-            LiveField::ActivationTime => surface.tet_values(&heart.activation_ms),
-            LiveField::Displacement => vec![0.0; surface.vertex_count()],
-            _ => vec![f32::NAN; surface.vertex_count()],
+            LiveField::ActivationTime => surface.activation.clone(),
+            LiveField::Displacement => vec![0.0; mesh.vertex_count()],
+            _ => vec![f32::NAN; mesh.vertex_count()],
         };
+        let range = has_values(&values).then(|| auto_range(&values, self.field.known().signed));
         lock(&self.shared).frame = Some(Frame {
             seq,
             time_ms: 0.0,
-            positions: surface.nodes.iter().map(|&n| rest[n as usize]).collect(),
-            values,
             field: self.field,
+            surface: FrameSurface::Host {
+                positions: mesh.nodes.iter().map(|&n| rest[n as usize]).collect(),
+                values,
+            },
+            range,
         });
     }
 
-    /// The current state on the surface, with the field chosen.
-    fn frame(
-        &self,
-        heart: &Heart,
-        surface: &SurfaceMesh,
-        sim: &mut Simulation,
-        seq: u64,
-    ) -> Result<Frame> {
+    /// The current state on the surface, with the field chosen: in the GPU buffers when the simulation
+    /// shares the window's device and the field is there (displacement, active tension, activation
+    /// time), else read back and computed on the CPU (stresses).
+    fn frame(&mut self, surface: &Surface, sim: &mut Simulation, seq: u64) -> Result<Frame> {
+        let mesh = &surface.mesh;
+        let signed = self.field.known().signed;
+        let on_device = surface.shared
+            && matches!(
+                self.field,
+                LiveField::Displacement | LiveField::ActiveTension | LiveField::ActivationTime
+            );
+        if on_device && let Some(nodes) = sim.gpu_nodes() {
+            let range = match self.field {
+                LiveField::ActivationTime => Some(auto_range(&surface.activation, signed)),
+                // The CPU holds the tension of the last sample too (a function of time alone).
+                LiveField::ActiveTension => {
+                    Some(auto_range(&mesh.tet_values(sim.active_tension()), signed))
+                }
+                // Needs the positions: read back at most once a second, for the colour range only.
+                _ => {
+                    if self
+                        .displacement_range
+                        .is_none_or(|(when, _)| when.elapsed() > Duration::from_secs(1))
+                    {
+                        let x = sim.positions()?;
+                        let d: Vec<f32> = mesh
+                            .nodes
+                            .iter()
+                            .zip(&mesh.rest)
+                            .map(|(&n, q)| (x[n as usize] - *q).length() as f32)
+                            .collect();
+                        self.displacement_range = Some((Instant::now(), auto_range(&d, signed)));
+                    }
+                    self.displacement_range.map(|(_, r)| r)
+                }
+            };
+            return Ok(Frame {
+                seq,
+                time_ms: sim.time_ms(),
+                field: self.field,
+                surface: FrameSurface::Device(nodes),
+                range,
+            });
+        }
         let x = sim.positions()?;
-        let positions: Vec<DVec3> = surface.nodes.iter().map(|&n| x[n as usize]).collect();
+        let positions: Vec<DVec3> = mesh.nodes.iter().map(|&n| x[n as usize]).collect();
         let values = match self.field {
             LiveField::Displacement => positions
                 .iter()
-                .zip(&surface.rest)
+                .zip(&mesh.rest)
                 .map(|(p, q)| (*p - *q).length() as f32)
                 .collect(),
-            LiveField::VonMises => surface.tet_values(&sim.stresses()?.1),
-            LiveField::FibreStress => surface.tet_values(&sim.stresses()?.0),
-            LiveField::ActivationTime => surface.tet_values(&heart.activation_ms),
-            LiveField::ActiveTension => surface.tet_values(sim.active_tension()),
+            LiveField::VonMises => mesh.tet_values(&sim.stresses()?.1),
+            LiveField::FibreStress => mesh.tet_values(&sim.stresses()?.0),
+            LiveField::ActivationTime => surface.activation.clone(),
+            LiveField::ActiveTension => mesh.tet_values(sim.active_tension()),
         };
         if let Some(i) = positions.iter().position(|p| !p.is_finite()) {
             return Err(Error::Invalid(format!(
                 "the simulation became unstable at t = {:.1} ms: surface vertex {i} (node {}) has a \
                  non-finite position",
                 sim.time_ms(),
-                surface.nodes[i]
+                mesh.nodes[i]
             )));
         }
+        let range = has_values(&values).then(|| auto_range(&values, signed));
         Ok(Frame {
             seq,
             time_ms: sim.time_ms(),
-            positions,
-            values,
             field: self.field,
+            surface: FrameSurface::Host { positions, values },
+            range,
         })
     }
+}
+
+/// Whether any value is finite.
+fn has_values(values: &[f32]) -> bool {
+    values.iter().any(|v| v.is_finite())
+}
+
+/// The heart's surface as the simulation thread uses it.
+struct Surface {
+    mesh: SurfaceMesh,
+    activation: Vec<f32>,
+    /// The simulation runs on the window's device.
+    shared: bool,
 }
 
 /// Why [`Worker::drive`] returned.

@@ -1,7 +1,7 @@
 //! A display for window tests: the caller's `DISPLAY`, or a private Xvfb started for the test.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A private Xvfb, killed when dropped.
 pub struct Xvfb(Child);
@@ -21,37 +21,40 @@ pub fn display() -> Result<(String, Option<Xvfb>), String> {
     {
         return Ok((d, None));
     }
-    // A number of our own, so parallel test binaries do not share a server.
-    let n = 90 + (std::process::id() + rand_offset()) % 400;
-    let child = Command::new("Xvfb")
+    // -displayfd: Xvfb picks a free display number and writes it to stdout once it accepts clients
+    // (a socket file can appear before that, and parallel tests must not share a number).
+    let mut child = Command::new("Xvfb")
         .args([
-            &format!(":{n}"),
+            "-displayfd",
+            "1",
             "-screen",
             "0",
             "1400x900x24",
             "-nolisten",
             "tcp",
         ])
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("no DISPLAY and Xvfb could not start ({e}); apt-get install xvfb"))?;
+    let stdout = child.stdout.take();
     let guard = Xvfb(child);
-    let socket = format!("/tmp/.X11-unix/X{n}");
-    let start = Instant::now();
-    while !std::path::Path::new(&socket).exists() {
-        if start.elapsed() > Duration::from_secs(10) {
-            return Err(format!("Xvfb :{n} did not come up within 10 s"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        if let Some(out) = stdout {
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line);
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .map_err(|_| "Xvfb did not report a display within 20 s".to_string())?;
+    let n: u32 = line
+        .trim()
+        .parse()
+        .map_err(|_| format!("Xvfb reported {line:?} instead of a display number"))?;
     Ok((format!(":{n}"), Some(guard)))
-}
-
-fn rand_offset() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos() % 97)
 }
 
 /// Without a display: a loud skip (`None`), or a panic when `CARDIOTWIN_REQUIRE_DISPLAY=1` (as in
