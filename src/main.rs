@@ -155,6 +155,11 @@ enum Command {
         /// extremes clamp to the ends; symmetric about zero for fibre stress).
         #[arg(long, value_parser = parse_range, allow_hyphen_values = true)]
         range: Option<(f64, f64)>,
+        /// Open the heart: short-axis (across the long axis, the base removed) or long-axis (along it,
+        /// the half towards the viewer removed), optionally :FRACTION (0 to 1, from the apex or across
+        /// the heart; default 0.5). The cut face shows the field through the wall.
+        #[arg(long, value_parser = cardiotwin::render::Cut::parse)]
+        cut: Option<cardiotwin::render::Cut>,
     },
     /// The heart of SCENARIO (default: the built-in Rodero LV) beating live in a window, with controls:
     /// play/pause, speed, field, colour range, views, cuts, heart rate, contractility, afterload, reset,
@@ -466,6 +471,7 @@ fn main() -> ExitCode {
             size,
             view,
             range,
+            cut,
         } => render(
             &cardiotwin::render::job::RenderRequest {
                 input,
@@ -476,6 +482,7 @@ fn main() -> ExitCode {
                 size,
                 view,
                 range,
+                cut,
             },
             cli.backend,
             cli.adapter.as_deref(),

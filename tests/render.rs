@@ -596,6 +596,38 @@ fn the_render_command_draws_a_run() {
     assert_eq!(img.dimensions(), (320, 240));
     assert!(coverage(&img, true).count > 2000);
 
+    // Opened along the long axis: the cut face shows the stress through the wall, a different picture.
+    let cut = dir.join("vm_cut.png");
+    let mut args = vec![
+        "render",
+        r,
+        "--field",
+        "von_mises",
+        "--time",
+        "0.3",
+        "--size",
+        "320x240",
+        "--cut",
+        "long-axis",
+        "--out",
+        cut.to_str().unwrap(),
+    ];
+    let o = cardiotwin(&args, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let opened = image::open(&cut).expect("PNG readable").into_rgba8();
+    assert!(coverage(&opened, true).count > 1000);
+    assert!(mean_abs_diff(&img, &opened) > 1.0);
+    // Bad cuts are refused with the reason.
+    for (bad, want) in [
+        ("sideways", "use short-axis or long-axis"),
+        ("short-axis:2", "from 0 to 1"),
+    ] {
+        args[9] = bad;
+        let o = cardiotwin(&args, &[]);
+        assert!(!o.status.success());
+        assert!(text(&o).contains(want), "{}", text(&o));
+    }
+
     let gif = dir.join("fs.gif");
     let o = cardiotwin(
         &[
@@ -1095,4 +1127,89 @@ fn gpu_gathered_vertices_match_the_cpu_ones() {
             )
             .is_err()
     );
+}
+
+/// The cut face: a plane through the centre facing the camera opens the wall; with the section drawn,
+/// the face shows the field through the wall's thickness, in the colour of its value at each point.
+#[test]
+fn the_cut_face_closes_the_wall_in_the_colours_of_the_field() {
+    let Some(ctx) = common::gpu("render::section") else {
+        return;
+    };
+    // A field across the wall: the distance from the long axis (x), mm.
+    let mut mesh = ellipsoid();
+    let radial: Vec<f64> = mesh.nodes().iter().map(|p| p[1].hypot(p[2])).collect();
+    mesh.add_point_field(Field::new("radial", 1, radial.clone()))
+        .unwrap();
+    let scene = Scene::new(mesh, "radial");
+    let size = (320, 240);
+    let range = (0.0, radial.iter().copied().fold(0.0, f64::max));
+    let mut view = scene.view(ViewPreset::Anterior, size, ColourMap::Viridis, range);
+    view.colour_bar = None;
+    // Unshaded, so a pixel is exactly the colour map's colour of its value.
+    view.ambient = 1.0;
+    let plane = ClipPlane::new(scene.axes.centre, -view.camera.forward);
+    view.clip = Some(plane);
+    let positions = scene.surface.positions(&scene.mesh).unwrap();
+    let nodes: Vec<DVec3> = scene
+        .mesh
+        .nodes()
+        .iter()
+        .map(|p| DVec3::from_array(*p))
+        .collect();
+    let section = cardiotwin::render::section::cut(
+        scene.mesh.tets(),
+        &nodes,
+        &plane,
+        cardiotwin::render::section::SectionValues::Point(&radial),
+    );
+    assert!(section.triangles.len() > 50, "{}", section.triangles.len());
+    let draw = |with: bool| {
+        let mut r = Renderer::new(&ctx, IMAGE_FORMAT, false).unwrap();
+        r.set_surface(&ctx, &scene.surface).unwrap();
+        r.update(&ctx, &positions, &scene.values).unwrap();
+        r.set_section(&ctx, with.then_some(&section)).unwrap();
+        Offscreen::new(&ctx, size)
+            .unwrap()
+            .render(&ctx, &mut r, &view)
+            .unwrap()
+    };
+    let open = draw(false);
+    let closed = draw(true);
+    dump("section_open", &open);
+    dump("section_closed", &closed);
+    // Every section triangle's centroid is drawn in the colour of its value.
+    let (mut checked, mut worst) = (0, 0u8);
+    for t in &section.triangles {
+        let c = t
+            .iter()
+            .map(|&i| section.positions[i as usize])
+            .sum::<DVec3>()
+            / 3.0;
+        let v = t
+            .iter()
+            .map(|&i| f64::from(section.values[i as usize]))
+            .sum::<f64>()
+            / 3.0;
+        let Some((x, y)) = view.camera.project(c, scene_aspect(size, false)) else {
+            continue;
+        };
+        let (px, py) = ((x * size.0 as f64) as u32, (y * size.1 as f64) as u32);
+        let want = ColourMap::Viridis.sample_u8((v - range.0) / (range.1 - range.0));
+        let got = rgb(&closed, px, py);
+        worst = worst.max((0..3).map(|k| got[k].abs_diff(want[k])).max().unwrap());
+        checked += 1;
+    }
+    eprintln!("section: {checked} centroids checked, worst channel difference {worst} levels");
+    assert!(checked > 50);
+    // Within a triangle the value is interpolated in screen space, the centroid in 3-D: a few levels.
+    assert!(worst <= 12, "worst {worst} levels");
+    // Without the section, those places show the inner wall (smaller radius) or the background instead.
+    let changed = open
+        .pixels()
+        .zip(closed.pixels())
+        .filter(|(a, b)| (0..3).any(|k| a.0[k].abs_diff(b.0[k]) > 8))
+        .count();
+    eprintln!("{changed} pixels changed by the section");
+    assert!(changed > 500, "{changed}");
 }

@@ -118,6 +118,34 @@ fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
         assert!(v.iter().any(|x| *x > 0.1), "the preloaded wall has moved");
     }
 
+    // A cut: frames carry the cut face, valued by the field; none without the cut.
+    let plane = {
+        let s = surface.lock().unwrap();
+        let rest = &s.as_ref().unwrap().mesh.rest;
+        let centre = rest.iter().sum::<glam::DVec3>() / rest.len() as f64;
+        cardiotwin::render::ClipPlane::new(centre, glam::DVec3::Y)
+    };
+    live.send(Command::Cut(Some(plane)));
+    wait_for(&live, limit, "a frame with the cut face", |p| {
+        p.frame
+            .as_ref()
+            .is_some_and(|f| f.section.as_ref().is_some_and(|s| s.triangles.len() > 10))
+    });
+    {
+        let p = live.published();
+        let s = p.frame.as_ref().unwrap().section.clone().unwrap();
+        assert!(s.values.iter().all(|v| v.is_finite() && *v >= 0.0));
+        assert!(
+            s.positions
+                .iter()
+                .all(|x| (x.y - plane.point.y).abs() < 1e-9)
+        );
+    }
+    live.send(Command::Cut(None));
+    wait_for(&live, limit, "a frame without the cut face", |p| {
+        p.frame.as_ref().is_some_and(|f| f.section.is_none())
+    });
+
     // Paused, time stands still.
     live.send(Command::Pause);
     wait_for(&live, limit, "paused", |p| p.phase == Phase::Paused);

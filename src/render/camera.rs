@@ -154,6 +154,49 @@ impl ViewPreset {
     }
 }
 
+/// A named cut that opens the heart (`--cut` of `cardiotwin render`, the viewer's cut control).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cut {
+    /// [`ClipPlane::short_axis`] at this fraction from the apex.
+    ShortAxis(f64),
+    /// [`ClipPlane::long_axis`] at this fraction across the heart.
+    LongAxis(f64),
+}
+
+impl Cut {
+    /// The plane for a heart with `axes` seen by `camera`.
+    pub fn plane(self, axes: &HeartAxes, camera: &Camera) -> Option<ClipPlane> {
+        match self {
+            Cut::ShortAxis(f) => Some(ClipPlane::short_axis(axes, f)),
+            Cut::LongAxis(f) => ClipPlane::long_axis(axes, camera, f),
+        }
+    }
+
+    /// `short-axis`, `long-axis`, optionally with `:FRACTION` (0 to 1; default 0.5).
+    pub fn parse(text: &str) -> Result<Cut, String> {
+        let (kind, fraction) = match text.split_once(':') {
+            Some((k, f)) => {
+                let f: f64 = f
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("cut {text:?}: {f:?} is not a number"))?;
+                if !(0.0..=1.0).contains(&f) {
+                    return Err(format!("cut {text:?}: the fraction must be from 0 to 1"));
+                }
+                (k, f)
+            }
+            None => (text, 0.5),
+        };
+        match kind.trim() {
+            "short-axis" => Ok(Cut::ShortAxis(fraction)),
+            "long-axis" => Ok(Cut::LongAxis(fraction)),
+            other => Err(format!(
+                "cut {other:?}: use short-axis or long-axis, optionally with :FRACTION (0 to 1)"
+            )),
+        }
+    }
+}
+
 /// A perspective camera looking at `target` from `distance` along `-forward`, with `up` upwards on the
 /// screen. All in mm, in the mesh's own coordinates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -337,6 +380,18 @@ impl ClipPlane {
         let l = axes.long_axis;
         let point = axes.centre + (fraction.clamp(0.0, 1.0) - 0.5) * 2.0 * axes.radius * l;
         ClipPlane::new(point, l)
+    }
+
+    /// The long-axis cut facing `camera`: parallel to the long axis, its normal the direction towards the
+    /// eye with the long-axis component removed, through the point at `fraction` across the heart along
+    /// that normal (0.5: the centre); the part nearer the eye is removed. `None` when the camera looks
+    /// down the long axis (no such plane faces it).
+    pub fn long_axis(axes: &HeartAxes, camera: &Camera, fraction: f64) -> Option<ClipPlane> {
+        let l = axes.long_axis;
+        let towards = -camera.forward;
+        let n = (towards - towards.dot(l) * l).try_normalize()?;
+        let point = axes.centre + (fraction.clamp(0.0, 1.0) - 0.5) * 2.0 * axes.radius * n;
+        Some(ClipPlane::new(point, n))
     }
 
     /// The plane as `(n, d)` in the frame shifted by `-origin`: removed where `n . p + d > 0`.

@@ -5,10 +5,11 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::RenderError;
-use super::camera::{Camera, HeartAxes, ViewPreset};
+use super::camera::{Camera, Cut, HeartAxes, ViewPreset};
 use super::colour::ColourMap;
 use super::renderer::{IMAGE_FORMAT, Offscreen, Renderer, View, scene_aspect};
-use super::surface::{ScalarField, SurfaceMesh, auto_range};
+use super::section::SectionValues;
+use super::surface::{Location, ScalarField, SurfaceMesh, auto_range};
 use crate::gpu::GpuContext;
 use crate::mesh::TetMesh;
 use crate::mesh::io::pvd::{PvdEntry, read_pvd};
@@ -37,6 +38,8 @@ pub struct RenderRequest {
     /// Colour range (default: 1st to 99th percentile of the vertex values over every frame; symmetric
     /// about zero for signed fields; see [`super::auto_range`]).
     pub range: Option<(f64, f64)>,
+    /// Open the heart along this cut, the cut face drawn in the field's colours.
+    pub cut: Option<Cut>,
 }
 
 /// What was rendered.
@@ -278,11 +281,16 @@ pub fn render(ctx: &GpuContext, req: &RenderRequest) -> Result<RenderReport, Ren
             )),
             e => e,
         })?;
-        states.push((positions, values));
+        // With a cut, what the section needs: every node's position and the field per point or cell.
+        let full = match req.cut {
+            Some(_) => Some((SurfaceMesh::node_positions(&mesh), field.scalars(&mesh)?)),
+            None => None,
+        };
+        states.push((positions, values, full));
     }
     let range = req
         .range
-        .unwrap_or_else(|| auto_range(states.iter().flat_map(|(_, v)| v.iter()), field.signed));
+        .unwrap_or_else(|| auto_range(states.iter().flat_map(|(_, v, _)| v.iter()), field.signed));
     let map = if field.signed {
         ColourMap::BlueWhiteRed
     } else {
@@ -293,15 +301,32 @@ pub fn render(ctx: &GpuContext, req: &RenderRequest) -> Result<RenderReport, Ren
     let axes = HeartAxes::of_points(&surface.rest);
     let aspect = scene_aspect(size, true);
     let mut camera = Camera::preset(req.view, &axes, aspect);
-    camera.fit_points(states.iter().flat_map(|(p, _)| p.iter()), aspect);
-    let view = View::new(camera, map, range, &field.label, &field.unit);
+    camera.fit_points(states.iter().flat_map(|(p, _, _)| p.iter()), aspect);
+    let mut view = View::new(camera, map, range, &field.label, &field.unit);
+    view.clip = match req.cut {
+        Some(cut) => Some(cut.plane(&axes, &camera).ok_or_else(|| {
+            RenderError::Input(format!(
+                "--cut long-axis with --view {}: the view looks along the long axis; use short-axis",
+                req.view.name()
+            ))
+        })?),
+        None => None,
+    };
 
     let mut renderer = Renderer::new(ctx, IMAGE_FORMAT, true)?;
     renderer.set_surface(ctx, &surface)?;
     let target = Offscreen::new(ctx, size)?;
     let mut images = Vec::with_capacity(states.len());
-    for (positions, values) in &states {
+    for (positions, values, full) in &states {
         renderer.update(ctx, positions, values)?;
+        if let (Some(plane), Some((nodes, (scalars, location)))) = (&view.clip, full) {
+            let values = match location {
+                Location::Point => SectionValues::Point(scalars),
+                Location::Cell => SectionValues::Cell(scalars),
+            };
+            let section = super::section::cut(first.tets(), nodes, plane, values);
+            renderer.set_section(ctx, Some(&section))?;
+        }
         images.push(target.render(ctx, &mut renderer, &view)?);
     }
 

@@ -14,6 +14,7 @@
 //! - [`Camera`]: orbit, pan, zoom; presets `anterior`, `posterior`, `long-axis`, `short-axis` from the
 //!   heart's principal axis ([`HeartAxes`]).
 //! - [`ColourMap`]: viridis for fields of one sign, blue-white-red for signed ones (fibre stress).
+//! - [`section`]: the cut face where the clipping plane crosses the wall, valued through its thickness.
 //! - [`colour_bar`]: the bar, its ticks and labels and the unit, drawn on the CPU with the embedded font of
 //!   [`crate::plot`] and composited by the GPU as a textured rectangle (so the same code serves offscreen
 //!   images and windows).
@@ -30,11 +31,12 @@ pub mod colour_bar;
 pub mod gather;
 pub mod job;
 pub mod renderer;
+pub mod section;
 pub mod surface;
 
 use std::path::PathBuf;
 
-pub use camera::{Camera, ClipPlane, HeartAxes, ViewPreset};
+pub use camera::{Camera, ClipPlane, Cut, HeartAxes, ViewPreset};
 pub use colour::ColourMap;
 pub use renderer::{
     IMAGE_FORMAT, Offscreen, Renderer, View, read_texture, scene_aspect, scene_viewport,

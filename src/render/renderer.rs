@@ -139,7 +139,13 @@ pub struct Renderer {
     origin: DVec3,
     attachments: Option<Attachments>,
     panel: Option<Panel>,
+    /// The cut face: vertices, indices, index count (drawn when the view clips).
+    section: Option<(wgpu::Buffer, wgpu::Buffer, u32)>,
 }
+
+/// How far the cut face is moved to the kept side of the plane, mm: the clipping test must not discard
+/// it through rounding (f32 positions of a heart-sized scene are good to about 1e-5 mm).
+const SECTION_OFFSET_MM: f64 = 2e-3;
 
 impl Renderer {
     /// A renderer for targets of `format`, multisampled 4x where the adapter allows it for `format` and
@@ -319,6 +325,7 @@ impl Renderer {
             origin: DVec3::ZERO,
             attachments: None,
             panel: None,
+            section: None,
         })
     }
 
@@ -437,6 +444,61 @@ impl Renderer {
             .collect();
         ctx.queue
             .write_buffer(buffer, 0, bytemuck::cast_slice(&vertices));
+        Ok(())
+    }
+
+    /// The cut face to draw where the view clips (`None`: none); follow the surface's state (see
+    /// [`super::section::cut`]).
+    pub fn set_section(
+        &mut self,
+        ctx: &GpuContext,
+        section: Option<&super::section::Section>,
+    ) -> Result<(), RenderError> {
+        let Some(s) = section.filter(|s| !s.is_empty()) else {
+            self.section = None;
+            return Ok(());
+        };
+        if let Some(i) = s.positions.iter().position(|p| !p.is_finite()) {
+            return Err(RenderError::Input(format!(
+                "section vertex {i} has a non-finite position"
+            )));
+        }
+        let shift = -SECTION_OFFSET_MM * s.normal;
+        let normal = s.normal.as_vec3().to_array();
+        let vertices: Vec<Vertex> = s
+            .positions
+            .iter()
+            .zip(&s.values)
+            .map(|(p, &v)| Vertex {
+                position: (*p + shift - self.origin).as_vec3().to_array(),
+                normal,
+                value: if v.is_finite() { [v, 1.0] } else { [0.0, 0.0] },
+            })
+            .collect();
+        let indices: Vec<u32> = s.triangles.iter().flatten().copied().collect();
+        let buffer = |label, usage, bytes: &[u8]| {
+            let b = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: (bytes.len() as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
+                usage: usage | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            ctx.queue.write_buffer(&b, 0, bytes);
+            b
+        };
+        self.section = Some((
+            buffer(
+                "section vertices",
+                wgpu::BufferUsages::VERTEX,
+                bytemuck::cast_slice(&vertices),
+            ),
+            buffer(
+                "section indices",
+                wgpu::BufferUsages::INDEX,
+                bytemuck::cast_slice(&indices),
+            ),
+            indices.len() as u32,
+        ));
         Ok(())
     }
 
@@ -618,6 +680,14 @@ impl Renderer {
             pass.set_vertex_buffer(0, vb.slice(..));
             pass.set_index_buffer(ib.slice(..), wgpu::IndexFormat::Uint32);
             pass.draw_indexed(0..self.index_count, 0, 0..1);
+            // The cut face closes the opened wall.
+            if clip.is_some()
+                && let Some((svb, sib, count)) = &self.section
+            {
+                pass.set_vertex_buffer(0, svb.slice(..));
+                pass.set_index_buffer(sib.slice(..), wgpu::IndexFormat::Uint32);
+                pass.draw_indexed(0..*count, 0, 0..1);
+            }
         }
         drop(pass);
         // The colour bar: copied onto the (resolved) target in a single-sample pass, as multisampling

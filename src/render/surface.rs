@@ -119,27 +119,32 @@ impl SurfaceMesh {
         Ok(())
     }
 
+    /// Every node's position in `state`, mm: the nodes plus the `displacement` point field when there is
+    /// one.
+    pub fn node_positions(state: &TetMesh) -> Vec<DVec3> {
+        let u = state
+            .point_field("displacement")
+            .filter(|f| f.components == 3);
+        state
+            .nodes()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let p = DVec3::from_array(*p);
+                u.map_or(p, |u| {
+                    let d = u.get(i);
+                    p + DVec3::new(d[0], d[1], d[2])
+                })
+            })
+            .collect()
+    }
+
     /// Vertex positions of `state`, mm: its nodes plus its `displacement` point field when it has one
     /// (the heartbeat's states are the rest mesh with the displacement).
     pub fn positions(&self, state: &TetMesh) -> Result<Vec<DVec3>, RenderError> {
         self.check_state(state, "this state")?;
-        let u = state
-            .point_field("displacement")
-            .filter(|f| f.components == 3);
-        Ok(self
-            .nodes
-            .iter()
-            .map(|&n| {
-                let p = DVec3::from_array(state.nodes()[n as usize]);
-                match u {
-                    Some(u) => {
-                        let d = u.get(n as usize);
-                        p + DVec3::new(d[0], d[1], d[2])
-                    }
-                    None => p,
-                }
-            })
-            .collect())
+        let all = Self::node_positions(state);
+        Ok(self.nodes.iter().map(|&n| all[n as usize]).collect())
     }
 
     /// The scalar `field` of `state` at every vertex (NaN: no value). Point fields are taken at the node;
@@ -147,26 +152,10 @@ impl SurfaceMesh {
     /// leaving out cells without a value (below [`ScalarField::missing_below`]).
     pub fn values(&self, state: &TetMesh, field: &ScalarField) -> Result<Vec<f32>, RenderError> {
         self.check_state(state, "this state")?;
-        let (data, location) = field.data(state)?;
-        let scalar = |i: usize| -> Option<f64> {
-            let v = if data.components == 1 || !field.magnitude {
-                data.data[i * data.components]
-            } else {
-                data.get(i).iter().map(|c| c * c).sum::<f64>().sqrt()
-            };
-            match field.missing_below {
-                Some(m) if v < m => None,
-                _ if v.is_finite() => Some(v),
-                _ => None,
-            }
-        };
+        let (values, location) = field.scalars(state)?;
         Ok(match location {
-            Location::Point => self
-                .nodes
-                .iter()
-                .map(|&n| scalar(n as usize).map_or(f32::NAN, |v| v as f32))
-                .collect(),
-            Location::Cell => self.cell_average(scalar),
+            Location::Point => self.node_values(&values),
+            Location::Cell => self.tet_values(&values),
         })
     }
 
@@ -396,6 +385,29 @@ impl ScalarField {
         } else {
             format!("{} ({})", self.label, self.unit)
         }
+    }
+
+    /// The scalar of every point or cell of `state` (vectors by their magnitude; NaN: no value, as
+    /// below [`ScalarField::missing_below`]), and where they live.
+    pub fn scalars(&self, state: &TetMesh) -> Result<(Vec<f64>, Location), RenderError> {
+        let (data, location) = self.data(state)?;
+        let n = data.data.len() / data.components.max(1);
+        Ok((
+            (0..n)
+                .map(|i| {
+                    let v = if data.components == 1 || !self.magnitude {
+                        data.data[i * data.components]
+                    } else {
+                        data.get(i).iter().map(|c| c * c).sum::<f64>().sqrt()
+                    };
+                    match self.missing_below {
+                        Some(m) if v < m => f64::NAN,
+                        _ => v,
+                    }
+                })
+                .collect(),
+            location,
+        ))
     }
 
     fn data<'m>(

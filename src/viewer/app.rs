@@ -68,6 +68,8 @@ struct Controls {
     range: Option<(f64, f64)>,
     cut: Cut,
     cut_at: f64,
+    /// The plane last sent to the simulation.
+    sent_plane: Option<Option<ClipPlane>>,
     settings: Option<Settings>,
     screenshot_requested: bool,
     status: Option<String>,
@@ -115,6 +117,7 @@ impl App {
             range: options.range,
             cut: Cut::Off,
             cut_at: 0.5,
+            sent_plane: None,
             settings: None,
             screenshot_requested: false,
             status: None,
@@ -342,6 +345,9 @@ impl App {
                 batch.submit()?;
             }
         }
+        scene
+            .renderer
+            .set_section(&run.ctx, frame.section.as_ref())?;
         scene.uploaded = Some(frame.seq);
         scene.range = frame.range;
         let range = frame.range;
@@ -414,6 +420,14 @@ impl App {
                 }
             });
         });
+        // The cut face is computed by the simulation (it has every node): tell it where the plane is.
+        if let Some(scene) = run.scene.as_ref() {
+            let plane = self.controls.plane(scene);
+            if self.controls.sent_plane != Some(plane) {
+                self.controls.sent_plane = Some(plane);
+                commands.push(Command::Cut(plane));
+            }
+        }
         if let Some(live) = &self.live {
             for c in commands {
                 live.send(c);
@@ -595,21 +609,18 @@ impl Controls {
             ColourMap::Viridis
         };
         let mut view = View::new(scene.camera, map, range, known.label, known.unit);
-        view.clip = match self.cut {
-            Cut::Off => None,
-            Cut::ShortAxis => Some(ClipPlane::short_axis(&scene.axes, self.cut_at)),
-            Cut::LongAxis => {
-                let along = scene.camera.forward.dot(scene.axes.long_axis) * scene.axes.long_axis;
-                let normal = (-scene.camera.forward + along).try_normalize();
-                normal.map(|n| {
-                    ClipPlane::new(
-                        scene.axes.centre + (self.cut_at - 0.5) * 2.0 * scene.axes.radius * n,
-                        n,
-                    )
-                })
-            }
-        };
+        view.clip = self.plane(scene);
         Some(view)
+    }
+
+    /// The clipping plane of the cut chosen, for the scene's camera.
+    fn plane(&self, scene: &Scene) -> Option<ClipPlane> {
+        let cut = match self.cut {
+            Cut::Off => return None,
+            Cut::ShortAxis => crate::render::Cut::ShortAxis(self.cut_at),
+            Cut::LongAxis => crate::render::Cut::LongAxis(self.cut_at),
+        };
+        cut.plane(&scene.axes, &scene.camera)
     }
 
     fn set_field(&mut self, field: LiveField, commands: &mut Vec<Command>) {

@@ -20,7 +20,8 @@ use crate::heartbeat::Scenario;
 use crate::heartbeat::gpu::GpuNodes;
 use crate::heartbeat::heart::Heart;
 use crate::heartbeat::simulation::{Sample, Settings, Simulation};
-use crate::render::{KNOWN_FIELDS, KnownField, SurfaceMesh, auto_range};
+use crate::render::section::{self, Section, SectionValues};
+use crate::render::{ClipPlane, KNOWN_FIELDS, KnownField, SurfaceMesh, auto_range};
 
 /// Fields the viewer can show: the fields of [`KNOWN_FIELDS`], computed live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +92,8 @@ pub struct Frame {
     /// The field's colour range on the surface as [`auto_range`] gives it (1st to 99th percentile);
     /// `None` while it has no value.
     pub range: Option<(f64, f64)>,
+    /// The cut face where the clipping plane crosses the wall (with a cut).
+    pub section: Option<Section>,
 }
 
 /// Where a frame's surface state is.
@@ -152,6 +155,8 @@ pub enum Command {
     Field(LiveField),
     /// New settings from the next beat (refused ones come back as [`Published::message`]).
     Settings(Settings),
+    /// The clipping plane: frames carry the cut face ([`Frame::section`]); `None`: no cut.
+    Cut(Option<ClipPlane>),
     /// Back to the end of the preload, with the scenario's settings.
     Reset,
 }
@@ -243,6 +248,7 @@ impl LiveSim {
                     speed: config.speed,
                     playing: true,
                     displacement_range: None,
+                    cut: None,
                 };
                 if let Err(e) = worker.run(&config, &surface) {
                     lock(&out).phase = Phase::Failed(e.to_string());
@@ -294,6 +300,7 @@ struct Worker {
     playing: bool,
     /// The displacement's colour range on the GPU backend, and when it was read.
     displacement_range: Option<(Instant, (f64, f64))>,
+    cut: Option<ClipPlane>,
 }
 
 /// The window went away: stop.
@@ -318,6 +325,9 @@ impl Worker {
         let surface = Surface {
             mesh: surface,
             activation,
+            tets: heart.mesh.tets().to_vec(),
+            rest: heart.model.rest.clone(),
+            activation_tets: heart.activation_ms.clone(),
             shared,
         };
         {
@@ -457,6 +467,10 @@ impl Worker {
                         self.field = f;
                         dirty = true;
                     }
+                    Command::Cut(plane) => {
+                        self.cut = plane;
+                        dirty = true;
+                    }
                     Command::Settings(s) => {
                         let message = sim.schedule(s).err().map(|e| e.to_string());
                         lock(&self.shared).message = message;
@@ -560,6 +574,7 @@ impl Worker {
                 values,
             },
             range,
+            section: None,
         });
     }
 
@@ -574,6 +589,10 @@ impl Worker {
                 self.field,
                 LiveField::Displacement | LiveField::ActiveTension | LiveField::ActivationTime
             );
+        let section = match self.cut {
+            Some(plane) => Some(self.section(surface, sim, &plane)?),
+            None => None,
+        };
         if on_device && let Some(nodes) = sim.gpu_nodes() {
             let range = match self.field {
                 LiveField::ActivationTime => Some(auto_range(&surface.activation, signed)),
@@ -605,6 +624,7 @@ impl Worker {
                 field: self.field,
                 surface: FrameSurface::Device(nodes),
                 range,
+                section,
             });
         }
         let x = sim.positions()?;
@@ -635,7 +655,41 @@ impl Worker {
             field: self.field,
             surface: FrameSurface::Host { positions, values },
             range,
+            section,
         })
+    }
+
+    /// The cut face by `plane` of the current state (the GPU backend reads the positions back: the cut
+    /// needs every node), valued by the field shown.
+    fn section(
+        &self,
+        surface: &Surface,
+        sim: &mut Simulation,
+        plane: &ClipPlane,
+    ) -> Result<Section> {
+        let stresses = match self.field {
+            LiveField::VonMises | LiveField::FibreStress => Some(sim.stresses()?),
+            _ => None,
+        };
+        let tension = sim.active_tension().to_vec();
+        let x = sim.positions()?;
+        let displacement: Vec<f64>;
+        let values = match (self.field, &stresses) {
+            (LiveField::Displacement, _) => {
+                displacement = x
+                    .iter()
+                    .zip(&surface.rest)
+                    .map(|(p, q)| (*p - *q).length())
+                    .collect();
+                SectionValues::Point(&displacement)
+            }
+            (LiveField::VonMises, Some((_, vm))) => SectionValues::Cell(vm),
+            (LiveField::FibreStress, Some((fibre, _))) => SectionValues::Cell(fibre),
+            (LiveField::ActivationTime, _) => SectionValues::Cell(&surface.activation_tets),
+            (LiveField::ActiveTension, _) => SectionValues::Cell(&tension),
+            _ => SectionValues::None,
+        };
+        Ok(section::cut(&surface.tets, x, plane, values))
     }
 }
 
@@ -644,10 +698,13 @@ fn has_values(values: &[f32]) -> bool {
     values.iter().any(|v| v.is_finite())
 }
 
-/// The heart's surface as the simulation thread uses it.
+/// The heart's surface as the simulation thread uses it, with what the cut face needs of the volume.
 struct Surface {
     mesh: SurfaceMesh,
     activation: Vec<f32>,
+    tets: Vec<[u32; 4]>,
+    rest: Vec<DVec3>,
+    activation_tets: Vec<f64>,
     /// The simulation runs on the window's device.
     shared: bool,
 }
