@@ -8,6 +8,8 @@
 //   directional light (Lambert, two-sided) plus ambient. fs_surface_clipped also discards the fragments
 //   beyond the clipping plane: a separate entry point, because a shader that may discard loses the early
 //   depth test (on software rasterisers that doubles the cost of a frame).
+// - vs_surface / fs_glyph: fibre glyphs, line segments in one dark colour (the surface's vertex layout, its
+//   normal and value unused), depth-tested against the surface and clipped like it when `flags.x` is 1.
 // - vs_panel / fs_panel: a screen-aligned rectangle that copies the colour bar panel, texel for pixel.
 //
 // Colours: the colour map arrives as a table of 256 linear-light colours (sampled from the sRGB map on the
@@ -24,8 +26,8 @@ struct Globals {
     clip: vec4<f32>,
     // x: range minimum, y: 1 / (maximum - minimum), z, w: unused.
     range: vec4<f32>,
-    // x: unused (clipping is chosen by pipeline); y: encode sRGB in the shader (1, the target is not sRGB);
-    // z, w: unused.
+    // x: 1 when the view clips (read by fs_glyph; the surface's clipping is chosen by pipeline); y: encode
+    // sRGB in the shader (1, the target is not sRGB); z, w: unused.
     flags: vec4<f32>,
     // Colour of vertices without a value (e.g. never activated), linear light.
     no_data: vec4<f32>,
@@ -113,6 +115,15 @@ fn fs_surface_clipped(in: VertexOut, @builtin(front_facing) front: bool) -> @loc
         discard;
     }
     return output(shade(in, front));
+}
+
+@fragment
+fn fs_glyph(in: VertexOut) -> @location(0) vec4<f32> {
+    if (g.flags.x > 0.5 && dot(g.clip.xyz, in.position) + g.clip.w > 0.0) {
+        discard;
+    }
+    // Near black: visible on every colour of the maps.
+    return output(vec3<f32>(0.0015, 0.0015, 0.002));
 }
 
 struct PanelOut {

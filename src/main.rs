@@ -160,6 +160,10 @@ enum Command {
         /// the heart; default 0.5). The cut face shows the field through the wall.
         #[arg(long, value_parser = cardiotwin::render::Cut::parse)]
         cut: Option<cardiotwin::render::Cut>,
+        /// Fibre glyphs on the surface, from the states' `fibre` field (a run writes it when the
+        /// scenario's outputs.fields lists "fibre").
+        #[arg(long)]
+        fibres: bool,
     },
     /// The heart of SCENARIO (default: the built-in Rodero LV) beating live in a window, with controls:
     /// play/pause, speed, field, colour range, views, cuts, heart rate, contractility, afterload, reset,
@@ -192,6 +196,12 @@ enum Command {
         /// before closing.
         #[arg(long, value_name = "PATH")]
         screenshot: Option<PathBuf>,
+        /// Start with a cut: short-axis or long-axis, optionally :FRACTION (see `render --cut`).
+        #[arg(long, value_parser = cardiotwin::render::Cut::parse)]
+        cut: Option<cardiotwin::render::Cut>,
+        /// Start with fibre glyphs on (G toggles them).
+        #[arg(long)]
+        fibres: bool,
         /// Always preload, neither reading nor writing the preload cache (by default the state after the
         /// preload is kept in ~/.cache/cardiotwin/preload, so the next session starts beating at once).
         #[arg(long)]
@@ -472,6 +482,7 @@ fn main() -> ExitCode {
             view,
             range,
             cut,
+            fibres,
         } => render(
             &cardiotwin::render::job::RenderRequest {
                 input,
@@ -483,6 +494,7 @@ fn main() -> ExitCode {
                 view,
                 range,
                 cut,
+                fibres,
             },
             cli.backend,
             cli.adapter.as_deref(),
@@ -496,6 +508,8 @@ fn main() -> ExitCode {
             range,
             exit_after_frames,
             screenshot,
+            cut,
+            fibres,
             no_cache,
         } => view_command(
             scenario,
@@ -507,6 +521,8 @@ fn main() -> ExitCode {
                 range,
                 exit_after_frames,
                 screenshot,
+                cut,
+                fibres,
                 no_cache,
             },
             (cli.backend, cli.adapter),
@@ -1344,6 +1360,8 @@ struct ViewArgs {
     range: Option<(f64, f64)>,
     exit_after_frames: Option<u64>,
     screenshot: Option<PathBuf>,
+    cut: Option<cardiotwin::render::Cut>,
+    fibres: bool,
     no_cache: bool,
 }
 
@@ -1378,6 +1396,8 @@ fn view_command(
         range: args.range,
         exit_after_frames: args.exit_after_frames,
         screenshot: args.screenshot,
+        cut: args.cut,
+        fibres: args.fibres,
         cache: if args.no_cache {
             None
         } else {

@@ -380,6 +380,21 @@ fn settings_change_at_the_next_beat_and_scale_what_they_name() {
     );
     step_to(&mut slow, dt, period + 990.0);
     assert!(slow.time_in_beat_ms() > 985.0, "{}", slow.time_in_beat_ms());
+    // The fibre output: unit vectors; at rest, the reference fibres.
+    let rest = &heart.model.rest;
+    let f = cardiotwin::heartbeat::run::deformed_fibres(&heart.model, rest);
+    for (t, frame) in heart.model.frames.iter().enumerate() {
+        let v = glam::DVec3::new(f[3 * t], f[3 * t + 1], f[3 * t + 2]);
+        assert!((v - frame.f0.normalize()).length() < 1e-12, "tet {t}");
+    }
+    let deformed =
+        cardiotwin::heartbeat::run::deformed_fibres(&heart.model, slow.positions().unwrap());
+    assert!(
+        deformed
+            .chunks(3)
+            .all(|c| (c[0].hypot(c[1]).hypot(c[2]) - 1.0).abs() < 1e-12)
+    );
+
     // A changed simulation has no checkpoint (its beats no longer follow the scenario).
     assert!(slow.save().is_err());
     assert!(base.save().is_ok());

@@ -1213,3 +1213,70 @@ fn the_cut_face_closes_the_wall_in_the_colours_of_the_field() {
     eprintln!("{changed} pixels changed by the section");
     assert!(changed > 500, "{changed}");
 }
+
+/// Near-black pixels: the glyphs' colour (no colour map or background comes close).
+fn dark_pixels(img: &RgbaImage) -> usize {
+    img.pixels()
+        .filter(|p| p.0[0] < 20 && p.0[1] < 20 && p.0[2] < 20)
+        .count()
+}
+
+#[test]
+fn fibre_glyphs_are_drawn_from_a_fibre_field_and_their_absence_is_explained() {
+    let Some(_ctx) = common::gpu("render::glyphs") else {
+        return;
+    };
+    let dir = tempdir("glyphs");
+    // The ellipsoid with a helical fibre field per tetrahedron (about the long axis x).
+    let mut mesh = ellipsoid();
+    let fibres: Vec<f64> = (0..mesh.tet_count())
+        .flat_map(|t| {
+            let c = mesh
+                .tet_points(t)
+                .iter()
+                .fold(DVec3::ZERO, |s, p| s + DVec3::from_array(*p))
+                / 4.0;
+            let around = DVec3::new(0.0, -c.z, c.y).normalize_or_zero();
+            (0.5 * DVec3::X + around).normalize_or_zero().to_array()
+        })
+        .collect();
+    let plain = dir.join("plain.vtu");
+    std::fs::write(&plain, cardiotwin::mesh::io::vtk::write_vtu(&mesh)).unwrap();
+    mesh.add_cell_field(Field::new("fibre", 3, fibres)).unwrap();
+    let with = dir.join("fibres.vtu");
+    std::fs::write(&with, cardiotwin::mesh::io::vtk::write_vtu(&mesh)).unwrap();
+
+    let render = |input: &Path, out: &Path, fibres: bool| {
+        let mut args = vec![
+            "render",
+            input.to_str().unwrap(),
+            "--field",
+            "height",
+            "--size",
+            "400x300",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if fibres {
+            args.push("--fibres");
+        }
+        cardiotwin(&args, &[])
+    };
+    let a = dir.join("a.png");
+    let b = dir.join("b.png");
+    let o = render(&with, &a, false);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = render(&with, &b, true);
+    assert!(o.status.success(), "{}", text(&o));
+    let (without, glyphs) = (
+        dark_pixels(&image::open(&a).unwrap().into_rgba8()),
+        dark_pixels(&image::open(&b).unwrap().into_rgba8()),
+    );
+    eprintln!("near-black pixels: {without} without glyphs, {glyphs} with");
+    // The colour bar text is dark too: the glyphs add their own pixels to it.
+    assert!(glyphs > without + 150, "{without} -> {glyphs}");
+    // No fibre field: the error says how to get one.
+    let o = render(&plain, &a, true);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("outputs.fields"), "{}", text(&o));
+}

@@ -141,10 +141,25 @@ fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
                 .all(|x| (x.y - plane.point.y).abs() < 1e-9)
         );
     }
-    live.send(Command::Cut(None));
-    wait_for(&live, limit, "a frame without the cut face", |p| {
-        p.frame.as_ref().is_some_and(|f| f.section.is_none())
+    // Fibre glyphs: segments of the site length along the surface.
+    live.send(Command::Fibres(true));
+    wait_for(&live, limit, "a frame with fibre glyphs", |p| {
+        p.frame
+            .as_ref()
+            .is_some_and(|f| f.glyphs.as_ref().is_some_and(|g| g.len() > 20))
     });
+    live.send(Command::Fibres(false));
+    live.send(Command::Cut(None));
+    wait_for(
+        &live,
+        limit,
+        "a frame without the cut face and glyphs",
+        |p| {
+            p.frame
+                .as_ref()
+                .is_some_and(|f| f.section.is_none() && f.glyphs.is_none())
+        },
+    );
 
     // Paused, time stands still.
     live.send(Command::Pause);

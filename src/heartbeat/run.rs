@@ -493,6 +493,19 @@ fn check_finite(s: &Sample) -> Result<()> {
     }
 }
 
+/// Every tetrahedron's deformed unit fibre F f0 / |F f0| at positions `x`, flattened (3 per tet).
+pub fn deformed_fibres(model: &crate::mechanics::tled::TledModel, x: &[glam::DVec3]) -> Vec<f64> {
+    use rayon::prelude::*;
+    (0..model.tets.len())
+        .into_par_iter()
+        .flat_map_iter(|t| {
+            (model.deformation_gradient(t, x) * model.frames[t].f0)
+                .normalize_or_zero()
+                .to_array()
+        })
+        .collect()
+}
+
 /// `fields/NNNNNN.vtu` of the current state and the updated `fields.pvd`.
 fn write_fields(
     dir: &Path,
@@ -535,6 +548,7 @@ fn write_fields(
                     .collect(),
             ),
             FieldName::ActiveTension => Field::new(f.name(), 1, sim.active_tension().to_vec()),
+            FieldName::Fibre => Field::new(f.name(), 3, deformed_fibres(&heart.model, &x)),
         };
         if field.data.iter().any(|v| !v.is_finite()) {
             return Err(Error::Invalid(format!(
@@ -543,7 +557,7 @@ fn write_fields(
                 sim.time_ms() * 1e-3
             )));
         }
-        if field.components == 3 {
+        if f == FieldName::Displacement {
             mesh.add_point_field(field)?;
         } else {
             mesh.add_cell_field(field)?;

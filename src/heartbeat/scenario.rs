@@ -248,10 +248,24 @@ pub enum FieldName {
     ActivationTime,
     /// Cell field, kPa.
     ActiveTension,
+    /// Cell field, the deformed fibre direction F f0 / |F f0| (unit, 3 components): for glyphs
+    /// (`cardiotwin render --fibres`, ParaView's Glyph filter). Not written unless asked for.
+    Fibre,
 }
 
 impl FieldName {
-    pub const ALL: [FieldName; 5] = [
+    /// Every field.
+    pub const ALL: [FieldName; 6] = [
+        FieldName::Displacement,
+        FieldName::VonMises,
+        FieldName::FibreStress,
+        FieldName::ActivationTime,
+        FieldName::ActiveTension,
+        FieldName::Fibre,
+    ];
+
+    /// The fields written when the scenario does not say: all but the fibre directions.
+    pub const DEFAULT: [FieldName; 5] = [
         FieldName::Displacement,
         FieldName::VonMises,
         FieldName::FibreStress,
@@ -266,6 +280,7 @@ impl FieldName {
             FieldName::FibreStress => "fibre_stress_kpa",
             FieldName::ActivationTime => "activation_time_ms",
             FieldName::ActiveTension => "active_tension_kpa",
+            FieldName::Fibre => "fibre",
         }
     }
 }
@@ -386,7 +401,7 @@ impl Default for Outputs {
         Outputs {
             metrics_interval_ms: 1.0,
             field_interval_ms: 20.0,
-            fields: FieldName::ALL.to_vec(),
+            fields: FieldName::DEFAULT.to_vec(),
         }
     }
 }

@@ -377,6 +377,11 @@ impl<'h> Simulation<'h> {
         })
     }
 
+    /// The heart it runs.
+    pub fn heart(&self) -> &'h Heart {
+        self.heart
+    }
+
     /// The settings in effect.
     pub fn settings(&self) -> Settings {
         self.settings

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::RenderError;
 use super::camera::{Camera, Cut, HeartAxes, ViewPreset};
 use super::colour::ColourMap;
+use super::glyphs::GlyphSites;
 use super::renderer::{IMAGE_FORMAT, Offscreen, Renderer, View, scene_aspect};
 use super::section::SectionValues;
 use super::surface::{Location, ScalarField, SurfaceMesh, auto_range};
@@ -40,6 +41,8 @@ pub struct RenderRequest {
     pub range: Option<(f64, f64)>,
     /// Open the heart along this cut, the cut face drawn in the field's colours.
     pub cut: Option<Cut>,
+    /// Fibre glyphs from the states' `fibre` (or `fiber`) vector field, cell or point.
+    pub fibres: bool,
 }
 
 /// What was rendered.
@@ -262,6 +265,10 @@ pub fn render(ctx: &GpuContext, req: &RenderRequest) -> Result<RenderReport, Ren
     let first = read_state(&frames[0].1)?;
     let field = ScalarField::resolve(&req.field, &first)?;
     let surface = SurfaceMesh::extract(&first)?;
+    // About one glyph per 20x20 pixels of the picture (half of them on the endocardium, hidden).
+    let sites = req
+        .fibres
+        .then(|| GlyphSites::new(&first, (size.0 as usize * size.1 as usize / 400).max(50)));
     let mut states = Vec::with_capacity(frames.len());
     for (i, (_, path)) in frames.iter().enumerate() {
         let mesh = if i == 0 {
@@ -286,11 +293,18 @@ pub fn render(ctx: &GpuContext, req: &RenderRequest) -> Result<RenderReport, Ren
             Some(_) => Some((SurfaceMesh::node_positions(&mesh), field.scalars(&mesh)?)),
             None => None,
         };
-        states.push((positions, values, full));
+        let glyphs = match &sites {
+            Some(sites) => Some(fibre_glyphs(sites, &mesh, path)?),
+            None => None,
+        };
+        states.push((positions, values, full, glyphs));
     }
-    let range = req
-        .range
-        .unwrap_or_else(|| auto_range(states.iter().flat_map(|(_, v, _)| v.iter()), field.signed));
+    let range = req.range.unwrap_or_else(|| {
+        auto_range(
+            states.iter().flat_map(|(_, v, _, _)| v.iter()),
+            field.signed,
+        )
+    });
     let map = if field.signed {
         ColourMap::BlueWhiteRed
     } else {
@@ -301,7 +315,7 @@ pub fn render(ctx: &GpuContext, req: &RenderRequest) -> Result<RenderReport, Ren
     let axes = HeartAxes::of_points(&surface.rest);
     let aspect = scene_aspect(size, true);
     let mut camera = Camera::preset(req.view, &axes, aspect);
-    camera.fit_points(states.iter().flat_map(|(p, _, _)| p.iter()), aspect);
+    camera.fit_points(states.iter().flat_map(|(p, _, _, _)| p.iter()), aspect);
     let mut view = View::new(camera, map, range, &field.label, &field.unit);
     view.clip = match req.cut {
         Some(cut) => Some(cut.plane(&axes, &camera).ok_or_else(|| {
@@ -317,8 +331,9 @@ pub fn render(ctx: &GpuContext, req: &RenderRequest) -> Result<RenderReport, Ren
     renderer.set_surface(ctx, &surface)?;
     let target = Offscreen::new(ctx, size)?;
     let mut images = Vec::with_capacity(states.len());
-    for (positions, values, full) in &states {
+    for (positions, values, full, glyphs) in &states {
         renderer.update(ctx, positions, values)?;
+        renderer.set_glyphs(ctx, glyphs.as_deref())?;
         if let (Some(plane), Some((nodes, (scalars, location)))) = (&view.clip, full) {
             let values = match location {
                 Location::Point => SectionValues::Point(scalars),
@@ -364,6 +379,41 @@ pub fn render(ctx: &GpuContext, req: &RenderRequest) -> Result<RenderReport, Ren
         size,
         delay_ms,
     })
+}
+
+/// The fibre glyphs of one state: its `fibre` (or `fiber`) vector field, per cell or averaged over the
+/// tetrahedron's nodes, at the sites.
+fn fibre_glyphs(
+    sites: &GlyphSites,
+    mesh: &TetMesh,
+    path: &Path,
+) -> Result<Vec<[glam::DVec3; 2]>, RenderError> {
+    let vector = |f: &crate::mesh::Field| f.components == 3;
+    let named = |n: &str| n == "fibre" || n == "fiber";
+    let cell = mesh
+        .cell_fields()
+        .iter()
+        .find(|f| named(&f.name) && vector(f));
+    let point = mesh
+        .point_fields()
+        .iter()
+        .find(|f| named(&f.name) && vector(f));
+    let at = |d: &[f64]| glam::DVec3::new(d[0], d[1], d[2]);
+    let fibres: Vec<glam::DVec3> = match (cell, point) {
+        (Some(c), _) => sites.tets().map(|t| at(c.get(t))).collect(),
+        (None, Some(p)) => sites
+            .tets()
+            .map(|t| mesh.tets()[t].iter().map(|&n| at(p.get(n as usize))).sum())
+            .collect(),
+        (None, None) => {
+            return Err(RenderError::Input(format!(
+                "--fibres: {} has no fibre field (a 3-component cell or point array named fibre or \
+                 fiber); in a scenario, add \"fibre\" to outputs.fields",
+                path.display()
+            )));
+        }
+    };
+    Ok(sites.segments(&SurfaceMesh::node_positions(mesh), &fibres))
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> RenderError + '_ {

@@ -14,6 +14,7 @@
 //! - [`Camera`]: orbit, pan, zoom; presets `anterior`, `posterior`, `long-axis`, `short-axis` from the
 //!   heart's principal axis ([`HeartAxes`]).
 //! - [`ColourMap`]: viridis for fields of one sign, blue-white-red for signed ones (fibre stress).
+//! - [`glyphs`]: fibre glyphs, short segments along the fibres on the surface.
 //! - [`section`]: the cut face where the clipping plane crosses the wall, valued through its thickness.
 //! - [`colour_bar`]: the bar, its ticks and labels and the unit, drawn on the CPU with the embedded font of
 //!   [`crate::plot`] and composited by the GPU as a textured rectangle (so the same code serves offscreen
@@ -29,6 +30,7 @@ pub mod camera;
 pub mod colour;
 pub mod colour_bar;
 pub mod gather;
+pub mod glyphs;
 pub mod job;
 pub mod renderer;
 pub mod section;

@@ -141,6 +141,9 @@ pub struct Renderer {
     panel: Option<Panel>,
     /// The cut face: vertices, indices, index count (drawn when the view clips).
     section: Option<(wgpu::Buffer, wgpu::Buffer, u32)>,
+    glyph_pipeline: wgpu::RenderPipeline,
+    /// Fibre glyphs: line-list vertices and their count.
+    glyphs: Option<(wgpu::Buffer, u32)>,
 }
 
 /// How far the cut face is moved to the kept side of the plane, mm: the clipping test must not discard
@@ -276,6 +279,36 @@ impl Renderer {
         };
         let surface_pipeline = surface_pipeline_for(false);
         let clipped_pipeline = surface_pipeline_for(true);
+        let glyph_pipeline = ctx
+            .device
+            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some("render glyphs"),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &module,
+                    entry_point: Some("vs_surface"),
+                    compilation_options: Default::default(),
+                    buffers: &[Some(wgpu::VertexBufferLayout {
+                        array_stride: size_of::<Vertex>() as u64,
+                        step_mode: wgpu::VertexStepMode::Vertex,
+                        attributes: &attributes,
+                    })],
+                },
+                primitive: wgpu::PrimitiveState {
+                    topology: wgpu::PrimitiveTopology::LineList,
+                    ..Default::default()
+                },
+                depth_stencil: depth(true, wgpu::CompareFunction::Less),
+                multisample: multisample_state,
+                fragment: Some(wgpu::FragmentState {
+                    module: &module,
+                    entry_point: Some("fs_glyph"),
+                    compilation_options: Default::default(),
+                    targets: &targets,
+                }),
+                multiview_mask: None,
+                cache: None,
+            });
         let panel_pipeline = ctx
             .device
             .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -326,6 +359,8 @@ impl Renderer {
             attachments: None,
             panel: None,
             section: None,
+            glyph_pipeline,
+            glyphs: None,
         })
     }
 
@@ -502,6 +537,43 @@ impl Renderer {
         Ok(())
     }
 
+    /// Fibre glyphs to draw over the surface (`None` or empty: none), segments in mm (see
+    /// [`super::glyphs::GlyphSites::segments`]).
+    pub fn set_glyphs(
+        &mut self,
+        ctx: &GpuContext,
+        segments: Option<&[[DVec3; 2]]>,
+    ) -> Result<(), RenderError> {
+        let Some(segments) = segments.filter(|s| !s.is_empty()) else {
+            self.glyphs = None;
+            return Ok(());
+        };
+        if segments.iter().flatten().any(|p| !p.is_finite()) {
+            return Err(RenderError::Input(
+                "a fibre glyph has a non-finite end".into(),
+            ));
+        }
+        let vertices: Vec<Vertex> = segments
+            .iter()
+            .flatten()
+            .map(|p| Vertex {
+                position: (*p - self.origin).as_vec3().to_array(),
+                normal: [0.0, 0.0, 1.0],
+                value: [0.0, 0.0],
+            })
+            .collect();
+        let bytes: &[u8] = bytemuck::cast_slice(&vertices);
+        let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("fibre glyphs"),
+            size: bytes.len() as u64,
+            usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        ctx.queue.write_buffer(&buffer, 0, bytes);
+        self.glyphs = Some((buffer, vertices.len() as u32));
+        Ok(())
+    }
+
     /// Records the picture `view` into `target` (a view of a texture of this renderer's format and
     /// `size`). Validation errors surface at the next [`GpuContext::sync`].
     pub fn draw(
@@ -600,7 +672,12 @@ impl Renderer {
             ],
             clip: clip.unwrap_or([0.0; 4]),
             range: [lo as f32, (1.0 / (hi - lo)) as f32, 0.0, 0.0],
-            flags: [0.0, if self.format.is_srgb() { 0.0 } else { 1.0 }, 0.0, 0.0],
+            flags: [
+                if clip.is_some() { 1.0 } else { 0.0 },
+                if self.format.is_srgb() { 0.0 } else { 1.0 },
+                0.0,
+                0.0,
+            ],
             no_data: linear(view.no_data.map(|v| f64::from(v) / 255.0)),
             panel: panel_rect,
             target_size: [w as f32, h as f32, 0.0, 0.0],
@@ -687,6 +764,11 @@ impl Renderer {
                 pass.set_vertex_buffer(0, svb.slice(..));
                 pass.set_index_buffer(sib.slice(..), wgpu::IndexFormat::Uint32);
                 pass.draw_indexed(0..*count, 0, 0..1);
+            }
+            if let Some((gvb, count)) = &self.glyphs {
+                pass.set_pipeline(&self.glyph_pipeline);
+                pass.set_vertex_buffer(0, gvb.slice(..));
+                pass.draw(0..*count, 0..1);
             }
         }
         drop(pass);

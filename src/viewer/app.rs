@@ -70,6 +70,7 @@ struct Controls {
     cut_at: f64,
     /// The plane last sent to the simulation.
     sent_plane: Option<Option<ClipPlane>>,
+    fibres: bool,
     settings: Option<Settings>,
     screenshot_requested: bool,
     status: Option<String>,
@@ -115,9 +116,17 @@ impl App {
             field: options.field,
             auto_range: options.range.is_none(),
             range: options.range,
-            cut: Cut::Off,
-            cut_at: 0.5,
+            cut: match options.cut {
+                None => Cut::Off,
+                Some(crate::render::Cut::ShortAxis(_)) => Cut::ShortAxis,
+                Some(crate::render::Cut::LongAxis(_)) => Cut::LongAxis,
+            },
+            cut_at: match options.cut {
+                Some(crate::render::Cut::ShortAxis(f) | crate::render::Cut::LongAxis(f)) => f,
+                None => 0.5,
+            },
             sent_plane: None,
+            fibres: options.fibres,
             settings: None,
             screenshot_requested: false,
             status: None,
@@ -227,6 +236,11 @@ impl App {
             },
             self.surface_slot.clone(),
         ));
+        if self.controls.fibres
+            && let Some(live) = &self.live
+        {
+            live.send(Command::Fibres(true));
+        }
         self.running = Some(Running {
             window,
             ctx,
@@ -348,6 +362,9 @@ impl App {
         scene
             .renderer
             .set_section(&run.ctx, frame.section.as_ref())?;
+        scene
+            .renderer
+            .set_glyphs(&run.ctx, frame.glyphs.as_deref())?;
         scene.uploaded = Some(frame.seq);
         scene.range = frame.range;
         let range = frame.range;
@@ -679,6 +696,10 @@ fn shortcuts(
     if pressed(Key::S) {
         controls.screenshot_requested = true;
     }
+    if pressed(Key::G) {
+        controls.fibres = !controls.fibres;
+        commands.push(Command::Fibres(controls.fibres));
+    }
     if pressed(Key::Escape) || pressed(Key::Q) {
         *quit = true;
     }
@@ -873,6 +894,12 @@ fn control_panel(
     if controls.cut != Cut::Off {
         ui.add(egui::Slider::new(&mut controls.cut_at, 0.05..=0.95).text("position"));
     }
+    if ui
+        .checkbox(&mut controls.fibres, "fibre glyphs (G)")
+        .changed()
+    {
+        commands.push(Command::Fibres(controls.fibres));
+    }
     ui.separator();
 
     ui.label("Heart (from the next beat)");
@@ -910,7 +937,7 @@ fn control_panel(
     ui.collapsing("Mouse and keys", |ui| {
         ui.label(
             "drag: orbit   right/middle or shift-drag: pan   wheel: zoom\nspace: play/pause   R: reset   \
-             F: next field   C: cut   1-4: views   S: screenshot   Q/Esc: quit",
+             F: next field   C: cut   G: fibres   1-4: views   S: screenshot   Q/Esc: quit",
         );
     });
 }

@@ -20,6 +20,7 @@ use crate::heartbeat::Scenario;
 use crate::heartbeat::gpu::GpuNodes;
 use crate::heartbeat::heart::Heart;
 use crate::heartbeat::simulation::{Sample, Settings, Simulation};
+use crate::render::glyphs::GlyphSites;
 use crate::render::section::{self, Section, SectionValues};
 use crate::render::{ClipPlane, KNOWN_FIELDS, KnownField, SurfaceMesh, auto_range};
 
@@ -94,6 +95,8 @@ pub struct Frame {
     pub range: Option<(f64, f64)>,
     /// The cut face where the clipping plane crosses the wall (with a cut).
     pub section: Option<Section>,
+    /// Fibre glyphs, mm (when asked for).
+    pub glyphs: Option<Vec<[DVec3; 2]>>,
 }
 
 /// Where a frame's surface state is.
@@ -157,6 +160,8 @@ pub enum Command {
     Settings(Settings),
     /// The clipping plane: frames carry the cut face ([`Frame::section`]); `None`: no cut.
     Cut(Option<ClipPlane>),
+    /// Fibre glyphs on or off ([`Frame::glyphs`]).
+    Fibres(bool),
     /// Back to the end of the preload, with the scenario's settings.
     Reset,
 }
@@ -249,6 +254,7 @@ impl LiveSim {
                     playing: true,
                     displacement_range: None,
                     cut: None,
+                    fibres: false,
                 };
                 if let Err(e) = worker.run(&config, &surface) {
                     lock(&out).phase = Phase::Failed(e.to_string());
@@ -289,6 +295,9 @@ fn lock(m: &Mutex<Published>) -> MutexGuard<'_, Published> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Fibre glyphs over the whole surface (about half are on the endocardium, seen through cuts).
+const GLYPHS: usize = 1500;
+
 /// Longest wall time between two published frames while running.
 const PUBLISH_EVERY: Duration = Duration::from_millis(33);
 
@@ -301,6 +310,7 @@ struct Worker {
     /// The displacement's colour range on the GPU backend, and when it was read.
     displacement_range: Option<(Instant, (f64, f64))>,
     cut: Option<ClipPlane>,
+    fibres: bool,
 }
 
 /// The window went away: stop.
@@ -328,6 +338,7 @@ impl Worker {
             tets: heart.mesh.tets().to_vec(),
             rest: heart.model.rest.clone(),
             activation_tets: heart.activation_ms.clone(),
+            glyph_sites: GlyphSites::new(&heart.mesh, GLYPHS),
             shared,
         };
         {
@@ -471,6 +482,10 @@ impl Worker {
                         self.cut = plane;
                         dirty = true;
                     }
+                    Command::Fibres(on) => {
+                        self.fibres = on;
+                        dirty = true;
+                    }
                     Command::Settings(s) => {
                         let message = sim.schedule(s).err().map(|e| e.to_string());
                         lock(&self.shared).message = message;
@@ -575,6 +590,7 @@ impl Worker {
             },
             range,
             section: None,
+            glyphs: None,
         });
     }
 
@@ -592,6 +608,18 @@ impl Worker {
         let section = match self.cut {
             Some(plane) => Some(self.section(surface, sim, &plane)?),
             None => None,
+        };
+        let glyphs = if self.fibres {
+            let heart = sim.heart();
+            let x = sim.positions()?;
+            let fibres: Vec<DVec3> = surface
+                .glyph_sites
+                .tets()
+                .map(|t| heart.model.deformation_gradient(t, x) * heart.model.frames[t].f0)
+                .collect();
+            Some(surface.glyph_sites.segments(x, &fibres))
+        } else {
+            None
         };
         if on_device && let Some(nodes) = sim.gpu_nodes() {
             let range = match self.field {
@@ -625,6 +653,7 @@ impl Worker {
                 surface: FrameSurface::Device(nodes),
                 range,
                 section,
+                glyphs,
             });
         }
         let x = sim.positions()?;
@@ -656,6 +685,7 @@ impl Worker {
             surface: FrameSurface::Host { positions, values },
             range,
             section,
+            glyphs,
         })
     }
 
@@ -705,6 +735,7 @@ struct Surface {
     tets: Vec<[u32; 4]>,
     rest: Vec<DVec3>,
     activation_tets: Vec<f64>,
+    glyph_sites: GlyphSites,
     /// The simulation runs on the window's device.
     shared: bool,
 }

@@ -43,6 +43,9 @@ pub struct ViewOptions {
     pub screenshot: Option<PathBuf>,
     /// Folder of the preload cache ([`cache`]; default [`cache::default_dir`]); `None`: always preload.
     pub cache: Option<PathBuf>,
+    /// The cut to start with, and fibre glyphs on.
+    pub cut: Option<crate::render::Cut>,
+    pub fibres: bool,
 }
 
 /// What a viewing session did.
