@@ -6,16 +6,20 @@
 //! - `draw_readback`: also copy the picture to a mapped buffer and into an image (what `cardiotwin
 //!   render` does per frame);
 //! - `update_draw_readback`: also a new state (positions moved, normals recomputed, values uploaded),
-//!   as in an animation.
+//!   as in an animation;
+//! - `gather_draw`: a new state gathered on the GPU from node buffers there (the viewer on the GPU
+//!   backend), then `draw`: nothing crosses to or from the CPU.
 //!
-//! Without an adapter it prints a loud notice and measures nothing.
+//! Without an adapter it prints a loud notice and measures nothing. `CARDIOTWIN_BENCH_MESH=FILE` measures
+//! another mesh.
 //!
 //! Run: `cargo bench --bench render`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use glam::DVec3;
 
-use cardiotwin::gpu::GpuContext;
+use cardiotwin::gpu::{Batch, GpuBuffer, GpuContext};
+use cardiotwin::render::gather::{GatherField, NodeState, SurfaceGather};
 use cardiotwin::render::{
     Camera, ColourMap, HeartAxes, IMAGE_FORMAT, Offscreen, Renderer, SurfaceMesh, View, ViewPreset,
     scene_aspect,
@@ -39,7 +43,22 @@ fn bench(c: &mut Criterion) {
         }
     };
     eprintln!("GPU adapter: {}", ctx.report.describe());
-    let mesh = cardiotwin::anatomy::rodero_lv::lv().expect("Rodero LV");
+    // CARDIOTWIN_BENCH_MESH=FILE: another mesh instead (e.g. the 331k-tet four-chamber heart of
+    // ../shared/data/heart/rodero_01_fullheart_2.0mm.vtu).
+    let (mesh, name) = match std::env::var_os("CARDIOTWIN_BENCH_MESH") {
+        Some(path) => {
+            let path = std::path::PathBuf::from(path);
+            let mesh = cardiotwin::mesh::io::read(&path).expect("CARDIOTWIN_BENCH_MESH");
+            let name = path
+                .file_stem()
+                .map_or("mesh".into(), |s| s.to_string_lossy().into_owned());
+            (mesh, name)
+        }
+        None => (
+            cardiotwin::anatomy::rodero_lv::lv().expect("Rodero LV"),
+            "rodero_lv".to_string(),
+        ),
+    };
     let surface = SurfaceMesh::extract(&mesh).expect("surface");
     let axes = HeartAxes::of_points(&surface.rest);
     // A smooth field over the surface: distance from the apex end along the long axis.
@@ -64,7 +83,7 @@ fn bench(c: &mut Criterion) {
         renderer
             .update(&ctx, &surface.rest, &values)
             .expect("update");
-        let tag = format!("rodero_lv_1280x720_msaa{}", renderer.samples());
+        let tag = format!("{name}_1280x720_msaa{}", renderer.samples());
         eprintln!(
             "{tag}: {} triangles, {} vertices",
             surface.triangles.len(),
@@ -100,6 +119,54 @@ fn bench(c: &mut Criterion) {
                     .collect();
                 renderer.update(&ctx, &moved, &values).expect("update");
                 target.render(&ctx, &mut renderer, &view).expect("render")
+            })
+        });
+        // A new state from GPU buffers (what the viewer does on the GPU backend): the node state of
+        // the whole mesh on the device, the renderer's vertices gathered there, nothing uploaded.
+        let nodes: Vec<DVec3> = mesh.nodes().iter().map(|p| DVec3::from_array(*p)).collect();
+        let f4 = |v: DVec3| [v.x as f32, v.y as f32, v.z as f32, 0.0];
+        let rest = GpuBuffer::from_slice(
+            &ctx,
+            "rest",
+            &nodes
+                .iter()
+                .map(|p| f4(*p - axes.centre))
+                .collect::<Vec<_>>(),
+        )
+        .expect("rest");
+        let u = GpuBuffer::from_slice(
+            &ctx,
+            "u",
+            &nodes
+                .iter()
+                .map(|p| f4(0.05 * (axes.centre - *p)))
+                .collect::<Vec<_>>(),
+        )
+        .expect("u");
+        let gather = SurfaceGather::new(&ctx, &surface, None).expect("gather");
+        group.bench_function(format!("{tag}/gather_draw"), |b| {
+            b.iter(|| {
+                let mut batch = Batch::untimed(&ctx, "gather");
+                gather
+                    .record(
+                        &ctx,
+                        &mut batch,
+                        NodeState {
+                            rest: rest.whole(),
+                            displacement: u.whole(),
+                            origin: axes.centre,
+                        },
+                        GatherField::DisplacementMagnitude,
+                        &renderer,
+                    )
+                    .expect("gather");
+                batch.submit().expect("submit");
+                let mut encoder = ctx.device.create_command_encoder(&Default::default());
+                renderer
+                    .draw(&ctx, &mut encoder, target.view(), SIZE, &view)
+                    .expect("draw");
+                ctx.queue.submit([encoder.finish()]);
+                ctx.sync("bench frame").expect("sync");
             })
         });
     }

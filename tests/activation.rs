@@ -119,3 +119,62 @@ fn the_heart_beats_on_eikonal_activation_and_sites_are_checked() {
         .to_string();
     assert!(e.contains("`activation.sites`"), "{e}");
 }
+
+/// Monodomain activation of the Rodero LV (Mitchell-Schaeffer, conductivities tuned to the mesh's
+/// resolution for the scenario's speeds) from the apex: it reaches the whole ventricle in a physiological
+/// time, and its map follows the eikonal one from the same site with the same speeds (the eikonal solves
+/// the wavefront's arrival time of the same conduction; the reaction-diffusion wave also feels curvature
+/// and source-sink effects, so they agree to within a fraction of the total, not exactly).
+#[test]
+fn monodomain_activation_paces_the_lv_like_the_eikonal_one() {
+    let sites = vec![site_at(Some("apex"), None)];
+    let layer = Scenario::default().activation.endocardial_layer;
+    let mut s = eikonal(sites, layer);
+    let eik = Heart::build(&s).unwrap();
+    s.activation.mode = ActivationMode::Monodomain;
+    let mono = Heart::build(&s).unwrap();
+    let r = &mono.report;
+    assert_eq!(r.activation_mode, "monodomain");
+    assert_eq!(r.never_activated_tets, 0);
+    let m = r.monodomain.as_ref().expect("the monodomain report");
+    println!(
+        "monodomain: {:.2} mm elements, sigma {:.3}/{:.3} S/m, total {:.1} ms (eikonal {:.1} ms), {:.1} s",
+        m.element_mm,
+        m.sigma_fibre_s_per_m,
+        m.sigma_cross_s_per_m,
+        r.total_activation_ms,
+        eik.report.total_activation_ms,
+        m.wall_s
+    );
+    assert!((m.strip_fibre_speed_m_s / 0.6 - 1.0).abs() < 0.02);
+    assert!((m.strip_cross_speed_m_s / 0.24 - 1.0).abs() < 0.02);
+    assert!(
+        (80.0..=150.0).contains(&r.total_activation_ms),
+        "{} ms",
+        r.total_activation_ms
+    );
+    // Element by element: the mean absolute difference under 15% of the eikonal total activation time,
+    // and the same order (rank correlation over a sample of elements above 0.9).
+    let (a, b) = (&eik.activation_ms, &mono.activation_ms);
+    let mad = a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len() as f64;
+    println!("mean |monodomain - eikonal| {mad:.1} ms");
+    assert!(mad < 0.15 * eik.report.total_activation_ms, "{mad} ms");
+    let rank = |v: &[f64]| {
+        let mut idx: Vec<usize> = (0..v.len()).step_by(7).collect();
+        idx.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
+        let mut r = vec![0.0; v.len()];
+        for (k, &i) in idx.iter().enumerate() {
+            r[i] = k as f64;
+        }
+        r
+    };
+    let (ra, rb) = (rank(a), rank(b));
+    let pick: Vec<usize> = (0..a.len()).step_by(7).collect();
+    let n = pick.len() as f64;
+    let mean = (n - 1.0) / 2.0;
+    let cov: f64 = pick.iter().map(|&i| (ra[i] - mean) * (rb[i] - mean)).sum();
+    let var: f64 = pick.iter().map(|&i| (ra[i] - mean).powi(2)).sum();
+    let rho = cov / var;
+    println!("rank correlation {rho:.3}");
+    assert!(rho > 0.9, "{rho}");
+}

@@ -68,7 +68,7 @@ fn bad_scenarios_are_refused_naming_the_key() {
         "{e}"
     );
     let e = refused("[activation]\nmode = \"monodomain\"\n");
-    assert!(e.contains("`activation.mode`"), "{e}");
+    assert!(e.contains("`activation.sites`"), "{e}");
     let e = refused("[material]\nlaw = \"holzapfel_ogden\"\na = -1.0\n");
     assert!(e.contains("`material`") && e.contains("-1"), "{e}");
     let e = refused("[numerics]\nsafety = nan\n");

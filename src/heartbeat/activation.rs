@@ -51,6 +51,34 @@ pub fn eikonal_times(
     tags: impl Fn(&str, &[SurfaceRef]) -> Result<Vec<i32>>,
 ) -> Result<Vec<f64>> {
     let a = &scenario.activation;
+    let factor = region_factors(mesh, scenario);
+    let conduction = conduction(mesh, &coords.transmural, fibres, a, &factor);
+    let stimuli: Vec<(u32, f64)> = site_nodes(mesh, coords, scenario, &tags)?
+        .into_iter()
+        .flat_map(|(nodes, time)| nodes.into_iter().map(move |n| (n, time)))
+        .collect();
+    let (times, report) = eikonal::solve(mesh, &conduction, &stimuli)
+        .map_err(|e| Error::Invalid(format!("eikonal activation: {e}")))?;
+    log::info!(
+        "eikonal activation: {} sweeps, {} node updates, {} nodes never reached, {:.3} s",
+        report.sweeps,
+        report.updates,
+        report.unreached,
+        report.wall_s
+    );
+    Ok(corner_means(mesh, &times))
+}
+
+/// Each tetrahedron's mean of its corners' times (infinite if one is never reached).
+fn corner_means(mesh: &TetMesh, times: &[f64]) -> Vec<f64> {
+    mesh.tets()
+        .iter()
+        .map(|tet| tet.iter().map(|&n| times[n as usize]).sum::<f64>() / 4.0)
+        .collect()
+}
+
+/// The conduction factor of every tetrahedron: its region's `conduction` (1 elsewhere).
+fn region_factors(mesh: &TetMesh, scenario: &Scenario) -> Vec<f64> {
     let mut factor = vec![1.0; mesh.tet_count()];
     for r in &scenario.regions {
         for (t, f) in factor.iter_mut().enumerate() {
@@ -59,10 +87,19 @@ pub fn eikonal_times(
             }
         }
     }
-    let conduction = conduction(mesh, &coords.transmural, fibres, a, &factor);
+    factor
+}
+
+/// The nodes of every pacing site and its time within the beat (ms).
+fn site_nodes(
+    mesh: &TetMesh,
+    coords: &VentricularCoordinates,
+    scenario: &Scenario,
+    tags: &impl Fn(&str, &[SurfaceRef]) -> Result<Vec<i32>>,
+) -> Result<Vec<(Vec<u32>, f64)>> {
     let x: Vec<DVec3> = mesh.nodes().iter().map(|p| DVec3::from_array(*p)).collect();
-    let mut stimuli = Vec::new();
-    for (i, site) in a.sites.iter().enumerate() {
+    let mut sites = Vec::new();
+    for (i, site) in scenario.activation.sites.iter().enumerate() {
         let key = format!("activation.sites[{i}]");
         let nodes: Vec<u32> = if !site.surface.is_empty() {
             let wanted = tags(&format!("{key}.surface"), &site.surface)?;
@@ -108,22 +145,149 @@ pub fn eikonal_times(
             }
             within
         };
-        stimuli.extend(nodes.into_iter().map(|n| (n, site.time_ms)));
+        sites.push((nodes, site.time_ms));
     }
-    let (times, report) = eikonal::solve(mesh, &conduction, &stimuli)
-        .map_err(|e| Error::Invalid(format!("eikonal activation: {e}")))?;
-    log::info!(
-        "eikonal activation: {} sweeps, {} node updates, {} nodes never reached, {:.3} s",
-        report.sweeps,
-        report.updates,
-        report.unreached,
-        report.wall_s
-    );
-    Ok(mesh
+    Ok(sites)
+}
+
+/// What the monodomain activation did, for logs and `summary.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MonodomainReport {
+    /// Mean edge length of the mesh, mm: the resolution the conductivities were tuned at.
+    pub element_mm: f64,
+    /// Tuned conductivities along and across the fibres, S/m, and the strip speeds they give, m/s.
+    pub sigma_fibre_s_per_m: f64,
+    pub sigma_cross_s_per_m: f64,
+    /// The fast endocardial layer's (isotropic) conductivity, S/m, when there is a layer.
+    pub sigma_layer_s_per_m: Option<f64>,
+    pub strip_fibre_speed_m_s: f64,
+    pub strip_cross_speed_m_s: f64,
+    pub time_step_ms: f64,
+    pub simulated_ms: f64,
+    pub wall_s: f64,
+}
+
+/// Activation time of every tetrahedron (corner mean; infinite where never reached) by monodomain
+/// reaction-diffusion with the Mitchell-Schaeffer cell from the scenario's pacing sites: conductivities
+/// tuned on this mesh's resolution ([`crate::ep::calibrate`]) to the scenario's fibre and cross-fibre
+/// speeds and to the fast endocardial layer's speed (isotropic), scaled per region by the square of
+/// `conduction` (speed goes as the square root of conductivity; 0: non-conducting). Each site is
+/// stimulated for 2 ms from its time; the run ends when every conducting node is activated, or after
+/// 500 ms.
+pub fn monodomain_times(
+    mesh: &TetMesh,
+    coords: &VentricularCoordinates,
+    fibres: &FibreField,
+    scenario: &Scenario,
+    tags: impl Fn(&str, &[SurfaceRef]) -> Result<Vec<i32>>,
+) -> Result<(Vec<f64>, MonodomainReport)> {
+    use crate::ep::calibrate::{STIMULUS_MV_PER_MS, conductivity_for_speed, mean_edge_mm};
+    use crate::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain, Stimulus, Tissue};
+    let clock = std::time::Instant::now();
+    let a = &scenario.activation;
+    let cell = MitchellSchaeffer::default();
+    let membrane = Membrane::NIEDERER;
+    // The upstroke's midpoint.
+    let threshold = cell.v_rest + 0.5 * (cell.v_peak - cell.v_rest);
+    let dt = 0.05;
+    let h = mean_edge_mm(mesh);
+    let tune = |speed: f64| {
+        conductivity_for_speed(&cell, membrane, h, speed, dt, threshold)
+            .map_err(|e| Error::Invalid(format!("monodomain activation: {e}")))
+    };
+    let fibre = tune(a.fibre_speed_m_s)?;
+    let cross = tune(a.cross_fibre_speed_m_s)?;
+    let layer = if a.endocardial_layer > 0.0 {
+        Some(tune(a.fibre_speed_m_s * a.endocardial_speed_factor)?)
+    } else {
+        None
+    };
+    let factor = region_factors(mesh, scenario);
+    let tissue: Vec<Tissue> = mesh
         .tets()
         .iter()
-        .map(|tet| tet.iter().map(|&n| times[n as usize]).sum::<f64>() / 4.0)
-        .collect())
+        .enumerate()
+        .map(|(t, tet)| {
+            // The layer as a connected sheet: every tetrahedron with a corner inside it. (The eikonal's
+            // corner-mean rule leaves a patchy layer on coarse meshes, which a front travelling along
+            // edges crosses but a reaction-diffusion wave, loaded by the slow tissue around each patch,
+            // does not.)
+            let phi = tet
+                .iter()
+                .map(|&n| coords.transmural[n as usize])
+                .fold(f64::INFINITY, f64::min);
+            let k2 = factor[t] * factor[t];
+            let (sf, sc) = if let Some(l) = layer.filter(|_| phi < a.endocardial_layer) {
+                let s = k2 * l.sigma_s_per_m;
+                (s, s)
+            } else {
+                (k2 * fibre.sigma_s_per_m, k2 * cross.sigma_s_per_m)
+            };
+            Tissue {
+                fibre: DVec3::from_array(fibres.fiber[t]),
+                sigma_fibre: sf,
+                sigma_cross: sc,
+            }
+        })
+        .collect();
+    let mut md = Monodomain::new(mesh, &tissue, membrane, cell, threshold)
+        .map_err(|e| Error::Invalid(format!("monodomain activation: {e}")))?;
+    let dt = dt.min(0.9 * md.stable_step());
+    let stimuli: Vec<Stimulus> = site_nodes(mesh, coords, scenario, &tags)?
+        .into_iter()
+        .map(|(nodes, time)| Stimulus {
+            nodes,
+            strength: STIMULUS_MV_PER_MS,
+            start_ms: time,
+            duration_ms: 2.0,
+        })
+        .collect();
+    // Nodes of conducting tissue only are waited for.
+    let mut conducting = vec![false; mesh.node_count()];
+    for (t, tet) in mesh.tets().iter().enumerate() {
+        if factor[t] > 0.0 {
+            for &n in tet {
+                conducting[n as usize] = true;
+            }
+        }
+    }
+    let last_site = stimuli.iter().map(|s| s.start_ms).fold(0.0, f64::max);
+    let per_ms = ((1.0 / dt).ceil() as usize).max(1);
+    while md.t_ms < last_site + 500.0 {
+        md.run(per_ms, dt, &stimuli)
+            .map_err(|e| Error::Invalid(format!("monodomain activation: {e}")))?;
+        if md.t_ms > last_site + 3.0
+            && md
+                .activation_ms
+                .iter()
+                .zip(&conducting)
+                .all(|(t, c)| !c || t.is_finite())
+        {
+            break;
+        }
+    }
+    let report = MonodomainReport {
+        element_mm: h,
+        sigma_fibre_s_per_m: fibre.sigma_s_per_m,
+        sigma_cross_s_per_m: cross.sigma_s_per_m,
+        sigma_layer_s_per_m: layer.map(|l| l.sigma_s_per_m),
+        strip_fibre_speed_m_s: fibre.speed_m_s,
+        strip_cross_speed_m_s: cross.speed_m_s,
+        time_step_ms: dt,
+        simulated_ms: md.t_ms,
+        wall_s: clock.elapsed().as_secs_f64(),
+    };
+    log::info!(
+        "monodomain activation: {h:.2} mm elements, sigma {:.3}/{:.3} S/m (strip {:.3}/{:.3} m/s), {:.0} ms \
+         simulated in {:.1} s",
+        report.sigma_fibre_s_per_m,
+        report.sigma_cross_s_per_m,
+        report.strip_fibre_speed_m_s,
+        report.strip_cross_speed_m_s,
+        report.simulated_ms,
+        report.wall_s
+    );
+    Ok((corner_means(mesh, &md.activation_ms), report))
 }
 
 /// Conduction of every tetrahedron: the fibre and cross-fibre speeds of `a` along `fibres`, times the

@@ -61,6 +61,9 @@ pub struct HeartReport {
     /// they never contract.
     pub never_activated_tets: usize,
     pub activation_mode: &'static str,
+    /// The monodomain activation's tuned conductivities and run (activation mode `monodomain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monodomain: Option<activation::MonodomainReport>,
     /// Stable explicit step without mass scaling, the step taken, and the mass added to lift it (fraction
     /// of the wall's mass).
     pub stable_time_step_ms: f64,
@@ -181,13 +184,22 @@ impl Heart {
         } else {
             Some(Cavity::new(&mesh, "RV", &surfaces.rv_endo)?)
         };
+        let mut monodomain = None;
         let activation_ms = match scenario.activation.mode {
             ActivationMode::Eikonal => {
                 activation::eikonal_times(&mesh, &coords, &field, scenario, |key, refs| {
                     surface_tags(&mesh, key, refs)
                 })?
             }
-            _ => activation::prescribed_times(
+            ActivationMode::Monodomain => {
+                let (times, report) =
+                    activation::monodomain_times(&mesh, &coords, &field, scenario, |key, refs| {
+                        surface_tags(&mesh, key, refs)
+                    })?;
+                monodomain = Some(report);
+                times
+            }
+            ActivationMode::Prescribed => activation::prescribed_times(
                 mesh.tets(),
                 &coords.transmural,
                 &height,
@@ -232,6 +244,7 @@ impl Heart {
                 ActivationMode::Monodomain => "monodomain",
                 ActivationMode::Prescribed => "prescribed",
             },
+            monodomain,
             stable_time_step_ms: stable,
             time_step_ms: dt,
             added_mass_fraction: added,

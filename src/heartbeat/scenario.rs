@@ -131,10 +131,10 @@ pub struct Activation {
     pub transmural_ms: f64,
     /// Prescribed: delay from the apex to the base, ms.
     pub apicobasal_ms: f64,
-    /// Eikonal: conduction speed along the fibres and across them, m/s (= mm/ms).
+    /// Eikonal and monodomain: conduction speed along the fibres and across them, m/s (= mm/ms).
     pub fibre_speed_m_s: f64,
     pub cross_fibre_speed_m_s: f64,
-    /// Eikonal: the innermost fraction of the wall (transmural coordinate below it) conducts fast and
+    /// Eikonal and monodomain: the innermost fraction of the wall (transmural coordinate below it) conducts fast and
     /// isotropically, like the Purkinje network and the endocardial layer it feeds; 0: none.
     pub endocardial_layer: f64,
     /// Eikonal: speed of that layer as a multiple of the fibre speed.
@@ -178,7 +178,8 @@ pub enum ActivationMode {
     Prescribed,
     /// Anisotropic eikonal activation from the pacing sites ([`crate::ep::eikonal`]).
     Eikonal,
-    /// Reaction-diffusion; not available yet.
+    /// Monodomain reaction-diffusion (Mitchell-Schaeffer cells) from the pacing sites, with conductivities
+    /// tuned to the mesh's resolution for the scenario's speeds ([`crate::ep::calibrate`]).
     Monodomain,
 }
 
@@ -540,23 +541,15 @@ impl Scenario {
         let a = &self.activation;
         match a.mode {
             ActivationMode::Prescribed => {}
-            ActivationMode::Eikonal => {
+            ActivationMode::Eikonal | ActivationMode::Monodomain => {
                 if a.sites.is_empty() {
                     return Err(bad(
                         "activation.sites",
-                        "eikonal activation needs at least one pacing site ([[activation.sites]] with \
-                         position_mm, landmark or surface)"
+                        "eikonal and monodomain activation need at least one pacing site \
+                         ([[activation.sites]] with position_mm, landmark or surface)"
                             .into(),
                     ));
                 }
-            }
-            ActivationMode::Monodomain => {
-                return Err(bad(
-                    "activation.mode",
-                    "monodomain activation needs the reaction-diffusion solver, which this version does \
-                     not have yet; use \"prescribed\" or \"eikonal\""
-                        .into(),
-                ));
             }
         }
         range("activation.fibre_speed_m_s", a.fibre_speed_m_s, 0.01, 10.0)?;
