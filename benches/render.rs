@@ -89,16 +89,16 @@ fn bench(c: &mut Criterion) {
             surface.triangles.len(),
             surface.vertex_count()
         );
-        group.bench_function(format!("{tag}/draw"), |b| {
-            b.iter(|| {
-                let mut encoder = ctx.device.create_command_encoder(&Default::default());
-                renderer
-                    .draw(&ctx, &mut encoder, target.view(), SIZE, &view)
-                    .expect("draw");
-                ctx.queue.submit([encoder.finish()]);
-                ctx.sync("bench frame").expect("sync");
-            })
-        });
+        // Record, submit, wait: a window frame before presenting.
+        let frame = |renderer: &mut Renderer| {
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            renderer
+                .draw(&ctx, &mut encoder, target.view(), SIZE, &view)
+                .expect("draw");
+            ctx.queue.submit([encoder.finish()]);
+            ctx.sync("bench frame").expect("sync");
+        };
+        group.bench_function(format!("{tag}/draw"), |b| b.iter(|| frame(&mut renderer)));
         group.bench_function(format!("{tag}/draw_readback"), |b| {
             b.iter(|| target.render(&ctx, &mut renderer, &view).expect("render"))
         });
@@ -161,12 +161,7 @@ fn bench(c: &mut Criterion) {
                     )
                     .expect("gather");
                 batch.submit().expect("submit");
-                let mut encoder = ctx.device.create_command_encoder(&Default::default());
-                renderer
-                    .draw(&ctx, &mut encoder, target.view(), SIZE, &view)
-                    .expect("draw");
-                ctx.queue.submit([encoder.finish()]);
-                ctx.sync("bench frame").expect("sync");
+                frame(&mut renderer);
             })
         });
     }

@@ -173,39 +173,8 @@ enum Command {
     View {
         /// Scenario file (TOML).
         scenario: Option<PathBuf>,
-        /// Field shown first: displacement, von_mises, fibre_stress, activation_time, active_tension.
-        #[arg(long, default_value = "active_tension")]
-        field: String,
-        /// First view: anterior, posterior, long-axis or short-axis.
-        #[arg(long, value_enum, default_value = "anterior")]
-        view: cardiotwin::render::ViewPreset,
-        /// Window size WxH in pixels.
-        #[arg(long, value_parser = parse_size, default_value = "1280x800")]
-        size: (u32, u32),
-        /// Target speed, simulated time per wall time (at most 1: real time); the simulation runs no
-        /// faster, and slower when the machine cannot keep up.
-        #[arg(long, default_value_t = 1.0)]
-        speed: f64,
-        /// Fixed colour range MIN,MAX (default: automatic, widening over the beat).
-        #[arg(long, value_parser = parse_range, allow_hyphen_values = true)]
-        range: Option<(f64, f64)>,
-        /// Close after this many frames with the heart on screen (automation).
-        #[arg(long, value_name = "N")]
-        exit_after_frames: Option<u64>,
-        /// Where the screenshot key (S) writes; with --exit-after-frames, a screenshot is written there
-        /// before closing.
-        #[arg(long, value_name = "PATH")]
-        screenshot: Option<PathBuf>,
-        /// Start with a cut: short-axis or long-axis, optionally :FRACTION (see `render --cut`).
-        #[arg(long, value_parser = cardiotwin::render::Cut::parse)]
-        cut: Option<cardiotwin::render::Cut>,
-        /// Start with fibre glyphs on (G toggles them).
-        #[arg(long)]
-        fibres: bool,
-        /// Always preload, neither reading nor writing the preload cache (by default the state after the
-        /// preload is kept in ~/.cache/cardiotwin/preload, so the next session starts beating at once).
-        #[arg(long)]
-        no_cache: bool,
+        #[command(flatten)]
+        args: ViewArgs,
     },
     /// Verification problems with known answers.
     Verify {
@@ -499,34 +468,9 @@ fn main() -> ExitCode {
             cli.backend,
             cli.adapter.as_deref(),
         ),
-        Command::View {
-            scenario,
-            field,
-            view,
-            size,
-            speed,
-            range,
-            exit_after_frames,
-            screenshot,
-            cut,
-            fibres,
-            no_cache,
-        } => view_command(
-            scenario,
-            ViewArgs {
-                field,
-                view,
-                size,
-                speed,
-                range,
-                exit_after_frames,
-                screenshot,
-                cut,
-                fibres,
-                no_cache,
-            },
-            (cli.backend, cli.adapter),
-        ),
+        Command::View { scenario, args } => {
+            view_command(scenario, args, (cli.backend, cli.adapter))
+        }
         Command::Verify {
             problem:
                 VerifyCommand::Circulation0d {
@@ -1352,16 +1296,40 @@ fn parse_range(s: &str) -> Result<(f64, f64), String> {
 }
 
 /// The options of `view` beyond the scenario and backend.
+#[derive(clap::Args)]
 struct ViewArgs {
+    /// Field shown first: displacement, von_mises, fibre_stress, activation_time, active_tension.
+    #[arg(long, default_value = "active_tension")]
     field: String,
+    /// First view: anterior, posterior, long-axis or short-axis.
+    #[arg(long, value_enum, default_value = "anterior")]
     view: cardiotwin::render::ViewPreset,
+    /// Window size WxH in pixels.
+    #[arg(long, value_parser = parse_size, default_value = "1280x800")]
     size: (u32, u32),
+    /// Target speed, simulated time per wall time (at most 1: real time); the simulation runs no
+    /// faster, and slower when the machine cannot keep up.
+    #[arg(long, default_value_t = 1.0)]
     speed: f64,
+    /// Fixed colour range MIN,MAX (default: automatic, widening over the beat).
+    #[arg(long, value_parser = parse_range, allow_hyphen_values = true)]
     range: Option<(f64, f64)>,
+    /// Close after this many frames with the heart on screen (automation).
+    #[arg(long, value_name = "N")]
     exit_after_frames: Option<u64>,
+    /// Where the screenshot key (S) writes; with --exit-after-frames, a screenshot is written there
+    /// before closing.
+    #[arg(long, value_name = "PATH")]
     screenshot: Option<PathBuf>,
+    /// Start with a cut: short-axis or long-axis, optionally :FRACTION (see `render --cut`).
+    #[arg(long, value_parser = cardiotwin::render::Cut::parse)]
     cut: Option<cardiotwin::render::Cut>,
+    /// Start with fibre glyphs on (G toggles them).
+    #[arg(long)]
     fibres: bool,
+    /// Always preload, neither reading nor writing the preload cache (by default the state after the
+    /// preload is kept in ~/.cache/cardiotwin/preload, so the next session starts beating at once).
+    #[arg(long)]
     no_cache: bool,
 }
 

@@ -230,6 +230,18 @@ impl Renderer {
             write_mask: wgpu::ColorWrites::ALL,
         })];
         let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x2];
+        // Surfaces, cut faces and glyphs share the vertex layout and stage.
+        let vertex_buffers = [Some(wgpu::VertexBufferLayout {
+            array_stride: size_of::<Vertex>() as u64,
+            step_mode: wgpu::VertexStepMode::Vertex,
+            attributes: &attributes,
+        })];
+        let vertex_state = || wgpu::VertexState {
+            module: &module,
+            entry_point: Some("vs_surface"),
+            compilation_options: Default::default(),
+            buffers: &vertex_buffers,
+        };
         let surface_pipeline_for = |clipped: bool| {
             ctx.device
                 .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -239,16 +251,7 @@ impl Renderer {
                         "render surface"
                     }),
                     layout: Some(&pipeline_layout),
-                    vertex: wgpu::VertexState {
-                        module: &module,
-                        entry_point: Some("vs_surface"),
-                        compilation_options: Default::default(),
-                        buffers: &[Some(wgpu::VertexBufferLayout {
-                            array_stride: size_of::<Vertex>() as u64,
-                            step_mode: wgpu::VertexStepMode::Vertex,
-                            attributes: &attributes,
-                        })],
-                    },
+                    vertex: vertex_state(),
                     primitive: wgpu::PrimitiveState {
                         topology: wgpu::PrimitiveTopology::TriangleList,
                         front_face: wgpu::FrontFace::Ccw,
@@ -284,16 +287,7 @@ impl Renderer {
             .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some("render glyphs"),
                 layout: Some(&pipeline_layout),
-                vertex: wgpu::VertexState {
-                    module: &module,
-                    entry_point: Some("vs_surface"),
-                    compilation_options: Default::default(),
-                    buffers: &[Some(wgpu::VertexBufferLayout {
-                        array_stride: size_of::<Vertex>() as u64,
-                        step_mode: wgpu::VertexStepMode::Vertex,
-                        attributes: &attributes,
-                    })],
-                },
+                vertex: vertex_state(),
                 primitive: wgpu::PrimitiveState {
                     topology: wgpu::PrimitiveTopology::LineList,
                     ..Default::default()
