@@ -44,6 +44,34 @@ fn bench(c: &mut Criterion) {
     group.bench_function("solve_rodero_ventricles", |b| {
         b.iter(|| eikonal::solve(&mesh, &conduction, &stimuli).expect("solve"))
     });
+    // CARDIOTWIN_BENCH_MESH=FILE: a mesh without ventricular tags too (the 331k-tet four-chamber heart
+    // of ../shared/data/heart): one fibre direction (x) at the same speeds, paced at its first node.
+    if let Some(path) = std::env::var_os("CARDIOTWIN_BENCH_MESH") {
+        let other = cardiotwin::mesh::io::read(std::path::Path::new(&path)).expect("mesh");
+        let conduction = vec![
+            eikonal::Conduction {
+                fibre: glam::DVec3::X,
+                v_fibre: rule.fibre_speed_m_s,
+                v_cross: rule.cross_fibre_speed_m_s,
+            };
+            other.tet_count()
+        ];
+        let stimuli = [(0u32, 0.0)];
+        let (_, report) = eikonal::solve(&other, &conduction, &stimuli).expect("solve");
+        eprintln!(
+            "{}: {} tets, {} nodes: {} sweeps, {} unreached, {:.3} s",
+            path.to_string_lossy(),
+            other.tet_count(),
+            other.node_count(),
+            report.sweeps,
+            report.unreached,
+            report.wall_s
+        );
+        group.throughput(Throughput::Elements(other.tet_count() as u64));
+        group.bench_function("solve_other_mesh", |b| {
+            b.iter(|| eikonal::solve(&other, &conduction, &stimuli).expect("solve"))
+        });
+    }
     group.finish();
 }
 
