@@ -54,7 +54,7 @@ fn apex_and_lateral_pacing_activate_the_lv_in_a_physiological_time() {
         r.total_activation_ms
     };
     // With the default fast endocardial layer (Purkinje-like, inner 10% of the wall at 3x the fibre
-    // speed): measured 116 ms (apex), 100 ms (lateral wall), 104 ms (endocardial apex).
+    // speed): measured 111.6 ms (apex), 91.5 ms (lateral wall), 101.2 ms (endocardial apex).
     let apex = total(eikonal(vec![site_at(Some("apex"), None)], layer));
     let side = total(eikonal(vec![site_at(None, Some(lateral))], layer));
     let endo = total(eikonal(
@@ -65,7 +65,7 @@ fn apex_and_lateral_pacing_activate_the_lv_in_a_physiological_time() {
     for t in [apex, side, endo] {
         assert!((80.0..=150.0).contains(&t), "{t} ms");
     }
-    // Without it, through the myocardium alone (0.6 / 0.24 m/s): measured 243 ms from the apex, about
+    // Without it, through the myocardium alone (0.6 / 0.24 m/s): measured 238.6 ms from the apex, about
     // twice as long, as paced activation that does not engage the conduction system is.
     let slow = total(eikonal(vec![site_at(Some("apex"), None)], 0.0));
     println!("apex, myocardium only: {slow:.1} ms");
@@ -124,7 +124,8 @@ fn the_heart_beats_on_eikonal_activation_and_sites_are_checked() {
 /// resolution for the scenario's speeds) from the apex: it reaches the whole ventricle in a physiological
 /// time, and its map follows the eikonal one from the same site with the same speeds (the eikonal solves
 /// the wavefront's arrival time of the same conduction; the reaction-diffusion wave also feels curvature
-/// and source-sink effects, so they agree to within a fraction of the total, not exactly).
+/// and source-sink effects, so they agree to within a fraction of the total, not exactly). Measured:
+/// 92.4 ms against 111.6 ms, 15.0 ms apart per element on average, rank correlation 0.958.
 #[test]
 fn monodomain_activation_paces_the_lv_like_the_eikonal_one() {
     let sites = vec![site_at(Some("apex"), None)];

@@ -32,8 +32,9 @@ pub struct Calibration {
 pub const STIMULUS_MV_PER_MS: f64 = 50_000.0 / 1400.0;
 
 /// The conductivity for which a planar wave on tetrahedra of edge `h_mm` travels at `speed_m_s`, with
-/// `cell`, `membrane` and time step `dt_ms`. Fails when no conductivity up to 1e3 S/m conducts, or the
-/// tuning does not settle within 12 runs.
+/// `cell`, `membrane` and time step `dt_ms`. Fails, saying why, when the mesh carries no wave that slow
+/// (coarse elements block below some conductivity and conduct faster than the target just above it),
+/// when nothing up to 1e3 S/m conducts, or when the tuning does not settle within 24 runs.
 pub fn conductivity_for_speed<C: CellModel + Clone>(
     cell: &C,
     membrane: Membrane,
@@ -49,26 +50,48 @@ pub fn conductivity_for_speed<C: CellModel + Clone>(
     }
     // Start from the continuum guess of a planar MS/TP06-like wave: about 0.6 m/s at 0.13 S/m.
     let mut sigma = 0.13 * (speed_m_s / 0.6).powi(2);
-    for run in 1..=12 {
-        match strip_speed(cell, membrane, h_mm, sigma, dt_ms, threshold_mv, speed_m_s)? {
-            Some(v) if (v / speed_m_s - 1.0).abs() < 0.02 => {
-                return Ok(Calibration {
-                    sigma_s_per_m: sigma,
-                    speed_m_s: v,
-                    runs: run,
-                });
+    // The bracket: the largest conductivity too slow (or blocked), the smallest too fast (with its speed).
+    let mut slow: Option<f64> = None;
+    let mut fast: Option<(f64, f64)> = None;
+    for run in 1..=24 {
+        let v = strip_speed(cell, membrane, h_mm, sigma, dt_ms, threshold_mv, speed_m_s)?;
+        if let Some(v) = v
+            && (v / speed_m_s - 1.0).abs() < 0.02
+        {
+            return Ok(Calibration {
+                sigma_s_per_m: sigma,
+                speed_m_s: v,
+                runs: run,
+            });
+        }
+        match v {
+            Some(v) if v > speed_m_s => fast = Some((sigma, v)),
+            _ => slow = Some(sigma),
+        }
+        sigma = match (slow, fast, v) {
+            // Bisection in log(sigma) once bracketed (the speed is monotonic in sigma, but may jump
+            // from block to a finite speed).
+            (Some(lo), Some((hi, v_hi)), _) => {
+                if hi / lo < 1.002 {
+                    return Err(format!(
+                        "calibration: on {h_mm:.2} mm elements the slowest wave that does not block \
+                         travels at {v_hi:.3} m/s, faster than the {speed_m_s} m/s asked for (dt \
+                         {dt_ms} ms): use a finer mesh or a higher speed"
+                    ));
+                }
+                (lo * hi).sqrt()
             }
             // v ~ sqrt(sigma); damped a little for the discrete law.
-            Some(v) => sigma *= (speed_m_s / v).powf(1.8),
+            (_, _, Some(v)) => sigma * (speed_m_s / v).powf(1.8),
             // No wave: conduction block on this mesh; conduct more.
-            None => sigma *= 4.0,
-        }
+            (_, _, None) => sigma * 4.0,
+        };
         if sigma > 1e3 {
             break;
         }
     }
     Err(format!(
-        "calibration: no conductivity gives {speed_m_s} m/s on {h_mm} mm elements with dt {dt_ms} ms"
+        "calibration: no conductivity gives {speed_m_s} m/s on {h_mm:.2} mm elements with dt {dt_ms} ms"
     ))
 }
 
@@ -123,11 +146,22 @@ pub fn strip_speed<C: CellModel + Clone>(
     // Long enough for a wave at a tenth of the expected speed.
     let t_end = 20.0 + 10.0 * size[0] / expected_m_s;
     let per_chunk = ((1.0 / dt).ceil() as usize).max(1);
+    // The furthest activated node, and when it last moved: a front that stalls for 30 ms has blocked.
+    let (mut front, mut moved_at) = (0.0f64, 0.0f64);
     while md.t_ms < t_end {
         md.run(per_chunk, dt, std::slice::from_ref(&stimulus))
             .map_err(|e| format!("calibration strip: {e}"))?;
         if p2.iter().all(|&n| md.activation_ms[n].is_finite()) {
             break;
+        }
+        let now = (0..mesh.node_count())
+            .filter(|&n| md.activation_ms[n].is_finite())
+            .map(|n| mesh.nodes()[n][0])
+            .fold(0.0, f64::max);
+        if now > front {
+            (front, moved_at) = (now, md.t_ms);
+        } else if md.t_ms - moved_at > 30.0 {
+            return Ok(None);
         }
     }
     let mean = |p: &[usize]| p.iter().map(|&n| md.activation_ms[n]).sum::<f64>() / p.len() as f64;

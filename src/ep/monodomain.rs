@@ -156,6 +156,13 @@ pub struct Monodomain<C: CellModel> {
     /// First time each node's potential crossed `threshold_mv` upwards (ms), else infinity.
     pub activation_ms: Vec<f64>,
     pub threshold_mv: f64,
+    /// The latest upward crossing of `threshold_mv` (ms; differs from `activation_ms` after a second
+    /// stimulus, as in an S1-S2 protocol), else infinity.
+    pub last_activation_ms: Vec<f64>,
+    /// The first downward crossing of `repolarisation_mv` after the first activation (ms), else
+    /// infinity; tracked when `repolarisation_mv` is finite (see [`Monodomain::with_repolarisation`]).
+    pub repolarisation_ms: Vec<f64>,
+    pub repolarisation_mv: f64,
     scratch: Vec<f64>,
     stim: Vec<f64>,
     /// Potentials at the start of the step and after the reaction (reused each step).
@@ -203,11 +210,21 @@ impl<C: CellModel> Monodomain<C> {
             t_ms: 0.0,
             activation_ms: vec![f64::INFINITY; n],
             threshold_mv,
+            last_activation_ms: vec![f64::INFINITY; n],
+            repolarisation_ms: vec![f64::INFINITY; n],
+            repolarisation_mv: f64::NEG_INFINITY,
             scratch: vec![0.0; n],
             stim: vec![0.0; n],
             v_start: vec![0.0; n],
             v_reacted: vec![0.0; n],
         })
+    }
+
+    /// Also records when each node repolarises through `mv` (e.g. 90 % of the way back to rest: the
+    /// end of the APD90).
+    pub fn with_repolarisation(mut self, mv: f64) -> Self {
+        self.repolarisation_mv = mv;
+        self
     }
 
     /// The largest stable explicit diffusion step, ms: 2 / max_i (sum_j |K_ij|) / m_i (Gershgorin).
@@ -255,6 +272,7 @@ impl<C: CellModel> Monodomain<C> {
             let t0 = self.t_ms;
             self.v_start
                 .par_iter_mut()
+                .with_min_len(4096)
                 .zip(self.states.par_chunks(ns))
                 .for_each(|(v, s)| *v = s[0]);
             self.stim.iter_mut().for_each(|s| *s = 0.0);
@@ -276,23 +294,35 @@ impl<C: CellModel> Monodomain<C> {
             // Diffusion: V -= dt M^-1 K V.
             self.v_reacted
                 .par_iter_mut()
+                .with_min_len(4096)
                 .zip(self.states.par_chunks(ns))
                 .for_each(|(v, s)| *v = s[0]);
             self.k.mul(&self.v_reacted, &mut self.scratch);
             let (mass, scratch, thr) = (&self.mass, &self.scratch, self.threshold_mv);
+            let rthr = self.repolarisation_mv;
             let (v, v0) = (&self.v_reacted, &self.v_start);
             self.states
                 .par_chunks_mut(ns)
                 .with_min_len(256)
                 .zip(self.activation_ms.par_iter_mut())
+                .zip(self.last_activation_ms.par_iter_mut())
+                .zip(self.repolarisation_ms.par_iter_mut())
                 .enumerate()
-                .for_each(|(i, (s, at))| {
+                .for_each(|(i, (((s, at), last), rep))| {
                     let after = v[i] - dt * scratch[i] / mass[i];
                     s[0] = after;
-                    // The upward crossing within the step, linearly interpolated.
-                    if at.is_infinite() && after >= thr {
-                        let w = ((thr - v0[i]) / (after - v0[i])).clamp(0.0, 1.0);
-                        *at = t0 + w * dt;
+                    // Crossings within the step, linearly interpolated.
+                    let crossing =
+                        |level: f64| t0 + ((level - v0[i]) / (after - v0[i])).clamp(0.0, 1.0) * dt;
+                    if after >= thr && (v0[i] < thr || at.is_infinite()) {
+                        let t = crossing(thr);
+                        if at.is_infinite() {
+                            *at = t;
+                        }
+                        *last = t;
+                    }
+                    if at.is_finite() && rep.is_infinite() && v0[i] >= rthr && after < rthr {
+                        *rep = crossing(rthr);
                     }
                 });
             self.t_ms = t0 + dt;

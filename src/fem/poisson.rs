@@ -27,14 +27,17 @@ impl Csr {
 
     /// y = A x, in parallel over rows.
     pub fn mul(&self, x: &[f64], y: &mut [f64]) {
-        y.par_iter_mut().enumerate().for_each(|(i, yi)| {
-            let (a, b) = (self.row_ptr[i], self.row_ptr[i + 1]);
-            *yi = self.cols[a..b]
-                .iter()
-                .zip(&self.vals[a..b])
-                .map(|(&j, &v)| v * x[j as usize])
-                .sum();
-        });
+        y.par_iter_mut()
+            .with_min_len(1024)
+            .enumerate()
+            .for_each(|(i, yi)| {
+                let (a, b) = (self.row_ptr[i], self.row_ptr[i + 1]);
+                *yi = self.cols[a..b]
+                    .iter()
+                    .zip(&self.vals[a..b])
+                    .map(|(&j, &v)| v * x[j as usize])
+                    .sum();
+            });
     }
 
     pub fn diagonal(&self) -> Vec<f64> {

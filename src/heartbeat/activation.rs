@@ -14,8 +14,8 @@
 
 use glam::DVec3;
 
+use super::heart::Anatomy;
 use super::scenario::{Activation, Contraction, Scenario, SurfaceRef};
-use crate::anatomy::coordinates::VentricularCoordinates;
 use crate::anatomy::fibres::FibreField;
 use crate::ep::eikonal::{self, Conduction};
 use crate::error::{Error, Result};
@@ -42,18 +42,12 @@ pub fn prescribed_times(
 /// Activation time of every tetrahedron (the corner mean; infinite if a corner is never reached) by the
 /// anisotropic eikonal solver from the scenario's pacing sites: speeds along and across the fibres,
 /// scaled per region by `conduction` (0: non-conducting), and an isotropic fast endocardial layer.
-/// `tags` resolves a site's surfaces (it names the scenario key in errors).
-pub fn eikonal_times(
-    mesh: &TetMesh,
-    coords: &VentricularCoordinates,
-    fibres: &FibreField,
-    scenario: &Scenario,
-    tags: impl Fn(&str, &[SurfaceRef]) -> Result<Vec<i32>>,
-) -> Result<Vec<f64>> {
+pub fn eikonal_times(anatomy: &Anatomy, scenario: &Scenario) -> Result<Vec<f64>> {
+    let (mesh, coords, fibres) = (&anatomy.mesh, &anatomy.coords, &anatomy.fibres);
     let a = &scenario.activation;
     let factor = region_factors(mesh, scenario);
     let conduction = conduction(mesh, &coords.transmural, fibres, a, &factor);
-    let stimuli: Vec<(u32, f64)> = site_nodes(mesh, coords, scenario, &tags)?
+    let stimuli: Vec<(u32, f64)> = site_nodes(anatomy, scenario)?
         .into_iter()
         .flat_map(|(nodes, time)| nodes.into_iter().map(move |n| (n, time)))
         .collect();
@@ -91,12 +85,13 @@ fn region_factors(mesh: &TetMesh, scenario: &Scenario) -> Vec<f64> {
 }
 
 /// The nodes of every pacing site and its time within the beat (ms).
-fn site_nodes(
-    mesh: &TetMesh,
-    coords: &VentricularCoordinates,
-    scenario: &Scenario,
-    tags: &impl Fn(&str, &[SurfaceRef]) -> Result<Vec<i32>>,
-) -> Result<Vec<(Vec<u32>, f64)>> {
+/// A point site takes the nodes within its radius, but at least within 1.5 mean element edges (one
+/// stimulated node of a coarse mesh does not start a reaction-diffusion wave: it drains into the tissue
+/// around it; the eikonal path uses the same nodes, so both start from the same region).
+fn site_nodes(anatomy: &Anatomy, scenario: &Scenario) -> Result<Vec<(Vec<u32>, f64)>> {
+    let min_radius = 1.5 * crate::ep::calibrate::mean_edge_mm(&anatomy.mesh);
+    let (mesh, coords) = (&anatomy.mesh, &anatomy.coords);
+    let tags = |key: &str, refs: &[SurfaceRef]| super::heart::surface_tags(mesh, key, refs);
     let x: Vec<DVec3> = mesh.nodes().iter().map(|p| DVec3::from_array(*p)).collect();
     let mut sites = Vec::new();
     for (i, site) in scenario.activation.sites.iter().enumerate() {
@@ -125,24 +120,30 @@ fn site_nodes(
                     )));
                 }
             };
-            let mut within: Vec<u32> = (0..x.len() as u32)
-                .filter(|&n| (x[n as usize] - centre).length() <= site.radius_mm)
+            // The nodes by distance: those within the radius (at least the nearest).
+            let mut by_distance: Vec<(f64, u32)> = (0..x.len() as u32)
+                .map(|n| ((x[n as usize] - centre).length(), n))
                 .collect();
-            if within.is_empty() {
-                let (nearest, d) = x
-                    .iter()
-                    .enumerate()
-                    .map(|(n, p)| (n, (*p - centre).length()))
-                    .fold((0, f64::INFINITY), |b, c| if c.1 < b.1 { c } else { b });
-                if d > 10.0 * site.radius_mm.max(1.0) {
-                    return Err(Error::Invalid(format!(
-                        "scenario key `{key}`: the site {:?} mm is {d:.1} mm from the nearest node of the \
-                         mesh: outside the heart?",
-                        centre.to_array()
-                    )));
-                }
-                within.push(nearest as u32);
+            by_distance.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            let Some(&(d, _)) = by_distance.first() else {
+                return Err(Error::Invalid("the mesh has no nodes".into()));
+            };
+            if d > 10.0 * site.radius_mm.max(1.0) {
+                return Err(Error::Invalid(format!(
+                    "scenario key `{key}`: the site {:?} mm is {d:.1} mm from the nearest node of the \
+                     mesh: outside the heart?",
+                    centre.to_array()
+                )));
             }
+            let within = by_distance
+                .iter()
+                .take_while(|(d, _)| *d <= site.radius_mm.max(min_radius))
+                .count()
+                .max(1);
+            let within: Vec<u32> = by_distance[..within.min(by_distance.len())]
+                .iter()
+                .map(|&(_, n)| n)
+                .collect();
             within
         };
         sites.push((nodes, site.time_ms));
@@ -167,32 +168,36 @@ pub struct MonodomainReport {
     pub wall_s: f64,
 }
 
-/// Activation time of every tetrahedron (corner mean; infinite where never reached) by monodomain
-/// reaction-diffusion with the Mitchell-Schaeffer cell from the scenario's pacing sites: conductivities
-/// tuned on this mesh's resolution ([`crate::ep::calibrate`]) to the scenario's fibre and cross-fibre
-/// speeds and to the fast endocardial layer's speed (isotropic), scaled per region by the square of
-/// `conduction` (speed goes as the square root of conductivity; 0: non-conducting). Each site is
-/// stimulated for 2 ms from its time; the run ends when every conducting node is activated, or after
-/// 500 ms.
-pub fn monodomain_times(
-    mesh: &TetMesh,
-    coords: &VentricularCoordinates,
-    fibres: &FibreField,
+/// A monodomain problem set up from a scenario: tissue with conductivities tuned to the mesh, the pacing
+/// sites as stimuli, and which nodes conduct.
+pub struct MonodomainSetup {
+    pub tissue: Vec<crate::ep::monodomain::Tissue>,
+    pub stimuli: Vec<crate::ep::monodomain::Stimulus>,
+    /// Nodes of conducting tissue (the ones a run waits for).
+    pub conducting: Vec<bool>,
+    pub report: MonodomainReport,
+}
+
+/// Sets up the monodomain problem of `scenario` on `mesh` for `cell` stepped at `dt_ms`, activation
+/// detected at `threshold_mv`: conductivities tuned on this mesh's resolution ([`crate::ep::calibrate`])
+/// to the scenario's fibre and cross-fibre speeds and to the fast endocardial layer's speed
+/// (isotropic), scaled per region by the square of `conduction` (speed goes as the square root of
+/// conductivity; 0: non-conducting); each site stimulated for 2 ms from its time.
+pub fn monodomain_setup<C: crate::ep::monodomain::CellModel + Clone>(
+    anatomy: &Anatomy,
     scenario: &Scenario,
-    tags: impl Fn(&str, &[SurfaceRef]) -> Result<Vec<i32>>,
-) -> Result<(Vec<f64>, MonodomainReport)> {
+    cell: &C,
+    dt_ms: f64,
+    threshold_mv: f64,
+) -> Result<MonodomainSetup> {
+    let (mesh, coords, fibres) = (&anatomy.mesh, &anatomy.coords, &anatomy.fibres);
     use crate::ep::calibrate::{STIMULUS_MV_PER_MS, conductivity_for_speed, mean_edge_mm};
-    use crate::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain, Stimulus, Tissue};
+    use crate::ep::monodomain::{Membrane, Stimulus, Tissue};
     let clock = std::time::Instant::now();
     let a = &scenario.activation;
-    let cell = MitchellSchaeffer::default();
-    let membrane = Membrane::NIEDERER;
-    // The upstroke's midpoint.
-    let threshold = cell.v_rest + 0.5 * (cell.v_peak - cell.v_rest);
-    let dt = 0.05;
     let h = mean_edge_mm(mesh);
     let tune = |speed: f64| {
-        conductivity_for_speed(&cell, membrane, h, speed, dt, threshold)
+        conductivity_for_speed(cell, Membrane::NIEDERER, h, speed, dt_ms, threshold_mv)
             .map_err(|e| Error::Invalid(format!("monodomain activation: {e}")))
     };
     let fibre = tune(a.fibre_speed_m_s)?;
@@ -230,10 +235,7 @@ pub fn monodomain_times(
             }
         })
         .collect();
-    let mut md = Monodomain::new(mesh, &tissue, membrane, cell, threshold)
-        .map_err(|e| Error::Invalid(format!("monodomain activation: {e}")))?;
-    let dt = dt.min(0.9 * md.stable_step());
-    let stimuli: Vec<Stimulus> = site_nodes(mesh, coords, scenario, &tags)?
+    let stimuli: Vec<Stimulus> = site_nodes(anatomy, scenario)?
         .into_iter()
         .map(|(nodes, time)| Stimulus {
             nodes,
@@ -242,7 +244,6 @@ pub fn monodomain_times(
             duration_ms: 2.0,
         })
         .collect();
-    // Nodes of conducting tissue only are waited for.
     let mut conducting = vec![false; mesh.node_count()];
     for (t, tet) in mesh.tets().iter().enumerate() {
         if factor[t] > 0.0 {
@@ -251,35 +252,66 @@ pub fn monodomain_times(
             }
         }
     }
-    let last_site = stimuli.iter().map(|s| s.start_ms).fold(0.0, f64::max);
+    Ok(MonodomainSetup {
+        tissue,
+        stimuli,
+        conducting,
+        report: MonodomainReport {
+            element_mm: h,
+            sigma_fibre_s_per_m: fibre.sigma_s_per_m,
+            sigma_cross_s_per_m: cross.sigma_s_per_m,
+            sigma_layer_s_per_m: layer.map(|l| l.sigma_s_per_m),
+            strip_fibre_speed_m_s: fibre.speed_m_s,
+            strip_cross_speed_m_s: cross.speed_m_s,
+            time_step_ms: dt_ms,
+            simulated_ms: 0.0,
+            wall_s: clock.elapsed().as_secs_f64(),
+        },
+    })
+}
+
+/// Activation time of every tetrahedron (corner mean; infinite where never reached) by monodomain
+/// reaction-diffusion with the Mitchell-Schaeffer cell ([`monodomain_setup`]); the run ends when every
+/// conducting node is activated, or 500 ms after the last site's stimulus.
+pub fn monodomain_times(
+    anatomy: &Anatomy,
+    scenario: &Scenario,
+) -> Result<(Vec<f64>, MonodomainReport)> {
+    let mesh = &anatomy.mesh;
+    use crate::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain};
+    let clock = std::time::Instant::now();
+    let cell = MitchellSchaeffer::default();
+    // The upstroke's midpoint.
+    let threshold = cell.v_rest + 0.5 * (cell.v_peak - cell.v_rest);
+    let setup = monodomain_setup(anatomy, scenario, &cell, 0.05, threshold)?;
+    let mut md = Monodomain::new(mesh, &setup.tissue, Membrane::NIEDERER, cell, threshold)
+        .map_err(|e| Error::Invalid(format!("monodomain activation: {e}")))?;
+    let dt = 0.05f64.min(0.9 * md.stable_step());
+    let last_site = setup.stimuli.iter().map(|s| s.start_ms).fold(0.0, f64::max);
     let per_ms = ((1.0 / dt).ceil() as usize).max(1);
     while md.t_ms < last_site + 500.0 {
-        md.run(per_ms, dt, &stimuli)
+        md.run(per_ms, dt, &setup.stimuli)
             .map_err(|e| Error::Invalid(format!("monodomain activation: {e}")))?;
         if md.t_ms > last_site + 3.0
             && md
                 .activation_ms
                 .iter()
-                .zip(&conducting)
+                .zip(&setup.conducting)
                 .all(|(t, c)| !c || t.is_finite())
         {
             break;
         }
     }
     let report = MonodomainReport {
-        element_mm: h,
-        sigma_fibre_s_per_m: fibre.sigma_s_per_m,
-        sigma_cross_s_per_m: cross.sigma_s_per_m,
-        sigma_layer_s_per_m: layer.map(|l| l.sigma_s_per_m),
-        strip_fibre_speed_m_s: fibre.speed_m_s,
-        strip_cross_speed_m_s: cross.speed_m_s,
         time_step_ms: dt,
         simulated_ms: md.t_ms,
         wall_s: clock.elapsed().as_secs_f64(),
+        ..setup.report
     };
     log::info!(
-        "monodomain activation: {h:.2} mm elements, sigma {:.3}/{:.3} S/m (strip {:.3}/{:.3} m/s), {:.0} ms \
+        "monodomain activation: {:.2} mm elements, sigma {:.3}/{:.3} S/m (strip {:.3}/{:.3} m/s), {:.0} ms \
          simulated in {:.1} s",
+        report.element_mm,
         report.sigma_fibre_s_per_m,
         report.sigma_cross_s_per_m,
         report.strip_fibre_speed_m_s,

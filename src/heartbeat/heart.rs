@@ -36,44 +36,20 @@ pub struct Heart {
     pub report: HeartReport,
 }
 
-/// How the heart was built, for `summary.json`.
-#[derive(Debug, Clone, Serialize)]
-pub struct HeartReport {
-    pub mesh: String,
-    pub nodes: usize,
-    pub tets: usize,
-    pub lv_endocardium_triangles: usize,
-    pub rv_endocardium_triangles: Option<usize>,
-    /// Cavity volumes of the unloaded mesh, mL.
-    pub lv_unloaded_volume_ml: f64,
-    pub rv_unloaded_volume_ml: Option<f64>,
-    /// Wall (tissue) volume, mL, and mass, g.
-    pub wall_volume_ml: f64,
-    pub wall_mass_g: f64,
-    pub fibre_rule: FibreRule,
-    pub degenerate_fibre_frames: usize,
-    /// Earliest and latest activation time, ms; their difference is the total activation time.
-    pub activation_first_ms: f64,
-    pub activation_last_ms: f64,
-    /// `activation_last_ms - activation_first_ms`.
-    pub total_activation_ms: f64,
-    /// Tetrahedra the activation never reaches (non-conducting, or cut off by non-conducting tissue):
-    /// they never contract.
-    pub never_activated_tets: usize,
-    pub activation_mode: &'static str,
-    /// The monodomain activation's tuned conductivities and run (activation mode `monodomain`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub monodomain: Option<activation::MonodomainReport>,
-    /// Stable explicit step without mass scaling, the step taken, and the mass added to lift it (fraction
-    /// of the wall's mass).
-    pub stable_time_step_ms: f64,
-    pub time_step_ms: f64,
-    pub added_mass_fraction: f64,
+/// The geometry of a scenario's heart before any physics: the mesh (mm) with its point fields
+/// `transmural`, `apicobasal` and `long_axis_height`, its surfaces, ventricular coordinates and fibres.
+pub struct Anatomy {
+    pub mesh: TetMesh,
+    pub surfaces: VentricleSurfaces,
+    pub coords: VentricularCoordinates,
+    pub fibres: crate::anatomy::fibres::FibreField,
+    /// Height along the long axis per node, 0 at the apex and 1 at the most basal node.
+    pub height: Vec<f64>,
 }
 
-impl Heart {
-    /// Builds the heart of `scenario`.
-    pub fn build(scenario: &Scenario) -> Result<Heart> {
+impl Anatomy {
+    /// The mesh of `scenario` with its surfaces resolved, coordinates and fibres computed.
+    pub fn build(scenario: &Scenario) -> Result<Anatomy> {
         let mut mesh = load_mesh(scenario)?;
         let spec = &scenario.mesh;
         let tags = |what: &str, refs: &[SurfaceRef]| surface_tags(&mesh, what, refs);
@@ -117,6 +93,77 @@ impl Heart {
         ] {
             mesh.add_point_field(crate::mesh::Field::new(name, 1, data.clone()))?;
         }
+        Ok(Anatomy {
+            mesh,
+            surfaces,
+            coords,
+            fibres: field,
+            height,
+        })
+    }
+}
+
+/// How the heart was built, for `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeartReport {
+    pub mesh: String,
+    pub nodes: usize,
+    pub tets: usize,
+    pub lv_endocardium_triangles: usize,
+    pub rv_endocardium_triangles: Option<usize>,
+    /// Cavity volumes of the unloaded mesh, mL.
+    pub lv_unloaded_volume_ml: f64,
+    pub rv_unloaded_volume_ml: Option<f64>,
+    /// Wall (tissue) volume, mL, and mass, g.
+    pub wall_volume_ml: f64,
+    pub wall_mass_g: f64,
+    pub fibre_rule: FibreRule,
+    pub degenerate_fibre_frames: usize,
+    /// Earliest and latest activation time, ms; their difference is the total activation time.
+    pub activation_first_ms: f64,
+    pub activation_last_ms: f64,
+    /// `activation_last_ms - activation_first_ms`.
+    pub total_activation_ms: f64,
+    /// Tetrahedra the activation never reaches (non-conducting, or cut off by non-conducting tissue):
+    /// they never contract.
+    pub never_activated_tets: usize,
+    pub activation_mode: &'static str,
+    /// The monodomain activation's tuned conductivities and run (activation mode `monodomain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monodomain: Option<activation::MonodomainReport>,
+    /// Stable explicit step without mass scaling, the step taken, and the mass added to lift it (fraction
+    /// of the wall's mass).
+    pub stable_time_step_ms: f64,
+    pub time_step_ms: f64,
+    pub added_mass_fraction: f64,
+}
+
+impl Heart {
+    /// Builds the heart of `scenario`.
+    pub fn build(scenario: &Scenario) -> Result<Heart> {
+        let anatomy = Anatomy::build(scenario)?;
+        let mut monodomain = None;
+        let activation_ms = match scenario.activation.mode {
+            ActivationMode::Eikonal => activation::eikonal_times(&anatomy, scenario)?,
+            ActivationMode::Monodomain => {
+                let (times, report) = activation::monodomain_times(&anatomy, scenario)?;
+                monodomain = Some(report);
+                times
+            }
+            ActivationMode::Prescribed => activation::prescribed_times(
+                anatomy.mesh.tets(),
+                &anatomy.coords.transmural,
+                &anatomy.height,
+                &scenario.activation,
+            ),
+        };
+        let Anatomy {
+            mesh,
+            surfaces,
+            fibres: field,
+            ..
+        } = anatomy;
+        let spec = &scenario.mesh;
         let n = &scenario.numerics;
         let mut model = TledModel::new(
             &mesh,
@@ -183,28 +230,6 @@ impl Heart {
             None
         } else {
             Some(Cavity::new(&mesh, "RV", &surfaces.rv_endo)?)
-        };
-        let mut monodomain = None;
-        let activation_ms = match scenario.activation.mode {
-            ActivationMode::Eikonal => {
-                activation::eikonal_times(&mesh, &coords, &field, scenario, |key, refs| {
-                    surface_tags(&mesh, key, refs)
-                })?
-            }
-            ActivationMode::Monodomain => {
-                let (times, report) =
-                    activation::monodomain_times(&mesh, &coords, &field, scenario, |key, refs| {
-                        surface_tags(&mesh, key, refs)
-                    })?;
-                monodomain = Some(report);
-                times
-            }
-            ActivationMode::Prescribed => activation::prescribed_times(
-                mesh.tets(),
-                &coords.transmural,
-                &height,
-                &scenario.activation,
-            ),
         };
         let (first, last) = activation_ms
             .iter()
@@ -303,7 +328,7 @@ fn load_mesh(scenario: &Scenario) -> Result<TetMesh> {
 
 /// Surface tags from tags or names; an unknown name or a tag no triangle carries is an error naming the
 /// scenario key and what the mesh has.
-fn surface_tags(mesh: &TetMesh, key: &str, refs: &[SurfaceRef]) -> Result<Vec<i32>> {
+pub fn surface_tags(mesh: &TetMesh, key: &str, refs: &[SurfaceRef]) -> Result<Vec<i32>> {
     let mut present: Vec<i32> = mesh.surfaces().tags.clone();
     present.sort_unstable();
     present.dedup();

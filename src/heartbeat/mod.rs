@@ -10,6 +10,7 @@
 //! ([`crate::coupling::circulation`]); outputs say theirs in every column and key name.
 
 pub mod activation;
+pub mod electrophysiology;
 pub mod gpu;
 pub mod heart;
 pub mod run;

@@ -212,7 +212,7 @@ impl BeatAccumulator {
 }
 
 /// Writes `bytes` to `path` atomically (a sibling temporary file renamed over it).
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("partial");
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(tmp.display().to_string(), e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path.display().to_string(), e))

@@ -49,22 +49,7 @@ pub struct SlabOptions {
     pub cell: Cell,
 }
 
-/// The cell model of a slab run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cell {
-    /// ten Tusscher-Panfilov 2006, epicardial: the benchmark's.
-    Tp06,
-    MitchellSchaeffer,
-}
-
-impl Cell {
-    pub fn name(self) -> &'static str {
-        match self {
-            Cell::Tp06 => Tp06::NAME,
-            Cell::MitchellSchaeffer => MitchellSchaeffer::NAME,
-        }
-    }
-}
+pub use crate::ep::Cell;
 
 /// The slab meshed with hexahedra of `dx` cut into six tetrahedra each.
 pub fn slab(dx: f64) -> Result<TetMesh> {
