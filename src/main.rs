@@ -171,7 +171,8 @@ enum Command {
     /// backend of --backend on its own thread; the window shows its real-time factor. Needs a display
     /// (or Xvfb) and a GPU adapter for drawing (a software one such as lavapipe will do).
     View {
-        /// Scenario file (TOML).
+        /// Scenario file (TOML); or the output folder of `run` (or its fields.pvd) to play its last
+        /// beat at real time.
         scenario: Option<PathBuf>,
         #[command(flatten)]
         args: ViewArgs,
@@ -1434,9 +1435,14 @@ fn view_command(
     args: ViewArgs,
     (backend, adapter): (BackendChoice, Option<String>),
 ) -> CliResult {
-    let scenario = match &scenario {
-        Some(path) => cardiotwin::heartbeat::Scenario::from_file(path)?,
-        None => cardiotwin::heartbeat::Scenario::default(),
+    // A result folder or .pvd series is played back; a file is a scenario.
+    let replay = scenario
+        .as_ref()
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "pvd"))
+        .cloned();
+    let scenario = match (&scenario, &replay) {
+        (Some(path), None) => cardiotwin::heartbeat::Scenario::from_file(path)?,
+        _ => cardiotwin::heartbeat::Scenario::default(),
     };
     if !(args.speed > 0.0 && args.speed <= 1.0) {
         return Err(format!(
@@ -1451,6 +1457,7 @@ fn view_command(
     }
     let report = cardiotwin::viewer::view(cardiotwin::viewer::ViewOptions {
         scenario,
+        replay,
         backend,
         adapter,
         field: cardiotwin::viewer::LiveField::parse(&args.field)?,

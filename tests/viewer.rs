@@ -368,3 +368,90 @@ fn view_rejects_bad_options_with_the_reason() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_finished_run_is_played_back_with_its_pressure_volume_loop() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("viewer-replay-run");
+    let _ = std::fs::remove_dir_all(&dir);
+    let quick = quick_path();
+    let out = common::cardiotwin(
+        &[
+            "-q",
+            "run",
+            quick.to_str().unwrap(),
+            "--beats",
+            "1",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", common::text(&out));
+    let surface = Arc::new(Mutex::new(None::<LiveSurface>));
+    let live = LiveSim::replay(
+        cardiotwin::viewer::replay::ReplayConfig {
+            run: dir.clone(),
+            field: LiveField::VonMises,
+            speed: 1.0,
+        },
+        surface.clone(),
+    );
+    let limit = Duration::from_secs(60);
+    // quick.toml: 75 bpm, a state every 100 ms: the beat's 8 states, then the metrics every 2 ms.
+    wait_for(&live, limit, "200 ms of the beat with its metrics", |p| {
+        p.replay && p.time_ms > 200.0 && p.history.len() > 50
+    });
+    {
+        let p = live.published();
+        assert!(p.description.contains("replay"), "{}", p.description);
+        let f = p.frame.as_ref().unwrap();
+        let (positions, values) = host(f);
+        let n = surface
+            .lock()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .mesh
+            .vertex_count();
+        assert_eq!(positions.len(), n);
+        assert!(values.iter().all(|v| v.is_finite() && *v >= 0.0));
+        // The metrics rows are the run's, in order.
+        assert!(
+            p.history
+                .iter()
+                .zip(p.history.iter().skip(1))
+                .all(|(a, b)| b.time_s > a.time_s)
+        );
+        assert!((p.real_time_factor - 1.0).abs() < 1e-9);
+    }
+    // No live simulation: settings are refused with the reason.
+    live.send(Command::Settings(Settings {
+        heart_rate_bpm: 60.0,
+        contractility: 1.0,
+        afterload: 1.0,
+    }));
+    wait_for(&live, limit, "the refusal", |p| {
+        p.message
+            .as_ref()
+            .is_some_and(|m| m.contains("live simulation"))
+    });
+    // A cut: the replayed state carries its cut face.
+    let plane = {
+        let s = surface.lock().unwrap();
+        let rest = &s.as_ref().unwrap().mesh.rest;
+        let centre = rest.iter().sum::<glam::DVec3>() / rest.len() as f64;
+        cardiotwin::render::ClipPlane::new(centre, glam::DVec3::Y)
+    };
+    live.send(Command::Cut(Some(plane)));
+    wait_for(&live, limit, "a replayed frame with the cut face", |p| {
+        p.frame
+            .as_ref()
+            .is_some_and(|f| f.section.as_ref().is_some_and(|s| !s.triangles.is_empty()))
+    });
+    // Paused: time stands still.
+    live.send(Command::Pause);
+    wait_for(&live, limit, "paused", |p| p.phase == Phase::Paused);
+    let t0 = time_ms(&live);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(time_ms(&live), t0);
+}

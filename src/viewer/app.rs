@@ -17,6 +17,7 @@ use winit::window::{Window, WindowId};
 use super::live::{
     Command, FrameSurface, LiveConfig, LiveField, LiveSim, LiveSurface, Phase, Published,
 };
+use super::replay::ReplayConfig;
 use super::{ViewError, ViewOptions, ViewReport};
 use crate::gpu::{Batch, GpuContext, Range, WindowSurface};
 use crate::heartbeat::simulation::Settings;
@@ -189,7 +190,10 @@ impl App {
     fn open_window(&mut self, event_loop: &ActiveEventLoop) -> Result<(), ViewError> {
         let (w, h) = self.options.size;
         let attrs = Window::default_attributes()
-            .with_title(format!("cardiotwin: {}", self.options.scenario.name))
+            .with_title(match &self.options.replay {
+                Some(run) => format!("cardiotwin: replay of {}", run.display()),
+                None => format!("cardiotwin: {}", self.options.scenario.name),
+            })
             .with_inner_size(PhysicalSize::new(w, h));
         let window = Arc::new(
             event_loop
@@ -224,18 +228,28 @@ impl App {
         );
         window.request_redraw();
         let options = &self.options;
-        self.live = Some(LiveSim::spawn(
-            LiveConfig {
-                scenario: options.scenario.clone(),
-                backend: options.backend,
-                adapter: options.adapter.clone(),
-                field: options.field,
-                speed: options.speed,
-                cache: options.cache.clone(),
-                device: Some(ctx.clone()),
-            },
-            self.surface_slot.clone(),
-        ));
+        self.live = Some(match &options.replay {
+            Some(run) => LiveSim::replay(
+                ReplayConfig {
+                    run: run.clone(),
+                    field: options.field,
+                    speed: options.speed,
+                },
+                self.surface_slot.clone(),
+            ),
+            None => LiveSim::spawn(
+                LiveConfig {
+                    scenario: options.scenario.clone(),
+                    backend: options.backend,
+                    adapter: options.adapter.clone(),
+                    field: options.field,
+                    speed: options.speed,
+                    cache: options.cache.clone(),
+                    device: Some(ctx.clone()),
+                },
+                self.surface_slot.clone(),
+            ),
+        });
         if self.controls.fibres
             && let Some(live) = &self.live
         {
@@ -776,6 +790,7 @@ fn control_panel(
     let phase = match &published.phase {
         Phase::Building => format!("building the heart ({since} s)"),
         Phase::Preloading => format!("filling the ventricle (preload, {since} s)"),
+        Phase::Running if published.replay => "playing the run's last beat".to_string(),
         Phase::Running => "running".to_string(),
         Phase::Paused => "paused".to_string(),
         Phase::Failed(e) => format!("stopped: {e}"),
@@ -789,10 +804,14 @@ fn control_panel(
         time * 1e-3,
         (time / period).floor() as u64 + 1
     ));
-    ui.label(format!(
-        "speed {:.3}x real time   {:.0} steps/s",
-        published.real_time_factor, published.steps_per_s
-    ));
+    ui.label(if published.replay {
+        format!("playback {:.2}x real time", published.real_time_factor)
+    } else {
+        format!(
+            "speed {:.3}x real time   {:.0} steps/s",
+            published.real_time_factor, published.steps_per_s
+        )
+    });
     ui.label(format!("{fps:.0} frames/s"));
     ui.separator();
 
@@ -920,6 +939,8 @@ fn control_panel(
             "now: {:.0} bpm, contractility {:.2}x, afterload {:.2}x",
             current.heart_rate_bpm, current.contractility, current.afterload
         ));
+    } else if published.replay {
+        ui.label("(a replay: these need a live simulation, `cardiotwin view SCENARIO`)");
     } else {
         ui.label("(once the preload is done)");
     }

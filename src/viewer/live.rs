@@ -143,6 +143,34 @@ pub struct Published {
     pub message: Option<String>,
     /// The heart: mesh name, tetrahedra, backend.
     pub description: String,
+    /// A finished run played back ([`super::replay`]), not a live simulation.
+    pub replay: bool,
+}
+
+impl Published {
+    /// Nothing yet: building.
+    pub fn new() -> Published {
+        Published {
+            frame: None,
+            history: VecDeque::new(),
+            phase: Phase::Building,
+            time_ms: 0.0,
+            phase_since: Instant::now(),
+            real_time_factor: 0.0,
+            steps_per_s: 0.0,
+            settings: None,
+            max_heart_rate_bpm: 0.0,
+            message: None,
+            description: String::new(),
+            replay: false,
+        }
+    }
+}
+
+impl Default for Published {
+    fn default() -> Self {
+        Published::new()
+    }
 }
 
 /// Beats of metrics kept for the plots.
@@ -229,19 +257,7 @@ impl LiveSim {
     /// is built.
     pub fn spawn(config: LiveConfig, surface: Arc<Mutex<Option<LiveSurface>>>) -> LiveSim {
         let (tx, rx) = channel();
-        let shared = Arc::new(Mutex::new(Published {
-            frame: None,
-            history: VecDeque::new(),
-            phase: Phase::Building,
-            time_ms: 0.0,
-            phase_since: Instant::now(),
-            real_time_factor: 0.0,
-            steps_per_s: 0.0,
-            settings: None,
-            max_heart_rate_bpm: 0.0,
-            message: None,
-            description: String::new(),
-        }));
+        let shared = Arc::new(Mutex::new(Published::new()));
         let out = shared.clone();
         let thread = std::thread::Builder::new()
             .name("cardiotwin-simulation".into())
@@ -261,8 +277,18 @@ impl LiveSim {
                 }
             })
             .ok();
+        LiveSim::from_parts(tx, shared, thread)
+    }
+
+    /// A handle on a thread that publishes into `shared` and reads `commands` (the live simulation, or
+    /// [`super::replay`]).
+    pub(super) fn from_parts(
+        commands: Sender<Command>,
+        shared: Arc<Mutex<Published>>,
+        thread: Option<JoinHandle<()>>,
+    ) -> LiveSim {
         LiveSim {
-            commands: tx,
+            commands,
             shared,
             thread,
         }
@@ -291,7 +317,7 @@ impl Drop for LiveSim {
 }
 
 /// The lock, even after a panic elsewhere (the data is plain values).
-fn lock(m: &Mutex<Published>) -> MutexGuard<'_, Published> {
+pub(super) fn lock(m: &Mutex<Published>) -> MutexGuard<'_, Published> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

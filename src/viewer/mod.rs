@@ -7,6 +7,8 @@
 //! simulate in real time the heart beats slower, with the real-time factor on screen, and the window stays
 //! responsive.
 //!
+//! `cardiotwin view RESULT_DIR` plays the last beat of a finished run instead, at real time ([`replay`]).
+//!
 //! For automation (tests, screenshots for reports): `--exit-after-frames N` closes the window after N
 //! frames that showed the heart, `--screenshot PATH` writes the heart's picture (with its colour bar)
 //! before closing.
@@ -14,6 +16,7 @@
 pub mod app;
 pub mod cache;
 pub mod live;
+pub mod replay;
 
 use std::path::PathBuf;
 
@@ -29,6 +32,8 @@ use crate::render::ViewPreset;
 #[derive(Debug, Clone)]
 pub struct ViewOptions {
     pub scenario: Scenario,
+    /// A finished run to play instead of simulating ([`replay`]): its output folder or `fields.pvd`.
+    pub replay: Option<PathBuf>,
     pub backend: BackendChoice,
     pub adapter: Option<String>,
     pub field: LiveField,
