@@ -55,6 +55,27 @@ fn host(f: &Frame) -> (&[glam::DVec3], &[f32]) {
     }
 }
 
+/// Cuts the heart through its middle (normal y) and waits for a frame with the cut face; the plane.
+fn cut_through_the_middle(
+    live: &LiveSim,
+    surface: &Mutex<Option<LiveSurface>>,
+    limit: Duration,
+) -> cardiotwin::render::ClipPlane {
+    let plane = {
+        let s = surface.lock().unwrap();
+        let rest = &s.as_ref().unwrap().mesh.rest;
+        let centre = rest.iter().sum::<glam::DVec3>() / rest.len() as f64;
+        cardiotwin::render::ClipPlane::new(centre, glam::DVec3::Y)
+    };
+    live.send(Command::Cut(Some(plane)));
+    wait_for(live, limit, "a frame with the cut face", |p| {
+        p.frame
+            .as_ref()
+            .is_some_and(|f| f.section.as_ref().is_some_and(|s| s.triangles.len() > 10))
+    });
+    plane
+}
+
 fn time_ms(live: &LiveSim) -> f64 {
     live.published().time_ms
 }
@@ -119,18 +140,7 @@ fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
     }
 
     // A cut: frames carry the cut face, valued by the field; none without the cut.
-    let plane = {
-        let s = surface.lock().unwrap();
-        let rest = &s.as_ref().unwrap().mesh.rest;
-        let centre = rest.iter().sum::<glam::DVec3>() / rest.len() as f64;
-        cardiotwin::render::ClipPlane::new(centre, glam::DVec3::Y)
-    };
-    live.send(Command::Cut(Some(plane)));
-    wait_for(&live, limit, "a frame with the cut face", |p| {
-        p.frame
-            .as_ref()
-            .is_some_and(|f| f.section.as_ref().is_some_and(|s| s.triangles.len() > 10))
-    });
+    let plane = cut_through_the_middle(&live, &surface, limit);
     {
         let p = live.published();
         let s = p.frame.as_ref().unwrap().section.clone().unwrap();
@@ -436,18 +446,7 @@ fn a_finished_run_is_played_back_with_its_pressure_volume_loop() {
             .is_some_and(|m| m.contains("live simulation"))
     });
     // A cut: the replayed state carries its cut face.
-    let plane = {
-        let s = surface.lock().unwrap();
-        let rest = &s.as_ref().unwrap().mesh.rest;
-        let centre = rest.iter().sum::<glam::DVec3>() / rest.len() as f64;
-        cardiotwin::render::ClipPlane::new(centre, glam::DVec3::Y)
-    };
-    live.send(Command::Cut(Some(plane)));
-    wait_for(&live, limit, "a replayed frame with the cut face", |p| {
-        p.frame
-            .as_ref()
-            .is_some_and(|f| f.section.as_ref().is_some_and(|s| !s.triangles.is_empty()))
-    });
+    cut_through_the_middle(&live, &surface, limit);
     // Paused: time stands still.
     live.send(Command::Pause);
     wait_for(&live, limit, "paused", |p| p.phase == Phase::Paused);
