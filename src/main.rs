@@ -511,10 +511,10 @@ fn main() -> ExitCode {
         } => verify_circulation_0d(json, beats, heart_rate, trace.as_deref()),
         Command::Verify {
             problem: VerifyCommand::Niederer(a),
-        } => verify_slab("niederer", &a),
+        } => verify_slab("niederer", &a, cli.backend, cli.adapter.as_deref()),
         Command::Verify {
             problem: VerifyCommand::EikonalSlab(a),
-        } => verify_slab("eikonal-slab", &a),
+        } => verify_slab("eikonal-slab", &a, cli.backend, cli.adapter.as_deref()),
         Command::Verify { problem } => {
             let (case, args) = match problem {
                 VerifyCommand::UniaxialNh(a) => ("uniaxial-nh", a),
@@ -652,7 +652,12 @@ fn heartbeat(
     Ok(())
 }
 
-fn verify_slab(case: &str, a: &SlabArgs) -> CliResult {
+fn verify_slab(
+    case: &str,
+    a: &SlabArgs,
+    backend: BackendChoice,
+    adapter: Option<&str>,
+) -> CliResult {
     use cardiotwin::verify::ep;
     if !(a.dt.is_finite() && a.dt > 0.0 && a.end_ms.is_finite() && a.end_ms > 0.0) {
         return Err(format!(
@@ -671,8 +676,16 @@ fn verify_slab(case: &str, a: &SlabArgs) -> CliResult {
         },
     };
     let v = if case == "niederer" {
-        ep::niederer(opts)?
+        let (backend, _) = backend.resolve(adapter)?;
+        ep::niederer(opts, backend)?
     } else {
+        if backend == BackendChoice::Gpu {
+            return Err(
+                "eikonal-slab runs on the CPU backend (the eikonal solver has no GPU twin): \
+                        drop --backend gpu"
+                    .into(),
+            );
+        }
         ep::eikonal_slab(opts)?
     };
     if a.json {

@@ -62,3 +62,66 @@ fn gpu_activation_times_match_the_cpu_reference() {
     );
     assert!(worst_v < 0.05, "{worst_v}");
 }
+
+/// `cardiotwin verify niederer --backend gpu --cell mitchell-schaeffer`: the benchmark's points on the GPU
+/// within 0.01 ms of the CPU's (f32 against f64 on the same operator: measured 7e-4 ms node by node in the
+/// test above), TP06 on the GPU refused with the alternatives, eikonal-slab refused on the GPU.
+#[test]
+fn verify_niederer_runs_on_the_gpu_backend() {
+    if common::gpu("ep_gpu::verify_niederer").is_none() {
+        return;
+    }
+    let run = |backend: &str, cell: &str| {
+        common::cardiotwin(
+            &[
+                "--backend",
+                backend,
+                "verify",
+                "niederer",
+                "--dx",
+                "0.5",
+                "--dt",
+                "0.05",
+                "--end-ms",
+                "150",
+                "--cell",
+                cell,
+                "--json",
+            ],
+            &[],
+        )
+    };
+    let json = |o: &std::process::Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", common::text(o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let gpu = json(&run("gpu", "mitchell-schaeffer"));
+    let cpu = json(&run("cpu", "mitchell-schaeffer"));
+    assert_eq!(gpu["backend"], "gpu");
+    assert_eq!(cpu["backend"], "cpu");
+    for (name, _) in ep::POINTS {
+        let (g, c) = (
+            gpu["activation_ms"][name].as_f64(),
+            cpu["activation_ms"][name].as_f64(),
+        );
+        match (g, c) {
+            (Some(g), Some(c)) => assert!((g - c).abs() < 0.01, "{name}: GPU {g} CPU {c} ms"),
+            (None, None) => {}
+            _ => panic!("{name}: GPU {g:?} CPU {c:?}"),
+        }
+    }
+    let o = run("gpu", "tp06");
+    assert!(!o.status.success());
+    assert!(
+        common::text(&o).contains("--backend cpu"),
+        "{}",
+        common::text(&o)
+    );
+    let o = common::cardiotwin(&["--backend", "gpu", "verify", "eikonal-slab"], &[]);
+    assert!(!o.status.success());
+    assert!(
+        common::text(&o).contains("CPU backend"),
+        "{}",
+        common::text(&o)
+    );
+}

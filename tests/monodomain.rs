@@ -190,19 +190,25 @@ fn planar_speeds_follow_the_square_root_of_the_conductivities() {
 
 #[test]
 fn the_niederer_slab_converges_and_the_eikonal_follows_it() {
-    let coarse = ep::niederer(SlabOptions {
-        cell: ep::Cell::MitchellSchaeffer,
-        dx_mm: 0.5,
-        dt_ms: 0.05,
-        end_ms: 150.0,
-    })
+    let coarse = ep::niederer(
+        SlabOptions {
+            cell: ep::Cell::MitchellSchaeffer,
+            dx_mm: 0.5,
+            dt_ms: 0.05,
+            end_ms: 150.0,
+        },
+        cardiotwin::backend::Backend::Cpu,
+    )
     .unwrap();
-    let fine = ep::niederer(SlabOptions {
-        cell: ep::Cell::MitchellSchaeffer,
-        dx_mm: 0.25,
-        dt_ms: 0.025,
-        end_ms: 150.0,
-    })
+    let fine = ep::niederer(
+        SlabOptions {
+            cell: ep::Cell::MitchellSchaeffer,
+            dx_mm: 0.25,
+            dt_ms: 0.025,
+            end_ms: 150.0,
+        },
+        cardiotwin::backend::Backend::Cpu,
+    )
     .unwrap();
     let p8 = |v: &serde_json::Value| v["activation_ms"]["P8"].as_f64().unwrap();
     println!(
