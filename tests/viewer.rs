@@ -98,8 +98,11 @@ fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
         surface.clone(),
     );
     let limit = Duration::from_secs(180);
-    wait_for(&live, limit, "50 ms simulated", |p| {
-        p.phase == Phase::Running && p.frame.as_ref().is_some_and(|f| f.time_ms > 50.0)
+    // The speed is measured over at least 0.2 s of wall time: wait for it too.
+    wait_for(&live, limit, "50 ms simulated at a measured speed", |p| {
+        p.phase == Phase::Running
+            && p.frame.as_ref().is_some_and(|f| f.time_ms > 50.0)
+            && p.real_time_factor > 0.0
     });
     let vertices = surface
         .lock()
@@ -197,9 +200,10 @@ fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
         contractility: 0.5,
         afterload: 1.2,
     };
-    live.send(Command::Settings(next));
+    // The time is read before sending: the change cannot be scheduled earlier than it.
     let period = 60_000.0 / bpm;
     let asked_at = time_ms(&live);
+    live.send(Command::Settings(next));
     wait_for(&live, limit, "the new settings", |p| {
         p.settings == Some(next)
     });
