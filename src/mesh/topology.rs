@@ -147,3 +147,26 @@ pub fn components(mesh: &TetMesh) -> usize {
         .filter(|&v| used[v as usize] && find(&mut parent, v) == v)
         .count()
 }
+
+/// A node -> item CSR in item order: `offsets` (nodes + 1) and `entries` (item indices), from the nodes of
+/// each item (triangles, tetrahedra: any fixed number of nodes).
+pub fn node_csr<const K: usize>(nodes: usize, items: &[[u32; K]]) -> (Vec<u32>, Vec<u32>) {
+    let mut count = vec![0u32; nodes + 1];
+    for item in items {
+        for &n in item {
+            count[n as usize + 1] += 1;
+        }
+    }
+    for i in 0..nodes {
+        count[i + 1] += count[i];
+    }
+    let mut next = count.clone();
+    let mut entries = vec![0u32; count[nodes] as usize];
+    for (index, item) in items.iter().enumerate() {
+        for &n in item {
+            entries[next[n as usize] as usize] = index as u32;
+            next[n as usize] += 1;
+        }
+    }
+    (count, entries)
+}

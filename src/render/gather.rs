@@ -12,6 +12,7 @@ use super::renderer::Renderer;
 use super::surface::SurfaceMesh;
 use crate::gpu::shaders::SURFACE_GATHER;
 use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, Kernel, Range};
+use crate::mesh::topology::node_csr;
 
 /// `GatherParams` of `shaders/surface_gather.wgsl`.
 #[repr(C)]
@@ -83,23 +84,7 @@ impl SurfaceGather {
             )));
         }
         // Triangles around each vertex (CSR).
-        let mut tri_offsets = vec![0u32; v + 1];
-        for t in &surface.triangles {
-            for &i in t {
-                tri_offsets[i as usize + 1] += 1;
-            }
-        }
-        for i in 0..v {
-            tri_offsets[i + 1] += tri_offsets[i];
-        }
-        let mut fill = tri_offsets.clone();
-        let mut tri_entries = vec![0u32; tri_offsets[v] as usize];
-        for (k, t) in surface.triangles.iter().enumerate() {
-            for &i in t {
-                tri_entries[fill[i as usize] as usize] = k as u32;
-                fill[i as usize] += 1;
-            }
-        }
+        let (tri_offsets, tri_entries) = node_csr(v, &surface.triangles);
         let (cell_offsets, cell_entries, volumes) = surface.cells();
         let mut adj = surface.nodes.clone();
         let at = |adj: &mut Vec<u32>, part: &[u32]| {

@@ -228,26 +228,3 @@ pub(super) fn nodes(
     }
     Ok((out, spring_data))
 }
-
-/// A node -> item CSR in item order: `offsets` (nodes + 1) and `entries` (item indices), from the nodes of
-/// each item.
-pub(super) fn node_csr(nodes: usize, items: &[[u32; 3]]) -> (Vec<u32>, Vec<u32>) {
-    let mut count = vec![0u32; nodes + 1];
-    for item in items {
-        for &n in item {
-            count[n as usize + 1] += 1;
-        }
-    }
-    for i in 0..nodes {
-        count[i + 1] += count[i];
-    }
-    let mut next = count.clone();
-    let mut entries = vec![0u32; count[nodes] as usize];
-    for (index, item) in items.iter().enumerate() {
-        for &n in item {
-            entries[next[n as usize] as usize] = index as u32;
-            next[n as usize] += 1;
-        }
-    }
-    (count, entries)
-}

@@ -246,7 +246,7 @@ impl GpuTled {
                 faces.push([f[0], f[1], f[2], l as u32]);
             }
         }
-        let (face_offsets, face_entries) = data::node_csr(n_nodes, &tri);
+        let (face_offsets, face_entries) = crate::mesh::topology::node_csr(n_nodes, &tri);
         let pressure_values: Vec<f64> = loads.pressures.iter().map(|p| p.pressure).collect();
         let pressures: Vec<f32> = pressure_values.iter().map(|&p| p as f32).collect();
 
