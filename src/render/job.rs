@@ -382,8 +382,8 @@ pub fn render(ctx: &GpuContext, req: &RenderRequest) -> Result<RenderReport, Ren
 }
 
 /// The fibre glyphs of one state: its `fibre` (or `fiber`) vector field, per cell or averaged over the
-/// tetrahedron's nodes, at the sites.
-fn fibre_glyphs(
+/// tetrahedron's nodes, at the sites; without such a field an error naming `path` and how to get one.
+pub fn fibre_glyphs(
     sites: &GlyphSites,
     mesh: &TetMesh,
     path: &Path,

@@ -631,8 +631,16 @@ impl Worker {
                 self.field,
                 LiveField::Displacement | LiveField::ActiveTension | LiveField::ActivationTime
             );
+        // The field per tetrahedron where it is a cell field the CPU computes: once, for the surface
+        // values and the cut face alike (activation times are the surface's own, static).
+        let per_tet: Option<Vec<f64>> = match self.field {
+            LiveField::VonMises => Some(sim.stresses()?.1),
+            LiveField::FibreStress => Some(sim.stresses()?.0),
+            LiveField::ActiveTension => Some(sim.active_tension().to_vec()),
+            _ => None,
+        };
         let section = match self.cut {
-            Some(plane) => Some(self.section(surface, sim, &plane)?),
+            Some(plane) => Some(self.section(surface, sim, &plane, per_tet.as_deref())?),
             None => None,
         };
         let glyphs = if self.fibres {
@@ -651,9 +659,9 @@ impl Worker {
             let range = match self.field {
                 LiveField::ActivationTime => Some(auto_range(&surface.activation, signed)),
                 // The CPU holds the tension of the last sample too (a function of time alone).
-                LiveField::ActiveTension => {
-                    Some(auto_range(&mesh.tet_values(sim.active_tension()), signed))
-                }
+                LiveField::ActiveTension => per_tet
+                    .as_deref()
+                    .map(|t| auto_range(&mesh.tet_values(t), signed)),
                 // Needs the positions: read back at most once a second, for the colour range only.
                 _ => {
                     if self
@@ -690,10 +698,10 @@ impl Worker {
                 .zip(&mesh.rest)
                 .map(|(p, q)| (*p - *q).length() as f32)
                 .collect(),
-            LiveField::VonMises => mesh.tet_values(&sim.stresses()?.1),
-            LiveField::FibreStress => mesh.tet_values(&sim.stresses()?.0),
             LiveField::ActivationTime => surface.activation.clone(),
-            LiveField::ActiveTension => mesh.tet_values(sim.active_tension()),
+            LiveField::VonMises | LiveField::FibreStress | LiveField::ActiveTension => {
+                mesh.tet_values(per_tet.as_deref().unwrap_or(&[]))
+            }
         };
         if let Some(i) = positions.iter().position(|p| !p.is_finite()) {
             return Err(Error::Invalid(format!(
@@ -716,21 +724,18 @@ impl Worker {
     }
 
     /// The cut face by `plane` of the current state (the GPU backend reads the positions back: the cut
-    /// needs every node), valued by the field shown.
+    /// needs every node), valued by the field shown (`per_tet`: its values per tetrahedron, for the cell
+    /// fields the CPU computes).
     fn section(
         &self,
         surface: &Surface,
         sim: &mut Simulation,
         plane: &ClipPlane,
+        per_tet: Option<&[f64]>,
     ) -> Result<Section> {
-        let stresses = match self.field {
-            LiveField::VonMises | LiveField::FibreStress => Some(sim.stresses()?),
-            _ => None,
-        };
-        let tension = sim.active_tension().to_vec();
         let x = sim.positions()?;
         let displacement: Vec<f64>;
-        let values = match (self.field, &stresses) {
+        let values = match (self.field, per_tet) {
             (LiveField::Displacement, _) => {
                 displacement = x
                     .iter()
@@ -739,11 +744,9 @@ impl Worker {
                     .collect();
                 SectionValues::Point(&displacement)
             }
-            (LiveField::VonMises, Some((_, vm))) => SectionValues::Cell(vm),
-            (LiveField::FibreStress, Some((fibre, _))) => SectionValues::Cell(fibre),
             (LiveField::ActivationTime, _) => SectionValues::Cell(&surface.activation_tets),
-            (LiveField::ActiveTension, _) => SectionValues::Cell(&tension),
-            _ => SectionValues::None,
+            (_, Some(values)) => SectionValues::Cell(values),
+            (_, None) => SectionValues::None,
         };
         Ok(section::cut(&surface.tets, x, plane, values))
     }

@@ -13,8 +13,6 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use glam::DVec3;
-
 use super::live::{
     Command, Frame, FrameSurface, LiveField, LiveSim, LiveSurface, Phase, Published, lock,
 };
@@ -22,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::heartbeat::simulation::{METRICS_COLUMNS, Sample};
 use crate::mesh::TetMesh;
 use crate::render::glyphs::GlyphSites;
-use crate::render::job::Source;
+use crate::render::job::{Source, fibre_glyphs};
 use crate::render::section::{self, SectionValues};
 use crate::render::surface::Location;
 use crate::render::{ClipPlane, ScalarField, SurfaceMesh, auto_range};
@@ -227,40 +225,34 @@ impl Player {
         let positions = surface
             .positions(mesh)
             .unwrap_or_else(|_| surface.rest.clone());
-        let values = values_of(surface, mesh, self.field)
+        // The field as this state has it (None: the run did not write it).
+        let field = ScalarField::resolve(self.field.known().name, mesh).ok();
+        let values = field
+            .as_ref()
+            .and_then(|f| surface.values(mesh, f).ok())
             .unwrap_or_else(|| vec![f32::NAN; surface.vertex_count()]);
         let range = values
             .iter()
             .any(|v| v.is_finite())
             .then(|| auto_range(&values, self.field.known().signed));
-        let nodes = (self.cut.is_some() || self.fibres).then(|| SurfaceMesh::node_positions(mesh));
-        let section = match (&self.cut, &nodes) {
-            (Some(plane), Some(x)) => {
-                let scalars = ScalarField::resolve(self.field.known().name, mesh)
-                    .ok()
-                    .and_then(|f| f.scalars(mesh).ok());
+        let section = match &self.cut {
+            Some(plane) => {
+                let x = SurfaceMesh::node_positions(mesh);
+                let scalars = field.as_ref().and_then(|f| f.scalars(mesh).ok());
                 let values = match &scalars {
                     Some((v, Location::Point)) => SectionValues::Point(v),
                     Some((v, Location::Cell)) => SectionValues::Cell(v),
                     None => SectionValues::None,
                 };
-                Some(section::cut(mesh.tets(), x, plane, values))
+                Some(section::cut(mesh.tets(), &x, plane, values))
             }
-            _ => None,
+            None => None,
         };
-        let glyphs = match (self.fibres, &nodes, mesh.cell_field("fibre")) {
-            (true, Some(x), Some(f)) if f.components == 3 => {
-                let fibres: Vec<DVec3> = sites
-                    .tets()
-                    .map(|t| {
-                        let d = f.get(t);
-                        DVec3::new(d[0], d[1], d[2])
-                    })
-                    .collect();
-                Some(sites.segments(x, &fibres))
-            }
-            _ => None,
-        };
+        // From the state's fibre field, as `cardiotwin render --fibres` draws them; none without one.
+        let glyphs = self
+            .fibres
+            .then(|| fibre_glyphs(sites, mesh, Path::new("")).ok())
+            .flatten();
         Frame {
             seq,
             time_ms: start_s * 1e3 + state.t_ms,
