@@ -47,7 +47,8 @@ pub fn eikonal_times(anatomy: &Anatomy, scenario: &Scenario) -> Result<Vec<f64>>
     let a = &scenario.activation;
     let factor = region_factors(mesh, scenario);
     let conduction = conduction(mesh, &coords.transmural, fibres, a, &factor);
-    let stimuli: Vec<(u32, f64)> = site_nodes(anatomy, scenario)?
+    let h = crate::ep::calibrate::mean_edge_mm(mesh);
+    let stimuli: Vec<(u32, f64)> = site_nodes(anatomy, scenario, h)?
         .into_iter()
         .flat_map(|(nodes, time)| nodes.into_iter().map(move |n| (n, time)))
         .collect();
@@ -85,11 +86,11 @@ fn region_factors(mesh: &TetMesh, scenario: &Scenario) -> Vec<f64> {
 }
 
 /// The nodes of every pacing site and its time within the beat (ms).
-/// A point site takes the nodes within its radius, but at least within 1.5 mean element edges (one
+/// A point site takes the nodes within its radius, but at least within 1.5 mean element edges `h_mm` (one
 /// stimulated node of a coarse mesh does not start a reaction-diffusion wave: it drains into the tissue
 /// around it; the eikonal path uses the same nodes, so both start from the same region).
-fn site_nodes(anatomy: &Anatomy, scenario: &Scenario) -> Result<Vec<(Vec<u32>, f64)>> {
-    let min_radius = 1.5 * crate::ep::calibrate::mean_edge_mm(&anatomy.mesh);
+fn site_nodes(anatomy: &Anatomy, scenario: &Scenario, h_mm: f64) -> Result<Vec<(Vec<u32>, f64)>> {
+    let min_radius = 1.5 * h_mm;
     let (mesh, coords) = (&anatomy.mesh, &anatomy.coords);
     let tags = |key: &str, refs: &[SurfaceRef]| super::heart::surface_tags(mesh, key, refs);
     let x: Vec<DVec3> = mesh.nodes().iter().map(|p| DVec3::from_array(*p)).collect();
@@ -235,7 +236,7 @@ pub fn monodomain_setup<C: crate::ep::monodomain::CellModel + Clone>(
             }
         })
         .collect();
-    let stimuli: Vec<Stimulus> = site_nodes(anatomy, scenario)?
+    let stimuli: Vec<Stimulus> = site_nodes(anatomy, scenario, h)?
         .into_iter()
         .map(|(nodes, time)| Stimulus {
             nodes,
