@@ -15,12 +15,12 @@
 //!   damping 1/ms, every node with z > max_z - 0.1 mm fixed, dt = 0.4 min over tets of
 //!   (3 V / largest face area) / sqrt((lambda + 2 mu) / rho), from rest.
 //!
-//! Units: mm, mg, ms (kPa, mN). The CPU backend steps in f64 (an f32 CPU path, which the comparison with
-//! the f32 GPU path would want, does not exist yet); the GPU backend in f32.
+//! Units: mm, mg, ms (kPa, mN). The CPU backend times the fused step in f32 by default
+//! ([`CpuStep`]: also the fused step in f64, or the f64 reference [`tled::step`]); the GPU backend is f32.
 //!
 //! ## What is timed
 //! Model and upload are not timed. [`run`] first takes `warmup_steps` steps (on the GPU this compiles the
-//! pipelines), then times `steps` steps: on the CPU the loop of [`crate::mechanics::tled::step`] calls; on
+//! pipelines), then times `steps` steps: on the CPU the loop of step calls ([`CpuStep`]); on
 //! the GPU one [`GpuTled::run`] (all steps recorded in one submission, then the 16-byte status word read
 //! back, which waits for the GPU to finish).
 //!
@@ -56,10 +56,11 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::mechanics::gpu::GpuTled;
-use crate::mechanics::tled::{self, Scratch, Stepping, TledModel, TledState, Volumetric};
+use crate::mechanics::tled::{self, Scratch, SimError, Stepping, TledModel, TledState, Volumetric};
 use crate::mechanics::{
     Constraints, FibreFrame, HolzapfelOgden, Loads, Material, NeoHookean, PressureLoad,
 };
+use crate::mechanics::{FusedTled, Real};
 use crate::mesh::TetMesh;
 
 /// Which problem is stepped.
@@ -323,11 +324,43 @@ impl GpuTraffic {
     }
 }
 
-/// Steps to time and to take before timing.
+/// Which CPU step is timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum CpuStep {
+    /// The fused step in f32 ([`FusedTled<f32>`]): the fast CPU backend.
+    #[default]
+    FusedF32,
+    /// The fused step in f64 ([`FusedTled<f64>`]).
+    FusedF64,
+    /// The reference step ([`tled::step`], f64, five passes).
+    Reference,
+}
+
+impl CpuStep {
+    /// "f32" or "f64".
+    pub fn precision(self) -> &'static str {
+        match self {
+            CpuStep::FusedF32 => "f32",
+            CpuStep::FusedF64 | CpuStep::Reference => "f64",
+        }
+    }
+
+    /// "fused" or "reference".
+    pub fn path(self) -> &'static str {
+        match self {
+            CpuStep::FusedF32 | CpuStep::FusedF64 => "fused",
+            CpuStep::Reference => "reference",
+        }
+    }
+}
+
+/// Steps to time and to take before timing, and the CPU step to time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BenchOptions {
     pub steps: u32,
     pub warmup_steps: u32,
+    pub cpu: CpuStep,
 }
 
 impl Default for BenchOptions {
@@ -335,6 +368,7 @@ impl Default for BenchOptions {
         BenchOptions {
             steps: 100,
             warmup_steps: 10,
+            cpu: CpuStep::default(),
         }
     }
 }
@@ -346,8 +380,14 @@ pub struct BenchReport {
     pub workload: Workload,
     /// The mesh's name or path.
     pub mesh: String,
-    /// `cpu` (f64, rayon) or `gpu` (f32, wgpu).
+    /// `cpu` (rayon) or `gpu` (wgpu).
     pub backend: String,
+    /// `f32` or `f64`: what the step computes and stores in.
+    pub precision: String,
+    /// `fused` or `reference` on the CPU ([`CpuStep`]); `gpu` on the GPU.
+    pub step: String,
+    /// Worker threads of the CPU backend (rayon's pool); null on the GPU.
+    pub threads: Option<usize>,
     /// The GPU adapter (name, wgpu backend, device type, driver); null on the CPU.
     pub adapter: Option<String>,
     pub tets: usize,
@@ -373,10 +413,14 @@ impl BenchReport {
         let tets = problem.model.tets.len();
         let rate = tets as f64 * opts.steps as f64 / s;
         let bytes = problem.bytes_per_tet_step();
+        let gpu = adapter.is_some();
         BenchReport {
             workload: problem.workload,
             mesh: problem.mesh.clone(),
-            backend: if adapter.is_some() { "gpu" } else { "cpu" }.into(),
+            backend: if gpu { "gpu" } else { "cpu" }.into(),
+            precision: if gpu { "f32" } else { opts.cpu.precision() }.into(),
+            step: if gpu { "gpu" } else { opts.cpu.path() }.into(),
+            threads: (!gpu).then(rayon::current_num_threads),
             adapter,
             tets,
             nodes: problem.model.node_count(),
@@ -406,7 +450,7 @@ fn check(opts: BenchOptions) -> Result<()> {
     Ok(())
 }
 
-/// Times the CPU step (f64, rayon on the global pool).
+/// Times the CPU step `opts.cpu` (rayon on the global pool).
 pub fn run_cpu(problem: &BenchProblem, opts: BenchOptions) -> Result<BenchReport> {
     run_cpu_state(problem, opts).map(|(report, _)| report)
 }
@@ -418,27 +462,58 @@ pub fn run_cpu_state(
     opts: BenchOptions,
 ) -> Result<(BenchReport, TledState)> {
     check(opts)?;
-    let mut state = problem.state.clone();
-    let mut scratch = Scratch::default();
-    let step = |state: &mut TledState, scratch: &mut Scratch| {
-        tled::step(
-            &problem.model,
-            state,
-            problem.stepping,
-            &problem.loads,
-            &problem.constraints,
-            scratch,
-        )
+    let (s, state) = match opts.cpu {
+        CpuStep::Reference => {
+            let mut state = problem.state.clone();
+            let mut scratch = Scratch::default();
+            let mut step = || {
+                tled::step(
+                    &problem.model,
+                    &mut state,
+                    problem.stepping,
+                    &problem.loads,
+                    &problem.constraints,
+                    &mut scratch,
+                )
+            };
+            (time_steps(opts, &mut step)?, state)
+        }
+        CpuStep::FusedF32 => run_fused::<f32>(problem, opts)?,
+        CpuStep::FusedF64 => run_fused::<f64>(problem, opts)?,
     };
-    for _ in 0..opts.warmup_steps {
-        step(&mut state, &mut scratch)?;
-    }
-    let start = Instant::now();
-    for _ in 0..opts.steps {
-        step(&mut state, &mut scratch)?;
-    }
-    let s = start.elapsed().as_secs_f64();
     Ok((BenchReport::new(problem, opts, None, s), state))
+}
+
+fn run_fused<T: Real>(problem: &BenchProblem, opts: BenchOptions) -> Result<(f64, TledState)> {
+    let mut fused = FusedTled::<T>::new(
+        &problem.model,
+        &problem.loads,
+        &problem.constraints,
+        &problem.state,
+    )?;
+    let (stepping, loads) = (problem.stepping, &problem.loads);
+    fused.run(opts.warmup_steps.into(), stepping, loads)?;
+    let start = Instant::now();
+    fused.run(opts.steps.into(), stepping, loads)?;
+    Ok((start.elapsed().as_secs_f64(), fused.state()))
+}
+
+/// Takes `opts.warmup_steps`, then times `opts.steps` steps, s; the loop runs on a rayon worker as
+/// [`FusedTled::run`]'s does, so that both CPU steps fork from inside the pool.
+fn time_steps(
+    opts: BenchOptions,
+    step: &mut (dyn FnMut() -> std::result::Result<(), SimError> + Send),
+) -> Result<f64> {
+    rayon::scope(|_| {
+        for _ in 0..opts.warmup_steps {
+            step()?;
+        }
+        let start = Instant::now();
+        for _ in 0..opts.steps {
+            step()?;
+        }
+        Ok(start.elapsed().as_secs_f64())
+    })
 }
 
 /// Times the GPU step (f32) on `ctx`: upload, warm-up run, then one timed run.

@@ -118,6 +118,10 @@ enum Command {
         /// node, mm, node order of the mesh stepped).
         #[arg(long)]
         dump_positions: Option<PathBuf>,
+        /// CPU backend only: the step timed: fused-f32 (the fast CPU backend), fused-f64, or reference
+        /// (the f64 reference step the others are tested against).
+        #[arg(long, value_enum, default_value_t)]
+        cpu_step: cardiotwin::bench::CpuStep,
     },
     /// Pictures of the heart: a still (PNG) of the state nearest --time, or an animated GIF of the last
     /// beat (--beat-animation), of a result folder of `run` (its fields.pvd), a .pvd series, or one mesh
@@ -453,12 +457,14 @@ fn main() -> ExitCode {
             json,
             export,
             dump_positions,
+            cpu_step,
         } => bench(
             &mesh,
             element_size,
             cardiotwin::bench::BenchOptions {
                 steps,
                 warmup_steps: warmup,
+                cpu: cpu_step,
             },
             workload,
             json,
@@ -1275,11 +1281,12 @@ fn bench(
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
     }
-    let precision = if r.backend == "gpu" { "f32" } else { "f64" };
     println!("workload    {} on {}", r.workload.name(), r.mesh);
     println!(
-        "backend     {} ({precision}{})",
+        "backend     {} ({} {}{})",
         r.backend,
+        r.step,
+        r.precision,
         r.adapter
             .as_deref()
             .map(|a| format!(", {a}"))

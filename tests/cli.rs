@@ -228,6 +228,9 @@ fn check_bench(backend: &str, workload: &str) {
         "workload",
         "mesh",
         "backend",
+        "precision",
+        "step",
+        "threads",
         "adapter",
         "tets",
         "nodes",
@@ -245,6 +248,14 @@ fn check_bench(backend: &str, workload: &str) {
         assert!(object.contains_key(key), "{key} missing: {v}");
     }
     assert_eq!(v["backend"], backend, "{v}");
+    // The CPU backend times its fast path by default: the fused step in f32.
+    let (precision, step) = if backend == "cpu" {
+        ("f32", "fused")
+    } else {
+        ("f32", "gpu")
+    };
+    assert_eq!(v["precision"], precision, "{v}");
+    assert_eq!(v["step"], step, "{v}");
     assert_eq!(v["workload"], workload, "{v}");
     assert_eq!(v["steps"], 5, "{v}");
     assert!(v["tets"].as_u64().unwrap() > 0, "{v}");

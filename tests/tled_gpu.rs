@@ -15,97 +15,17 @@ use cardiotwin::anatomy::block::Block;
 use cardiotwin::error::Error;
 use cardiotwin::gpu::GpuContext;
 use cardiotwin::mechanics::gpu::GpuTled;
-use cardiotwin::mechanics::material::{
-    ActiveStress, FibreFrame, Guccione, HolzapfelOgden, KelvinVoigt, Material, NeoHookean,
-};
+use cardiotwin::mechanics::material::{Guccione, HolzapfelOgden, KelvinVoigt, Material};
 use cardiotwin::mechanics::tled::{
     self, Scratch, SimError, Stepping, TledModel, TledState, Volumetric,
 };
 use cardiotwin::mechanics::{Constraints, Loads, PressureLoad, SpringLoad};
-use cardiotwin::mesh::{Surfaces, TetMesh};
-use glam::{DMat3, DVec3};
-
-const NH: NeoHookean = NeoHookean {
-    mu: 10.0,
-    lambda: 100.0,
+use cardiotwin::mesh::TetMesh;
+use common::mechanics::{
+    Case, NH, PRESSURE_Z0, SPRINGS_Y0, Setup, cases, cube, largest_gap, second_half, setup,
+    skew_frames, tension,
 };
-
-/// Surface tags of the test cube [0, 1]^3 mm.
-const SLIDING_X0: i32 = 1;
-const PRESSURE_Z0: i32 = 2;
-const SPRINGS_Y0: i32 = 3;
-const NORMAL_SPRINGS_X1: i32 = 4;
-
-/// A jittered cube of 4^3 hexahedra (384 tetrahedra; the jitter moves interior nodes only, so the faces stay
-/// flat) with its faces x = 0, z = 0, y = 0 and x = 1 tagged.
-fn cube() -> TetMesh {
-    let mesh = Block::cube(4, 1.0).with_jitter(0.1, 3).build().unwrap();
-    let (faces, _) = cardiotwin::mesh::topology::boundary_faces(&mesh);
-    let mut surfaces = Surfaces::default();
-    for f in faces {
-        let on = |axis: usize, value: f64| {
-            f.nodes
-                .iter()
-                .all(|&n| mesh.nodes()[n as usize][axis] == value)
-        };
-        let tag = [
-            (0, 0.0, SLIDING_X0),
-            (2, 0.0, PRESSURE_Z0),
-            (1, 0.0, SPRINGS_Y0),
-            (0, 1.0, NORMAL_SPRINGS_X1),
-        ]
-        .iter()
-        .find(|&&(axis, value, _)| on(axis, value))
-        .map(|&(_, _, tag)| tag);
-        if let Some(tag) = tag {
-            surfaces.triangles.push(f.nodes);
-            surfaces.tags.push(tag);
-        }
-    }
-    mesh.with_surfaces(surfaces).unwrap()
-}
-
-/// A fibre frame per tetrahedron, rotated about a skew axis by an angle that varies from tetrahedron to
-/// tetrahedron (none of f0, s0, n0 is axis-aligned).
-fn skew_frames(n: usize) -> Vec<FibreFrame> {
-    let axis = DVec3::new(1.0, 2.0, 3.0).normalize();
-    (0..n)
-        .map(|t| {
-            let r = DMat3::from_axis_angle(axis, 0.6 + 0.3 * (t as f64 * 0.37).sin());
-            FibreFrame {
-                f0: r * DVec3::X,
-                s0: r * DVec3::Y,
-                n0: r * DVec3::Z,
-            }
-        })
-        .collect()
-}
-
-/// Active tension per tetrahedron, kPa: `level` modulated from tetrahedron to tetrahedron.
-fn tension(n: usize, level: f64) -> Vec<f64> {
-    (0..n)
-        .map(|t| level * (1.0 + 0.5 * (1.7 * t as f64).sin()))
-        .collect()
-}
-
-struct Case {
-    name: &'static str,
-    /// The material table; tetrahedron t uses entry t % len.
-    materials: Vec<Material>,
-    volumetric: Volumetric,
-    active: ActiveStress,
-    viscosity: Option<KelvinVoigt>,
-    /// Selective mass scaling to twice the physical stable step (gravity must keep the physical weight).
-    mass_scaled: bool,
-}
-
-/// max over nodes of |a - b|, mm.
-fn largest_gap(a: &[DVec3], b: &[DVec3]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(p, q)| (*p - *q).length())
-        .fold(0.0, f64::max)
-}
+use glam::DVec3;
 
 struct Agreement {
     worst: f64,
@@ -117,50 +37,21 @@ struct Agreement {
 /// the positions node by node.
 fn compare(ctx: &GpuContext, mesh: &TetMesh, case: &Case) -> Agreement {
     let n_tets = mesh.tet_count();
-    let mut model = TledModel::new(mesh, case.materials[0], 1.0, Some(skew_frames(n_tets)))
-        .unwrap()
-        .with_volumetric(case.volumetric)
-        .with_active(case.active)
-        .with_viscosity(case.viscosity);
-    model.materials = case.materials.clone();
-    model.material_of = (0..n_tets)
-        .map(|t| (t % case.materials.len()) as u32)
-        .collect();
-    let mut dt = 0.5 * model.stable_time_step();
-    if case.mass_scaled {
-        let added = model.scale_mass_to(4.0 * dt);
-        assert!(added > 0.0, "{}: nothing was scaled", case.name);
-        dt *= 2.0;
-    }
-    let stepping = Stepping { dt, damping: 2.0 };
-
-    let mut loads = Loads {
-        // Ten times Earth's, so that it is visible in the comparison.
-        gravity: DVec3::new(0.0, 0.0, -9.81e-2),
-        pressures: vec![PressureLoad::on_surfaces(mesh, &[PRESSURE_Z0], 0.5).unwrap()],
-        springs: vec![
-            SpringLoad::on_surfaces(mesh, &[SPRINGS_Y0], 2.0, 0.05, false).unwrap(),
-            SpringLoad::on_surfaces(mesh, &[NORMAL_SPRINGS_X1], 1.0, 0.02, true).unwrap(),
-        ],
-        active_tension: tension(n_tets, 2.0),
-    };
-    let mut constraints = Constraints::default();
-    constraints
-        .slide_surfaces(mesh, &[SLIDING_X0], DVec3::X)
-        .unwrap();
-    // The corner at the origin fixed in y and z too: no rigid motion is left.
-    constraints.fixed.extend([(0, 1, 0.0), (0, 2, 0.0)]);
-    assert_eq!(mesh.nodes()[0], [0.0; 3]);
-
+    let Setup {
+        model,
+        mut loads,
+        constraints,
+        stepping,
+    } = setup(mesh, case);
+    let dt = stepping.dt;
     let mut cpu = TledState::at_rest(mesh);
     let mut gpu = GpuTled::new(ctx, &model, &cpu, &loads, &constraints).unwrap();
     let mut scratch = Scratch::default();
     let batch = 150;
     for half in 0..2 {
         if half == 1 {
-            loads.pressures[0].pressure = 1.0;
-            loads.active_tension = tension(n_tets, 3.0);
-            gpu.set_pressure(0, 1.0).unwrap();
+            second_half(&mut loads, n_tets);
+            gpu.set_pressure(0, loads.pressures[0].pressure).unwrap();
             gpu.set_active_tension(ctx, &loads.active_tension).unwrap();
         }
         for _ in 0..batch {
@@ -208,76 +99,7 @@ fn gpu_steps_match_the_cpu_reference_for_every_law_and_load() {
         return;
     };
     let mesh = cube();
-    let guccione = Material::Guccione(Guccione::default());
-    let ho = Material::HolzapfelOgden(HolzapfelOgden::default());
-    let nh = Material::NeoHookean(NH);
-    let viscous = Some(KelvinVoigt { eta: 0.1 });
-    let cases = [
-        Case {
-            name: "neo-Hookean, element, PK2",
-            materials: vec![nh],
-            volumetric: Volumetric::Element,
-            active: ActiveStress::Pk2,
-            viscosity: None,
-            mass_scaled: false,
-        },
-        Case {
-            name: "neo-Hookean, nodal, Cauchy, viscous",
-            materials: vec![nh],
-            volumetric: Volumetric::NodalAverage,
-            active: ActiveStress::Cauchy,
-            viscosity: viscous,
-            mass_scaled: false,
-        },
-        Case {
-            name: "Guccione, element, Cauchy, viscous",
-            materials: vec![guccione],
-            volumetric: Volumetric::Element,
-            active: ActiveStress::Cauchy,
-            viscosity: viscous,
-            mass_scaled: false,
-        },
-        Case {
-            name: "Guccione, nodal, PK2",
-            materials: vec![guccione],
-            volumetric: Volumetric::NodalAverage,
-            active: ActiveStress::Pk2,
-            viscosity: None,
-            mass_scaled: false,
-        },
-        Case {
-            name: "Holzapfel-Ogden, element, PK2, viscous",
-            materials: vec![ho],
-            volumetric: Volumetric::Element,
-            active: ActiveStress::Pk2,
-            viscosity: viscous,
-            mass_scaled: false,
-        },
-        Case {
-            name: "Holzapfel-Ogden, nodal, Cauchy",
-            materials: vec![ho],
-            volumetric: Volumetric::NodalAverage,
-            active: ActiveStress::Cauchy,
-            viscosity: None,
-            mass_scaled: false,
-        },
-        Case {
-            name: "table NH/Guccione/HO, nodal, PK2, viscous",
-            materials: vec![nh, guccione, ho],
-            volumetric: Volumetric::NodalAverage,
-            active: ActiveStress::Pk2,
-            viscosity: viscous,
-            mass_scaled: false,
-        },
-        Case {
-            name: "Holzapfel-Ogden, nodal, mass-scaled",
-            materials: vec![ho],
-            volumetric: Volumetric::NodalAverage,
-            active: ActiveStress::Pk2,
-            viscosity: viscous,
-            mass_scaled: true,
-        },
-    ];
+    let cases = cases();
     let mut failures = Vec::new();
     for case in &cases {
         let a = compare(&ctx, &mesh, case);

@@ -5,6 +5,7 @@
 //!   tagged surfaces;
 //! - [`tled`]: the explicit total-Lagrangian step on the CPU (f64, rayon; the reference), with averaged
 //!   nodal pressure against locking;
+//! - [`fused`]: the same step fused into two passes, in f32 or f64: the fast CPU backend;
 //! - [`gpu`]: the same step in WGSL (f32), state resident on the GPU;
 //! - [`relax`]: dynamic relaxation to static equilibrium for quasi-static problems.
 //!
@@ -31,12 +32,14 @@
 //! the first Piola-Kirchhoff stress P = F S (what a total-Lagrangian element integrates) and the Cauchy
 //! stress sigma = J^-1 F S F^T (what is reported). See [`material`].
 
+pub mod fused;
 pub mod gpu;
 pub mod loads;
 pub mod material;
 pub mod relax;
 pub mod tled;
 
+pub use fused::{FusedTled, Real};
 pub use loads::{Constraints, LoadError, Loads, PressureLoad, SpringLoad};
 pub use material::{
     ActiveStress, FibreFrame, Guccione, HolzapfelOgden, KelvinVoigt, Material, MaterialError,

@@ -403,7 +403,7 @@ impl TledModel {
 
     /// S of tetrahedron `t` for deformation gradient `f`, volumetric stress `p`, active tension `ta`
     /// and velocity gradient `f_dot` (when viscous), kPa.
-    fn pk2(&self, t: usize, f: DMat3, p: f64, ta: f64, f_dot: Option<DMat3>) -> DMat3 {
+    pub(crate) fn pk2(&self, t: usize, f: DMat3, p: f64, ta: f64, f_dot: Option<DMat3>) -> DMat3 {
         let c = f.transpose() * f;
         let frame = &self.frames[t];
         let mut s = self.material(t).pk2_deviatoric(c, frame) + (f.determinant() * p) * inverse(c);
@@ -414,6 +414,15 @@ impl TledModel {
             s += kv.pk2(c_dot(f, f_dot));
         }
         s
+    }
+
+    /// The rate of F of tetrahedron `t` for the velocities `v` of its four nodes (mm/ms), 1/ms.
+    pub(crate) fn deformation_rate(&self, t: usize, v: &[DVec3; 4]) -> DMat3 {
+        let mut f = DMat3::ZERO;
+        for (va, g) in v.iter().zip(&self.grads[t]) {
+            f += DMat3::from_cols(*va * g.x, *va * g.y, *va * g.z);
+        }
+        f
     }
 
     /// The rate of F of tetrahedron `t` for nodal velocities `v`.

@@ -4,6 +4,7 @@
 
 pub mod display;
 pub mod fuzz;
+pub mod mechanics;
 
 use std::process::{Command, Output};
 

@@ -1,0 +1,1365 @@
+//! The fast CPU backend of the explicit step: the algorithm of [`super::tled`] (same model, loads,
+//! conditions and central differences) in two fused passes per step, generic over the precision `T`
+//! (f32 or f64, [`Real`]). [`super::tled::step`] stays the reference it is tested against.
+//!
+//! What is fused, and why it is faster than the reference (which keeps F, S and V0 P between five
+//! passes):
+//! 1. element pass: per tetrahedron the displacement gradient H = sum_a (u_a - u_3) (x) grad N_a from the
+//!    four nodal displacements, F = I + H, J, the stress and the four corner forces f_a = -V0 P grad N_a,
+//!    stored (48 bytes per tetrahedron in f32) for
+//! 2. node pass: each node gathers its corner forces through the CSR adjacency (tetrahedron order,
+//!    deterministic, no atomics), adds gravity, follower pressure (a small triangle pass before it) and
+//!    springs, advances by damped central differences, enforces its conditions and checks the result is
+//!    finite, all in one visit.
+//!
+//! With [`Volumetric::NodalAverage`] two short passes (V0 J per tetrahedron, J_n per node) come first.
+//!
+//! ## Precision
+//! The state is the displacement u = x - X, not the position: in f32 a node 90 mm from the origin has a
+//! position spacing of 7.6e-6 mm, larger than the first steps of a slow load move it, while u starts at 0
+//! and keeps its relative precision (the same choice as the GPU path, [`super::gpu`]). J - 1 is computed
+//! from H without forming J first (tr H + principal minors + det H) and ln J as ln_1p(J - 1), so small
+//! volume changes are not lost to the 1 in J. Compressible neo-Hookean without active stress or viscosity
+//! is evaluated in `T`; every other law (and active stress, viscosity) through the reference's f64
+//! constitutive code ([`TledModel`]'s materials), with only the kinematics and the gathers in `T`.
+//!
+//! Units as in [`crate::mechanics`]: mm, ms, mg, mN, kPa.
+
+use std::fmt::Debug;
+
+use glam::{DMat3, DVec3};
+use num_traits::Float;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use super::loads::{Constraints, Loads};
+use super::material::Material;
+use super::tled::{SimError, Stepping, TledModel, TledState, Volumetric};
+
+/// The floating-point type the fused step computes and stores in.
+pub trait Real: Float + Default + Debug + Send + Sync + 'static {
+    /// "f32" or "f64".
+    const NAME: &'static str;
+    /// The largest |x| for which [`log1p_series`] is accurate to this type's rounding.
+    const SERIES_RANGE: f64;
+    /// `x` rounded to this type.
+    fn of(x: f64) -> Self;
+    /// This value as f64 (exact).
+    fn wide(self) -> f64;
+    /// ln(1 + self): the series within [`Real::SERIES_RANGE`], the library beyond.
+    fn log1p(self) -> Self {
+        if self.abs() <= Self::of(Self::SERIES_RANGE) {
+            log1p_series(self)
+        } else {
+            self.ln_1p()
+        }
+    }
+}
+
+impl Real for f32 {
+    const NAME: &'static str = "f32";
+    const SERIES_RANGE: f64 = 0.4;
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    fn wide(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Real for f64 {
+    const NAME: &'static str = "f64";
+    const SERIES_RANGE: f64 = 0.1;
+    fn of(x: f64) -> Self {
+        x
+    }
+    fn wide(self) -> f64 {
+        self
+    }
+}
+
+/// ln(1 + x) = 2 atanh(s) with s = x / (2 + x), by the series 2 s (1 + s^2/3 + ... + s^10/11), without a
+/// branch or a call (so that a loop over tetrahedra vectorises). glibc's log1pf took 30% of the f32 step
+/// (perf, peer-nh workload). Truncation error 2 |s|^13 / 13 relative: for |x| <= 0.4 (f32's range),
+/// |s| <= 1/4 and 2.3e-9, below f32's rounding; for |x| <= 0.1 (f64's), |s| <= 0.053 and 4e-18.
+#[inline(always)]
+pub fn log1p_series<T: Real>(x: T) -> T {
+    let c = |v: f64| T::of(v);
+    let s = x / (c(2.0) + x);
+    let z = s * s;
+    let p = T::one()
+        + z * (c(1.0 / 3.0)
+            + z * (c(0.2) + z * (c(1.0 / 7.0) + z * (c(1.0 / 9.0) + z * c(1.0 / 11.0)))));
+    c(2.0) * s * p
+}
+
+type V3<T> = [T; 3];
+type M3<T> = [[T; 3]; 3];
+
+fn v3<T: Real>(v: DVec3) -> V3<T> {
+    [T::of(v.x), T::of(v.y), T::of(v.z)]
+}
+
+fn wide3<T: Real>(v: V3<T>) -> DVec3 {
+    DVec3::new(v[0].wide(), v[1].wide(), v[2].wide())
+}
+
+/// How the stress of the element pass is evaluated.
+#[derive(Debug, Clone, Copy)]
+enum Kernel<T> {
+    /// One compressible neo-Hookean material and no viscosity: in `T` (in a run without active tension;
+    /// with it, [`Kernel::General`]).
+    NeoHookean { mu: T, lambda: T },
+    /// Anything else: F in `T`, stress through the reference's f64 laws.
+    General,
+}
+
+/// Per-node Dirichlet conditions: sliding normals (projected first, as the reference does), then fixed
+/// components (the displacement value; NaN for a free component).
+#[derive(Debug, Clone)]
+struct NodeConditions<T> {
+    sliding: Vec<V3<T>>,
+    fixed: V3<T>,
+}
+
+/// A spring of [`super::SpringLoad`] at one node.
+#[derive(Debug, Clone, Copy)]
+struct NodeSpring<T> {
+    load: u32,
+    area: T,
+    normal: V3<T>,
+}
+
+/// A node -> items CSR table.
+#[derive(Debug, Clone, Default)]
+struct Csr {
+    offsets: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Csr {
+    fn of(&self, n: usize) -> &[u32] {
+        &self.items[self.offsets[n] as usize..self.offsets[n + 1] as usize]
+    }
+
+    /// From (node, item) pairs over `nodes` nodes, items kept in the order given per node.
+    fn build(nodes: usize, pairs: impl Iterator<Item = (u32, u32)> + Clone) -> Self {
+        let mut offsets = vec![0u32; nodes + 1];
+        for (n, _) in pairs.clone() {
+            offsets[n as usize + 1] += 1;
+        }
+        for i in 0..nodes {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut items = vec![0; offsets[nodes] as usize];
+        for (n, item) in pairs {
+            let slot = &mut fill[n as usize];
+            items[*slot as usize] = item;
+            *slot += 1;
+        }
+        Csr { offsets, items }
+    }
+}
+
+/// The fused explicit step of one model, with its state (displacements now and one step ago) in `T`.
+pub struct FusedTled<T: Real> {
+    model: TledModel,
+    kernel: Kernel<T>,
+    /// grad N_0, grad N_1, grad N_2 per tetrahedron (grad N_3 is minus their sum), 1/mm.
+    grads: Vec<[V3<T>; 3]>,
+    volume0: Vec<T>,
+    /// node -> 4 t + corner, in tetrahedron order.
+    corners_of: Csr,
+    inv_mass: Vec<T>,
+    /// Physical lumped mass rho V0 / 4 per node (gravity acts on it), mg.
+    weight_mass: Vec<T>,
+    /// Sum of V0 around each node (nodal averaging), mm^3.
+    inv_node_volume: Vec<T>,
+    /// Pressure triangles of all loads, (load, nodes, rest edges x1 - x0 and x2 - x0).
+    faces: Vec<(u32, [u32; 3], [V3<T>; 2])>,
+    face_counts: Vec<usize>,
+    faces_of: Csr,
+    springs: Vec<NodeSpring<T>>,
+    spring_counts: Vec<usize>,
+    springs_of: Csr,
+    conditions: Vec<NodeConditions<T>>,
+    /// Index into `conditions` per node, `u32::MAX` when free.
+    condition_of: Vec<u32>,
+    work: Work<T>,
+    /// The internal numbering of nodes and tetrahedra ([`Numbering`]).
+    numbering: Numbering,
+    /// Time, ms, and steps taken.
+    pub t: f64,
+    pub step: u64,
+}
+
+impl<T: Real> FusedTled<T> {
+    /// The fused step of `model` under the load set `loads` (its triangles, springs and their nodes are
+    /// fixed here; the pressures, springs' coefficients, gravity and active tension are read every step)
+    /// and `constraints`, starting from `state`.
+    pub fn new(
+        model: &TledModel,
+        loads: &Loads,
+        constraints: &Constraints,
+        state: &TledState,
+    ) -> Result<Self, SimError> {
+        let nodes = model.node_count();
+        let tets = model.tets.len();
+        for (what, len) in [
+            ("state positions", state.x.len()),
+            ("state previous positions", state.x_prev.len()),
+        ] {
+            if len != nodes {
+                return Err(SimError::Length {
+                    what,
+                    len,
+                    expected: nodes,
+                    items: "nodes",
+                });
+            }
+        }
+        let kernel = match model.materials.as_slice() {
+            [Material::NeoHookean(nh)] if model.viscosity.is_none() => Kernel::NeoHookean {
+                mu: T::of(nh.mu),
+                lambda: T::of(nh.lambda),
+            },
+            _ => Kernel::General,
+        };
+        let numbering = Numbering::of(model);
+        let new = |n: u32| numbering.node_new[n as usize];
+        let corners_of = Csr::build(
+            nodes,
+            numbering
+                .tets
+                .iter()
+                .enumerate()
+                .flat_map(|(t, tet)| (0..4).map(move |a| (tet[a], 4 * t as u32 + a as u32))),
+        );
+        let volume0: Vec<f64> = numbering
+            .tet_old
+            .iter()
+            .map(|&t| model.volume0[t as usize])
+            .collect();
+        let node_volume: Vec<f64> = (0..nodes)
+            .map(|n| {
+                corners_of
+                    .of(n)
+                    .iter()
+                    .map(|&c| volume0[(c / 4) as usize])
+                    .sum()
+            })
+            .collect();
+        let mut faces = Vec::new();
+        for (l, p) in loads.pressures.iter().enumerate() {
+            for &f in &p.faces {
+                let x = f.map(|n| model.rest[n as usize]);
+                faces.push((l as u32, f.map(new), [v3(x[1] - x[0]), v3(x[2] - x[0])]));
+            }
+        }
+        let faces_of = Csr::build(
+            nodes,
+            faces
+                .iter()
+                .enumerate()
+                .flat_map(|(i, (_, f, _))| f.iter().map(move |&n| (n, i as u32))),
+        );
+        let mut springs = Vec::new();
+        let mut spring_nodes = Vec::new();
+        for (l, s) in loads.springs.iter().enumerate() {
+            for (i, &n) in s.nodes.iter().enumerate() {
+                spring_nodes.push(new(n));
+                springs.push(NodeSpring {
+                    load: l as u32,
+                    area: T::of(s.area[i]),
+                    normal: v3(s.normal[i]),
+                });
+            }
+        }
+        let springs_of = Csr::build(
+            nodes,
+            spring_nodes.iter().enumerate().map(|(i, &n)| (n, i as u32)),
+        );
+        let mut condition_of = vec![u32::MAX; nodes];
+        let mut conditions: Vec<NodeConditions<T>> = Vec::new();
+        let mut slot =
+            |n: u32, conditions: &mut Vec<NodeConditions<T>>| -> Result<usize, SimError> {
+                if n as usize >= nodes {
+                    return Err(SimError::Length {
+                        what: "a constrained node index",
+                        len: n as usize,
+                        expected: nodes,
+                        items: "nodes (index out of range)",
+                    });
+                }
+                let n = new(n) as usize;
+                if condition_of[n] == u32::MAX {
+                    condition_of[n] = conditions.len() as u32;
+                    conditions.push(NodeConditions {
+                        sliding: Vec::new(),
+                        fixed: [T::nan(); 3],
+                    });
+                }
+                Ok(condition_of[n] as usize)
+            };
+        for &(n, normal) in &constraints.sliding {
+            let i = slot(n, &mut conditions)?;
+            conditions[i].sliding.push(v3(normal));
+        }
+        for &(n, axis, value) in &constraints.fixed {
+            let i = slot(n, &mut conditions)?;
+            conditions[i].fixed[axis.min(2)] = T::of(value - model.rest[n as usize][axis.min(2)]);
+        }
+        let disp = |x: &[DVec3]| -> Vec<V3<T>> {
+            let old = &numbering.node_old;
+            old.iter()
+                .map(|&n| v3(x[n as usize] - model.rest[n as usize]))
+                .collect()
+        };
+        let old_nodes = |v: &[f64]| -> Vec<T> {
+            let old = &numbering.node_old;
+            old.iter().map(|&n| T::of(v[n as usize])).collect()
+        };
+        let mut u = [disp(&state.x), disp(&state.x_prev)];
+        for (n, &c) in condition_of.iter().enumerate() {
+            if c != u32::MAX {
+                for u in &mut u {
+                    constrain(&conditions[c as usize], &mut u[n]);
+                }
+            }
+        }
+        let per_node = if model.volumetric == Volumetric::NodalAverage {
+            nodes
+        } else {
+            0
+        };
+        let work = Work {
+            u,
+            corner: vec![[T::zero(); 3]; 4 * tets],
+            face: vec![[T::zero(); 3]; faces.len()],
+            vj: vec![T::zero(); if per_node > 0 { tets } else { 0 }],
+            jm1: vec![T::zero(); per_node],
+            p: vec![T::zero(); per_node],
+        };
+        let fused = FusedTled {
+            kernel,
+            grads: numbering
+                .tet_old
+                .iter()
+                .map(|&t| model.grads[t as usize])
+                .map(|g| [v3(g[0]), v3(g[1]), v3(g[2])])
+                .collect(),
+            volume0: volume0.iter().map(|&v| T::of(v)).collect(),
+            corners_of,
+            inv_mass: old_nodes(&model.mass.iter().map(|m| 1.0 / m).collect::<Vec<_>>()),
+            weight_mass: old_nodes(
+                &(0..nodes)
+                    .map(|n| model.physical_mass(n))
+                    .collect::<Vec<_>>(),
+            ),
+            inv_node_volume: node_volume.iter().map(|&v| T::of(1.0 / v)).collect(),
+            face_counts: loads.pressures.iter().map(|p| p.faces.len()).collect(),
+            faces,
+            faces_of,
+            spring_counts: loads.springs.iter().map(|s| s.nodes.len()).collect(),
+            springs,
+            springs_of,
+            conditions,
+            condition_of,
+            work,
+            numbering,
+            t: state.t,
+            step: state.step,
+            model: model.clone(),
+        };
+        Ok(fused)
+    }
+
+    /// "f32" or "f64".
+    pub fn precision(&self) -> &'static str {
+        T::NAME
+    }
+
+    /// Positions now, mm.
+    pub fn positions(&self) -> Vec<DVec3> {
+        self.positions_of(&self.work.u[0])
+    }
+
+    /// Positions for internal displacements `u`, in the model's node order.
+    fn positions_of(&self, u: &[V3<T>]) -> Vec<DVec3> {
+        self.numbering
+            .node_new
+            .iter()
+            .zip(&self.model.rest)
+            .map(|(&n, r)| *r + wide3(u[n as usize]))
+            .collect()
+    }
+
+    /// The state in the reference's form (positions now and one step ago, time, step count).
+    pub fn state(&self) -> TledState {
+        TledState {
+            x: self.positions(),
+            x_prev: self.positions_of(&self.work.u[1]),
+            t: self.t,
+            step: self.step,
+        }
+    }
+
+    /// Checks that `loads` has the shape given at construction.
+    fn check_loads(&self, loads: &Loads) -> Result<(), SimError> {
+        let tets = self.model.tets.len();
+        let ta = loads.active_tension.len();
+        if ta != 0 && ta != tets {
+            return Err(SimError::Length {
+                what: "active tension",
+                len: ta,
+                expected: tets,
+                items: "tetrahedra",
+            });
+        }
+        let faces: Vec<usize> = loads.pressures.iter().map(|p| p.faces.len()).collect();
+        let springs: Vec<usize> = loads.springs.iter().map(|s| s.nodes.len()).collect();
+        if faces != self.face_counts || springs != self.spring_counts {
+            return Err(SimError::Length {
+                what: "pressure triangles and spring nodes (per load) of the step's loads",
+                len: faces.iter().sum::<usize>() + springs.iter().sum::<usize>(),
+                expected: self.face_counts.iter().sum::<usize>()
+                    + self.spring_counts.iter().sum::<usize>(),
+                items: "given when the fused step was built",
+            });
+        }
+        Ok(())
+    }
+
+    /// Advances one step of `stepping` under `loads` (same triangles and springs as at construction).
+    pub fn step(&mut self, stepping: Stepping, loads: &Loads) -> Result<(), SimError> {
+        self.run(1, stepping, loads)
+    }
+
+    /// Takes `steps` steps of `stepping` under `loads`. On one thread the passes run one after the
+    /// other; on several, each thread of rayon's pool takes a fixed contiguous share of every pass and
+    /// the threads meet at a spin barrier between passes (two to five per step) for the whole run: on a
+    /// 12k-tetrahedron mesh a step takes about 0.1 ms, too short for a fork-join per pass (measured:
+    /// with rayon's parallel iterators two threads were no faster than one there). The result does not
+    /// depend on the number of threads (every sum has a fixed order). After an error the state is that
+    /// of the step that failed.
+    pub fn run(&mut self, steps: u64, stepping: Stepping, loads: &Loads) -> Result<(), SimError> {
+        self.check_loads(loads)?;
+        let k = Coefficients::new(stepping, loads);
+        let mut work = std::mem::take(&mut self.work);
+        let threads = rayon::current_num_threads().max(1);
+        let done = if threads == 1 || steps == 0 {
+            self.run_serial(&mut work, steps, &k, loads)
+        } else {
+            self.run_team(&mut work, steps, &k, loads, threads)
+        };
+        let (taken, failure) = match done {
+            Ok(()) => (steps, None),
+            Err((taken, f)) => (taken, Some(f)),
+        };
+        self.t += taken as f64 * stepping.dt;
+        self.step += taken;
+        let error = match failure {
+            None => None,
+            Some(Failure::Tet(t)) => Some(self.inverted(&work.u[0], t)),
+            Some(Failure::Node(node)) => Some(SimError::NonFinite {
+                step: self.step,
+                field: "position",
+                node: self.numbering.node_old[node] as usize,
+            }),
+        };
+        self.work = work;
+        error.map_or(Ok(()), Err)
+    }
+
+    /// The steps on the calling thread. Err: (steps completed, what failed in the next).
+    fn run_serial(
+        &self,
+        work: &mut Work<T>,
+        steps: u64,
+        k: &Coefficients<T>,
+        loads: &Loads,
+    ) -> Result<(), (u64, Failure)> {
+        let (tets, nodes) = (0..self.numbering.tets.len(), 0..self.model.node_count());
+        let Work {
+            u: [u, u_prev],
+            corner,
+            face,
+            vj,
+            jm1,
+            p,
+        } = work;
+        for s in 0..steps {
+            if self.model.volumetric == Volumetric::NodalAverage {
+                self.tet_volumes(u, tets.clone(), vj);
+                self.node_volumes(vj, nodes.clone(), jm1, p);
+            }
+            let ta = &loads.active_tension;
+            self.elements(u, u_prev, jm1, p, k, ta, tets.clone(), corner)
+                .map_err(|t| (s, Failure::Tet(t)))?;
+            self.faces(u, k, 0..self.faces.len(), face);
+            self.nodes(u, corner, face, k, nodes.clone(), u_prev)
+                .map_err(|n| (s, Failure::Node(n)))?;
+            std::mem::swap(u, u_prev);
+        }
+        Ok(())
+    }
+
+    /// The steps on every thread of rayon's pool, each with its share of every pass (see [`Self::run`]).
+    fn run_team(
+        &self,
+        work: &mut Work<T>,
+        steps: u64,
+        k: &Coefficients<T>,
+        loads: &Loads,
+        threads: usize,
+    ) -> Result<(), (u64, Failure)> {
+        let nodal = self.model.volumetric == Volumetric::NodalAverage;
+        let has_faces = !self.faces.is_empty();
+        let (nodes, faces) = (self.model.node_count(), self.faces.len());
+        let tet_min = &self.numbering.tet_min;
+        let Work {
+            u: [ua, ub],
+            corner,
+            face,
+            vj,
+            jm1,
+            p,
+        } = work;
+        let views = TeamViews {
+            u: [Shared::new(ua), Shared::new(ub)],
+            corner: Shared::new(corner),
+            face: Shared::new(face),
+            vj: Shared::new(vj),
+            jm1: Shared::new(jm1),
+            p: Shared::new(p),
+        };
+        let barrier = SpinBarrier::new(threads);
+        let bad_tet = AtomicUsize::new(usize::MAX);
+        let bad_node = AtomicUsize::new(usize::MAX);
+        let failed_at = AtomicU64::new(u64::MAX);
+        let ta = &loads.active_tension;
+        rayon::broadcast(|ctx| {
+            let (me, n) = (ctx.index(), ctx.num_threads());
+            debug_assert_eq!(n, threads);
+            let share = |len: usize| len * me / n..len * (me + 1) / n;
+            let (my_nodes, my_faces) = (share(nodes), share(faces));
+            // The tetrahedra whose first node (in the internal numbering) is this thread's: mostly the
+            // ones whose corner forces its nodes gather.
+            let first_of = |node: usize| tet_min.partition_point(|&m| (m as usize) < node);
+            let my_tets = first_of(my_nodes.start)..first_of(my_nodes.end);
+            for s in 0..steps {
+                let (cur, prev) = (views.u[(s % 2) as usize], views.u[((s + 1) % 2) as usize]);
+                // SAFETY (every block below): between two barriers each buffer is either only read, by
+                // all threads, or written by each thread in its own range of it and not read outside
+                // that range by anyone (see the pass list in TeamViews); the barrier orders the phases.
+                if nodal {
+                    unsafe {
+                        self.tet_volumes(
+                            cur.all(),
+                            my_tets.clone(),
+                            views.vj.range(my_tets.clone()),
+                        );
+                    }
+                    barrier.wait();
+                    unsafe {
+                        let r = my_nodes.clone();
+                        self.node_volumes(
+                            views.vj.all(),
+                            r.clone(),
+                            views.jm1.range(r.clone()),
+                            views.p.range(r),
+                        );
+                    }
+                    barrier.wait();
+                }
+                let result = unsafe {
+                    let out = views.corner.range(4 * my_tets.start..4 * my_tets.end);
+                    let (jm1, p) = (views.jm1.all(), views.p.all());
+                    self.elements(cur.all(), prev.all(), jm1, p, k, ta, my_tets.clone(), out)
+                };
+                if let Err(t) = result {
+                    bad_tet.fetch_min(t, Ordering::Relaxed);
+                }
+                barrier.wait();
+                if bad_tet.load(Ordering::Relaxed) != usize::MAX {
+                    failed_at.fetch_min(s, Ordering::Relaxed);
+                    return;
+                }
+                if has_faces {
+                    unsafe {
+                        self.faces(
+                            cur.all(),
+                            k,
+                            my_faces.clone(),
+                            views.face.range(my_faces.clone()),
+                        );
+                    }
+                    barrier.wait();
+                }
+                let result = unsafe {
+                    let out = prev.range(my_nodes.clone());
+                    self.nodes(
+                        cur.all(),
+                        views.corner.all(),
+                        views.face.all(),
+                        k,
+                        my_nodes.clone(),
+                        out,
+                    )
+                };
+                if let Err(node) = result {
+                    bad_node.fetch_min(node, Ordering::Relaxed);
+                }
+                barrier.wait();
+                if bad_node.load(Ordering::Relaxed) != usize::MAX {
+                    failed_at.fetch_min(s, Ordering::Relaxed);
+                    return;
+                }
+            }
+        });
+        // The buffers alternated roles: after an odd number of completed steps the newest is `ub`.
+        let failed = failed_at.load(Ordering::Relaxed);
+        let completed = failed.min(steps);
+        if completed % 2 == 1 {
+            std::mem::swap(ua, ub);
+        }
+        if failed == u64::MAX {
+            return Ok(());
+        }
+        let failure = match bad_tet.load(Ordering::Relaxed) {
+            usize::MAX => Failure::Node(bad_node.load(Ordering::Relaxed)),
+            t => Failure::Tet(t),
+        };
+        Err((completed, failure))
+    }
+
+    /// V0 (J - 1) of the tetrahedra `range` into `out` (nodal averaging).
+    fn tet_volumes(&self, u: &[V3<T>], range: Range<usize>, out: &mut [T]) {
+        let tets = &self.numbering.tets[range.clone()];
+        for ((t, tet), vj) in range.zip(tets).zip(out) {
+            let h = displacement_gradient(tet.map(|n| u[n as usize]), &self.grads[t]);
+            *vj = self.volume0[t] * det_minus_one(&h);
+        }
+    }
+
+    /// J_n - 1 = sum V0 (J - 1) / sum V0 of the nodes `range` (and U'(J_n) for the neo-Hookean kernel).
+    fn node_volumes(&self, vj: &[T], range: Range<usize>, jm1: &mut [T], p: &mut [T]) {
+        for ((n, jm1), p) in range.zip(jm1).zip(p) {
+            let sum = self
+                .corners_of
+                .of(n)
+                .iter()
+                .fold(T::zero(), |s, &c| s + vj[(c / 4) as usize]);
+            *jm1 = sum * self.inv_node_volume[n];
+            if let Kernel::NeoHookean { lambda, .. } = self.kernel {
+                *p = lambda * jm1.log1p() / (T::one() + *jm1);
+            }
+        }
+    }
+
+    /// The corner forces of the tetrahedra `range` into `out` (4 per tetrahedron). Err(t): tetrahedron
+    /// t is inverted or not finite.
+    #[allow(clippy::too_many_arguments)]
+    fn elements(
+        &self,
+        u: &[V3<T>],
+        u_prev: &[V3<T>],
+        jm1: &[T],
+        p: &[T],
+        k: &Coefficients<T>,
+        ta: &[f64],
+        range: Range<usize>,
+        out: &mut [V3<T>],
+    ) -> Result<(), usize> {
+        let nodal = self.model.volumetric == Volumetric::NodalAverage;
+        match self.kernel {
+            Kernel::NeoHookean { mu, lambda } if !k.active => {
+                let nh = NhInputs {
+                    fused: self,
+                    u,
+                    p_node: p,
+                    mu,
+                    lambda,
+                };
+                if nodal {
+                    nh_chunk::<T, true>(&nh, range.start, out)
+                } else {
+                    nh_chunk::<T, false>(&nh, range.start, out)
+                }
+            }
+            _ => {
+                for (t, o) in range.zip(out.chunks_exact_mut(4)) {
+                    let f = self.general_tet(u, u_prev, jm1, t, k.dt, ta).ok_or(t)?;
+                    o.copy_from_slice(&f);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The error for inverted (or non-finite) tetrahedron `t` at displacements `u`.
+    fn inverted(&self, u: &[V3<T>], t: usize) -> SimError {
+        let tet = self.numbering.tets[t];
+        let h = displacement_gradient(tet.map(|n| u[n as usize]), &self.grads[t]);
+        let original = self.numbering.tet_old[t] as usize;
+        SimError::Inverted {
+            step: self.step,
+            tet: original,
+            region: self.model.regions[original],
+            nodes: self.model.tets[original],
+            j: 1.0 + det_minus_one(&h).wide(),
+        }
+    }
+
+    /// The corner forces of tetrahedron `t` through the reference's f64 constitutive code (any law,
+    /// active stress, viscosity); `None` when it is inverted or not finite.
+    fn general_tet(
+        &self,
+        u: &[V3<T>],
+        u_prev: &[V3<T>],
+        jm1_node: &[T],
+        t: usize,
+        dt: f64,
+        ta: &[f64],
+    ) -> Option<[V3<T>; 4]> {
+        let model = &self.model;
+        let tet = self.numbering.tets[t];
+        let h = displacement_gradient(tet.map(|n| u[n as usize]), &self.grads[t]);
+        let j = 1.0 + det_minus_one(&h).wide();
+        let (grads, volume0) = (&self.grads[t], self.volume0[t]);
+        // The model's own number of the tetrahedron, for its material, frame and gradients.
+        let t = self.numbering.tet_old[t] as usize;
+        if j.is_nan() || j <= 0.0 {
+            return None;
+        }
+        let f = to_dmat3(&identity_plus(&h));
+        let m = model.material(t);
+        let p = if model.volumetric == Volumetric::NodalAverage {
+            0.25 * tet
+                .iter()
+                .map(|&n| m.volumetric_stress(1.0 + jm1_node[n as usize].wide()))
+                .sum::<f64>()
+        } else {
+            m.volumetric_stress(f.determinant())
+        };
+        let f_dot = model.viscosity.map(|_| {
+            let v = tet.map(|n| (wide3(u[n as usize]) - wide3(u_prev[n as usize])) / dt);
+            model.deformation_rate(t, &v)
+        });
+        let ta = ta.get(t).copied().unwrap_or(0.0);
+        let p = from_dmat3::<T>(&(f * model.pk2(t, f, p, ta, f_dot)));
+        Some(corner_forces(&p, grads, volume0))
+    }
+
+    /// The follower-pressure force of the triangles `range` on each of their nodes,
+    /// -p/6 (x1 - x0) x (x2 - x0), into `out`.
+    fn faces(&self, u: &[V3<T>], k: &Coefficients<T>, range: Range<usize>, out: &mut [V3<T>]) {
+        for ((l, f, e), out) in self.faces[range].iter().zip(out) {
+            let d = |i: usize| -> V3<T> {
+                let (a, b) = (u[f[i] as usize], u[f[0] as usize]);
+                std::array::from_fn(|c| e[i - 1][c] + a[c] - b[c])
+            };
+            let (a, b) = (d(1), d(2));
+            let s = k.pressure_scale[*l as usize];
+            *out = [
+                s * (a[1] * b[2] - a[2] * b[1]),
+                s * (a[2] * b[0] - a[0] * b[2]),
+                s * (a[0] * b[1] - a[1] * b[0]),
+            ];
+        }
+    }
+
+    /// The nodes `range`: gathers each one's force, advances it by damped central differences from
+    /// `u` and its previous displacement in `u_prev` (this range's slice, overwritten with the new
+    /// displacement), enforces its conditions and checks it is finite. Err(n): node n is not.
+    fn nodes(
+        &self,
+        u: &[V3<T>],
+        corner: &[V3<T>],
+        face: &[V3<T>],
+        k: &Coefficients<T>,
+        range: Range<usize>,
+        u_prev: &mut [V3<T>],
+    ) -> Result<(), usize> {
+        for (n, up) in range.zip(u_prev) {
+            let mut f = self.corners_of.of(n).iter().fold([T::zero(); 3], |s, &i| {
+                let fi = corner[i as usize];
+                [s[0] + fi[0], s[1] + fi[1], s[2] + fi[2]]
+            });
+            if k.has_gravity {
+                let m = self.weight_mass[n];
+                for (fi, gi) in f.iter_mut().zip(k.gravity) {
+                    *fi = *fi + gi * m;
+                }
+            }
+            for &i in self.faces_of.of(n) {
+                for (s, v) in f.iter_mut().zip(face[i as usize]) {
+                    *s = *s + v;
+                }
+            }
+            let un = u[n];
+            for &i in self.springs_of.of(n) {
+                let s = self.springs[i as usize];
+                let (stiffness, damping, normal_only) = k.springs[s.load as usize];
+                let v: V3<T> = std::array::from_fn(|c| (un[c] - up[c]) * k.inv_dt);
+                let r: V3<T> = if normal_only {
+                    let nn = s.normal;
+                    let dot = |w: V3<T>| w[0] * nn[0] + w[1] * nn[1] + w[2] * nn[2];
+                    let m = stiffness * dot(un) + damping * dot(v);
+                    nn.map(|x| x * m)
+                } else {
+                    std::array::from_fn(|c| stiffness * un[c] + damping * v[c])
+                };
+                for (fi, ri) in f.iter_mut().zip(r) {
+                    *fi = *fi - ri * s.area;
+                }
+            }
+            let scale = k.b * self.inv_mass[n];
+            let mut next: V3<T> =
+                std::array::from_fn(|c| un[c] + k.a * (un[c] - up[c]) + f[c] * scale);
+            let cond = self.condition_of[n];
+            if cond != u32::MAX {
+                constrain(&self.conditions[cond as usize], &mut next);
+            }
+            if !next.iter().all(|v| v.is_finite()) {
+                return Err(n);
+            }
+            *up = next;
+        }
+        Ok(())
+    }
+}
+
+/// The internal numbering of the fused step: nodes along a Morton (Z-order) curve through their rest
+/// positions, so that nodes near in space are near in memory whatever the mesh file's order, and
+/// tetrahedra sorted by their smallest node, so that a contiguous range of nodes owns a contiguous range
+/// of tetrahedra and gathers mostly the corner forces its own thread computed (measured on the
+/// 12k-tetrahedron Aróstica LV: two threads each computing half the tetrahedra ran 1.8x slower per
+/// tetrahedron than one thread alone, their caches trading the corner forces back and forth).
+/// Every value that leaves the fused step is mapped back to the model's numbering.
+#[derive(Debug, Clone, Default)]
+struct Numbering {
+    /// Model node -> internal node, and back.
+    node_new: Vec<u32>,
+    node_old: Vec<u32>,
+    /// Internal tetrahedron -> model tetrahedron.
+    tet_old: Vec<u32>,
+    /// Internal tetrahedra (internal nodes, corners in the model's order) and their smallest node
+    /// (non-decreasing).
+    tets: Vec<[u32; 4]>,
+    tet_min: Vec<u32>,
+}
+
+impl Numbering {
+    fn of(model: &TledModel) -> Self {
+        let (lo, hi) = model.rest.iter().fold(
+            (DVec3::splat(f64::INFINITY), DVec3::splat(f64::NEG_INFINITY)),
+            |(lo, hi), p| (lo.min(*p), hi.max(*p)),
+        );
+        let scale = ((1u64 << 21) - 1) as f64 / (hi - lo).max_element().max(f64::MIN_POSITIVE);
+        let code = |p: DVec3| -> u64 {
+            let q = ((p - lo) * scale)
+                .to_array()
+                .map(|v| spread_bits(v.clamp(0.0, 2097151.0) as u64));
+            q[0] | q[1] << 1 | q[2] << 2
+        };
+        let mut node_old: Vec<u32> = (0..model.rest.len() as u32).collect();
+        node_old.sort_by_key(|&n| (code(model.rest[n as usize]), n));
+        let mut node_new = vec![0u32; node_old.len()];
+        for (new, &old) in node_old.iter().enumerate() {
+            node_new[old as usize] = new as u32;
+        }
+        let renumbered: Vec<[u32; 4]> = model
+            .tets
+            .iter()
+            .map(|t| t.map(|n| node_new[n as usize]))
+            .collect();
+        let min = |t: &[u32; 4]| t.iter().copied().min().unwrap_or(0);
+        let mut tet_old: Vec<u32> = (0..renumbered.len() as u32).collect();
+        tet_old.sort_by_key(|&t| (min(&renumbered[t as usize]), t));
+        let tets: Vec<[u32; 4]> = tet_old.iter().map(|&t| renumbered[t as usize]).collect();
+        Numbering {
+            tet_min: tets.iter().map(min).collect(),
+            node_new,
+            node_old,
+            tet_old,
+            tets,
+        }
+    }
+}
+
+/// The 21 low bits of `x` spread to every third bit (the Morton code of one coordinate).
+fn spread_bits(x: u64) -> u64 {
+    let mut x = x & 0x1f_ffff;
+    x = (x | x << 32) & 0x001f_0000_0000_ffff;
+    x = (x | x << 16) & 0x001f_0000_ff00_00ff;
+    x = (x | x << 8) & 0x100f_00f0_0f00_f00f;
+    x = (x | x << 4) & 0x10c3_0c30_c30c_30c3;
+    x = (x | x << 2) & 0x1249_2492_4924_9249;
+    x
+}
+
+/// What stopped a run.
+#[derive(Debug, Clone, Copy)]
+enum Failure {
+    Tet(usize),
+    Node(usize),
+}
+
+/// The per-run constants of the node and face passes.
+struct Coefficients<T> {
+    dt: f64,
+    inv_dt: T,
+    /// x_{n+1} = x_n + a (x_n - x_{n-1}) + b f / m.
+    a: T,
+    b: T,
+    gravity: V3<T>,
+    has_gravity: bool,
+    /// Any non-zero active tension.
+    active: bool,
+    /// -p / 6 per pressure load.
+    pressure_scale: Vec<T>,
+    /// (stiffness, damping, normal only) per spring load.
+    springs: Vec<(T, T, bool)>,
+}
+
+impl<T: Real> Coefficients<T> {
+    fn new(stepping: Stepping, loads: &Loads) -> Self {
+        let Stepping { dt, damping } = stepping;
+        Coefficients {
+            dt,
+            inv_dt: T::of(1.0 / dt),
+            a: T::of((1.0 - 0.5 * damping * dt) / (1.0 + 0.5 * damping * dt)),
+            b: T::of(dt * dt / (1.0 + 0.5 * damping * dt)),
+            gravity: v3(loads.gravity),
+            has_gravity: loads.gravity != DVec3::ZERO,
+            active: loads.active_tension.iter().any(|&t| t != 0.0),
+            pressure_scale: loads
+                .pressures
+                .iter()
+                .map(|p| T::of(-p.pressure / 6.0))
+                .collect(),
+            springs: loads
+                .springs
+                .iter()
+                .map(|s| (T::of(s.stiffness), T::of(s.damping), s.normal_only))
+                .collect(),
+        }
+    }
+}
+
+/// The arrays a step writes: displacements now and one step ago (`u[0]`, `u[1]`), corner forces
+/// (4 per tetrahedron), face forces, and for nodal averaging V0 (J - 1) per tetrahedron, J_n - 1 per
+/// node (J - 1 rather than J keeps small volume changes in f32) and, for the neo-Hookean kernel,
+/// U'(J_n) per node.
+#[derive(Debug, Default)]
+struct Work<T> {
+    u: [Vec<V3<T>>; 2],
+    corner: Vec<V3<T>>,
+    face: Vec<V3<T>>,
+    vj: Vec<T>,
+    jm1: Vec<T>,
+    p: Vec<T>,
+}
+
+/// The work arrays as the team of [`FusedTled::run_team`] shares them. Per step, the phases and who
+/// writes what (everything else is only read in that phase):
+/// 1. (nodal) `vj`, each thread its tetrahedra; 2. (nodal) `jm1`, `p`, each thread its nodes;
+/// 3. `corner`, each thread its tetrahedra (reads `u` now and previous in full);
+/// 4. (pressure) `face`, each thread its triangles;
+/// 5. the previous `u` buffer, each thread its nodes, reading only its own nodes of it.
+struct TeamViews<T> {
+    u: [Shared<V3<T>>; 2],
+    corner: Shared<V3<T>>,
+    face: Shared<V3<T>>,
+    vj: Shared<T>,
+    jm1: Shared<T>,
+    p: Shared<T>,
+}
+
+/// A slice that the threads of a team read in full or write in disjoint ranges, phase by phase.
+struct Shared<T> {
+    ptr: *mut T,
+    len: usize,
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Shared<T> {}
+
+// SAFETY: a Shared is a pointer to a slice that outlives the team (the run borrows it mutably); the
+// callers of `all` and `range` uphold the phase discipline documented there.
+unsafe impl<T: Send + Sync> Send for Shared<T> {}
+unsafe impl<T: Send + Sync> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    fn new(v: &mut [T]) -> Self {
+        Shared {
+            ptr: v.as_mut_ptr(),
+            len: v.len(),
+        }
+    }
+
+    /// The whole slice, to read.
+    ///
+    /// # Safety
+    /// No thread writes any of it until the reader's next barrier.
+    unsafe fn all<'a>(self) -> &'a [T] {
+        // SAFETY: ptr/len come from a live slice; no concurrent writes (the caller's contract).
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    /// `range` of the slice, to write.
+    ///
+    /// # Safety
+    /// `range` is in bounds, and no other thread reads or writes it until the writer's next barrier.
+    unsafe fn range<'a>(self, range: Range<usize>) -> &'a mut [T] {
+        assert!(range.start <= range.end && range.end <= self.len);
+        // SAFETY: in bounds (checked); exclusive for the phase (the caller's contract).
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
+    }
+}
+
+/// A reusable barrier for the threads of a team that spins (then yields) instead of sleeping: the
+/// threads meet every few tens of microseconds.
+struct SpinBarrier {
+    threads: usize,
+    arrived: AtomicUsize,
+    generation: AtomicUsize,
+}
+
+impl SpinBarrier {
+    fn new(threads: usize) -> Self {
+        SpinBarrier {
+            threads,
+            arrived: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+        }
+    }
+
+    /// Waits until all threads have called it; what a thread wrote before is visible to every thread
+    /// after (the last arrival acquires everyone's writes and releases them with the new generation).
+    fn wait(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.threads {
+            self.arrived.store(0, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::Release);
+            return;
+        }
+        let mut spins = 0u32;
+        while self.generation.load(Ordering::Acquire) == generation {
+            if spins < 1 << 14 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// f_a = -V0 P grad N_a for a < 3, f_3 = -(f_0 + f_1 + f_2), mN.
+#[inline(always)]
+fn corner_forces<T: Real>(p: &M3<T>, g: &[V3<T>; 3], v0: T) -> [V3<T>; 4] {
+    let mut out = [[T::zero(); 3]; 4];
+    for (a, ga) in g.iter().enumerate() {
+        for i in 0..3 {
+            out[a][i] = -v0 * (p[i][0] * ga[0] + p[i][1] * ga[1] + p[i][2] * ga[2]);
+            out[3][i] = out[3][i] - out[a][i];
+        }
+    }
+    out
+}
+
+/// Tetrahedra per block of the neo-Hookean kernel: the lanes of the vectorised loop (one AVX2 register of
+/// f32, two of f64).
+const LANES: usize = 8;
+
+/// First Piola-Kirchhoff stress of compressible neo-Hookean, P = mu (F - F^-T) + J p F^-T with
+/// F^-T = cof F / J, from H = F - I, J - 1 and J p (= lambda ln J per element).
+#[inline(always)]
+fn nh_stress<T: Real>(h: &M3<T>, j: T, jp: T, mu: T) -> M3<T> {
+    let f = identity_plus(h);
+    let cof = cofactor(&f);
+    let s = (jp - mu) / j;
+    std::array::from_fn(|i| std::array::from_fn(|k| mu * f[i][k] + s * cof[i][k]))
+}
+
+/// The neo-Hookean corner forces of the tetrahedra from `first` on, into `out` (4 per tetrahedron), in
+/// blocks of [`LANES`] tetrahedra whose arithmetic is one loop over the lanes (which the compiler
+/// vectorises); with AVX2 and FMA when the processor has them (checked at run time). `NODAL`: the
+/// pressure is the corner mean of `p_node` (averaged nodal pressure), else lambda ln J / J.
+/// Err(t): tetrahedron t is inverted or not finite.
+fn nh_chunk<T: Real, const NODAL: bool>(
+    nh: &NhInputs<T>,
+    first: usize,
+    out: &mut [V3<T>],
+) -> Result<(), usize> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the processor has AVX2 and FMA (checked just above).
+        return unsafe { nh_chunk_avx2::<T, NODAL>(nh, first, out) };
+    }
+    nh_chunk_body::<T, NODAL>(nh, first, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn nh_chunk_avx2<T: Real, const NODAL: bool>(
+    nh: &NhInputs<T>,
+    first: usize,
+    out: &mut [V3<T>],
+) -> Result<(), usize> {
+    nh_chunk_body::<T, NODAL>(nh, first, out)
+}
+
+/// What the neo-Hookean kernel reads.
+struct NhInputs<'a, T: Real> {
+    fused: &'a FusedTled<T>,
+    u: &'a [V3<T>],
+    /// U'(J_n) per node (nodal averaging).
+    p_node: &'a [T],
+    mu: T,
+    lambda: T,
+}
+
+#[inline(always)]
+fn nh_chunk_body<T: Real, const NODAL: bool>(
+    nh: &NhInputs<T>,
+    first: usize,
+    out: &mut [V3<T>],
+) -> Result<(), usize> {
+    let NhInputs {
+        fused,
+        u,
+        p_node,
+        mu,
+        lambda,
+    } = *nh;
+    let (grads, volume0) = (&fused.grads, &fused.volume0);
+    let count = out.len() / 4;
+    let tets = &fused.numbering.tets[first..first + count];
+    let z = [T::zero(); LANES];
+    let range = T::of(T::SERIES_RANGE);
+    for (b, (tb, ob)) in tets
+        .chunks(LANES)
+        .zip(out.chunks_mut(4 * LANES))
+        .enumerate()
+    {
+        let base = first + b * LANES;
+        // Gather into lanes (lanes past the end stay zero: H = 0, J = 1, nothing written).
+        let (mut d, mut g) = ([[z; 3]; 3], [[z; 3]; 3]);
+        let (mut v0, mut pm) = (z, z);
+        for (l, tet) in tb.iter().enumerate() {
+            let u3 = u[tet[3] as usize];
+            let gr = &grads[base + l];
+            for a in 0..3 {
+                let ua = u[tet[a] as usize];
+                for i in 0..3 {
+                    d[a][i][l] = ua[i] - u3[i];
+                    g[a][i][l] = gr[a][i];
+                }
+            }
+            v0[l] = volume0[base + l];
+            if NODAL {
+                let q = T::of(0.25);
+                pm[l] = q
+                    * (p_node[tet[0] as usize]
+                        + p_node[tet[1] as usize]
+                        + p_node[tet[2] as usize]
+                        + p_node[tet[3] as usize]);
+            }
+        }
+        let (mut fo, mut jl, mut xl) = ([[z; 3]; 3], z, z);
+        for l in 0..LANES {
+            let h: M3<T> = std::array::from_fn(|i| {
+                std::array::from_fn(|k| {
+                    d[0][i][l] * g[0][k][l] + d[1][i][l] * g[1][k][l] + d[2][i][l] * g[2][k][l]
+                })
+            });
+            let jm1 = det_minus_one(&h);
+            let j = T::one() + jm1;
+            let jp = if NODAL {
+                j * pm[l]
+            } else {
+                lambda * log1p_series(jm1)
+            };
+            let p = nh_stress(&h, j, jp, mu);
+            for a in 0..3 {
+                for i in 0..3 {
+                    fo[a][i][l] = -v0[l]
+                        * (p[i][0] * g[a][0][l] + p[i][1] * g[a][1][l] + p[i][2] * g[a][2][l]);
+                }
+            }
+            jl[l] = j;
+            xl[l] = jm1;
+        }
+        for (l, o) in ob.chunks_exact_mut(4).enumerate() {
+            if jl[l].is_nan() || jl[l] <= T::zero() {
+                return Err(base + l);
+            }
+            if !NODAL && xl[l].abs() > range {
+                // A volume change beyond the series' range (rare): this tetrahedron again, with the
+                // library's logarithm.
+                let tet = tets[base - first + l];
+                let h = displacement_gradient(tet.map(|n| u[n as usize]), &grads[base + l]);
+                let p = nh_stress(&h, jl[l], lambda * xl[l].ln_1p(), mu);
+                o.copy_from_slice(&corner_forces(&p, &grads[base + l], v0[l]));
+                continue;
+            }
+            for a in 0..3 {
+                o[a] = [fo[a][0][l], fo[a][1][l], fo[a][2][l]];
+            }
+            o[3] = std::array::from_fn(|i| -(fo[0][i][l] + fo[1][i][l] + fo[2][i][l]));
+        }
+    }
+    Ok(())
+}
+
+/// Applies a node's conditions to its displacement.
+fn constrain<T: Real>(c: &NodeConditions<T>, u: &mut V3<T>) {
+    for n in &c.sliding {
+        let d = u[0] * n[0] + u[1] * n[1] + u[2] * n[2];
+        for (ui, ni) in u.iter_mut().zip(n) {
+            *ui = *ui - *ni * d;
+        }
+    }
+    for (ui, fi) in u.iter_mut().zip(c.fixed) {
+        if !fi.is_nan() {
+            *ui = fi;
+        }
+    }
+}
+
+/// H = sum_a u_a (x) grad N_a = sum_{a < 3} (u_a - u_3) (x) grad N_a (the gradients sum to zero).
+#[inline(always)]
+fn displacement_gradient<T: Real>(u: [V3<T>; 4], g: &[V3<T>; 3]) -> M3<T> {
+    let mut h = [[T::zero(); 3]; 3];
+    for (ua, ga) in u.iter().zip(g) {
+        for i in 0..3 {
+            let d = ua[i] - u[3][i];
+            for j in 0..3 {
+                h[i][j] = h[i][j] + d * ga[j];
+            }
+        }
+    }
+    h
+}
+
+/// det(I + H) - 1 = tr H + (sum of the principal 2x2 minors of H) + det H, without the cancellation
+/// of forming det(I + H) first.
+#[inline(always)]
+fn det_minus_one<T: Real>(h: &M3<T>) -> T {
+    let tr = h[0][0] + h[1][1] + h[2][2];
+    let minors = h[0][0] * h[1][1] - h[0][1] * h[1][0] + h[0][0] * h[2][2] - h[0][2] * h[2][0]
+        + h[1][1] * h[2][2]
+        - h[1][2] * h[2][1];
+    let det = h[0][0] * (h[1][1] * h[2][2] - h[1][2] * h[2][1])
+        - h[0][1] * (h[1][0] * h[2][2] - h[1][2] * h[2][0])
+        + h[0][2] * (h[1][0] * h[2][1] - h[1][1] * h[2][0]);
+    tr + minors + det
+}
+
+#[inline(always)]
+fn identity_plus<T: Real>(h: &M3<T>) -> M3<T> {
+    let mut f = *h;
+    for (i, row) in f.iter_mut().enumerate() {
+        row[i] = row[i] + T::one();
+    }
+    f
+}
+
+/// The cofactor matrix of F (J F^-T).
+#[inline(always)]
+fn cofactor<T: Real>(f: &M3<T>) -> M3<T> {
+    [
+        [
+            f[1][1] * f[2][2] - f[1][2] * f[2][1],
+            f[1][2] * f[2][0] - f[1][0] * f[2][2],
+            f[1][0] * f[2][1] - f[1][1] * f[2][0],
+        ],
+        [
+            f[0][2] * f[2][1] - f[0][1] * f[2][2],
+            f[0][0] * f[2][2] - f[0][2] * f[2][0],
+            f[0][1] * f[2][0] - f[0][0] * f[2][1],
+        ],
+        [
+            f[0][1] * f[1][2] - f[0][2] * f[1][1],
+            f[0][2] * f[1][0] - f[0][0] * f[1][2],
+            f[0][0] * f[1][1] - f[0][1] * f[1][0],
+        ],
+    ]
+}
+
+/// Row-major `m` as glam's column-major matrix.
+fn to_dmat3<T: Real>(m: &M3<T>) -> DMat3 {
+    DMat3::from_cols(
+        DVec3::new(m[0][0].wide(), m[1][0].wide(), m[2][0].wide()),
+        DVec3::new(m[0][1].wide(), m[1][1].wide(), m[2][1].wide()),
+        DVec3::new(m[0][2].wide(), m[1][2].wide(), m[2][2].wide()),
+    )
+}
+
+fn from_dmat3<T: Real>(m: &DMat3) -> M3<T> {
+    std::array::from_fn(|i| std::array::from_fn(|j| T::of(m.col(j)[i])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn det_minus_one_matches_the_determinant() {
+        let h = [[0.1, -0.02, 0.03], [0.04, -0.05, 0.06], [-0.07, 0.08, 0.2]];
+        let f = to_dmat3(&identity_plus(&h));
+        assert!((det_minus_one(&h) - (f.determinant() - 1.0)).abs() < 1e-15);
+        let cof = to_dmat3(&cofactor(&from_dmat3::<f64>(&f)));
+        let expect = f.inverse().transpose() * f.determinant();
+        assert!((cof - expect).abs_diff_eq(DMat3::ZERO, 1e-14));
+    }
+
+    /// The worst relative error of `T::log1p` against f64's (f64: against the series' own truncation
+    /// bound, since no more exact reference is at hand) on a fine grid of [-0.45, 0.45] (both branches).
+    fn log1p_error<T: Real>() -> f64 {
+        let mut worst = 0.0f64;
+        for i in -45_000..=45_000 {
+            let x = T::of(i as f64 * 1e-5);
+            let exact = x.wide().ln_1p();
+            if exact != 0.0 {
+                worst = worst.max(((x.log1p().wide() - exact) / exact).abs());
+            }
+        }
+        worst
+    }
+
+    #[test]
+    fn log1p_is_accurate_over_its_range() {
+        // f32: within 3 ulps (the series' truncation is 2.3e-9; the rest is f32 rounding of s, z, p).
+        let e32 = log1p_error::<f32>();
+        assert!(
+            e32 < 3.0 * f32::EPSILON as f64,
+            "f32: worst relative error {e32:e}"
+        );
+        // f64: within 4 ulps of the library.
+        let e64 = log1p_error::<f64>();
+        assert!(
+            e64 < 4.0 * f64::EPSILON,
+            "f64: worst relative error {e64:e}"
+        );
+        assert_eq!(0.0f32.log1p(), 0.0);
+        assert_eq!(0.0f64.log1p(), 0.0);
+    }
+
+    #[test]
+    fn csr_keeps_the_order_given_per_node() {
+        let csr = Csr::build(3, [(2u32, 7u32), (0, 1), (2, 3), (0, 5)].into_iter());
+        assert_eq!(csr.of(0), &[1, 5]);
+        assert!(csr.of(1).is_empty());
+        assert_eq!(csr.of(2), &[7, 3]);
+    }
+}
