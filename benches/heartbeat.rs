@@ -43,6 +43,7 @@ fn bench(c: &mut Criterion) {
         circulation,
         ode_h_s: 1e-5,
         gpu_exact: Vec::new(),
+        cpu_exact: Vec::new(),
     };
     let dt = heart.dt;
     let name = format!("rodero_lv_{}", heart.report.tets);

@@ -348,3 +348,50 @@ fn loads_of_another_shape_are_refused() {
     assert_eq!(fused.step, 0);
     fused.run(1, stepping, &loads).unwrap();
 }
+
+#[test]
+fn a_state_saved_with_its_exceptions_resumes_bit_for_bit() {
+    // A checkpoint keeps f64 positions X + u; building a step from them recomputes u = x - X, which can
+    // differ from the stored u in its last bit. With the exceptions written back, the resumed step
+    // continues exactly; without them, it would drift by rounding (the check below that some exist is
+    // what makes this test see the difference in f64).
+    fn resume<T: Real>() {
+        let mesh = cube();
+        let case = &cases()[5];
+        let s = setup(&mesh, case);
+        let mut a = FusedTled::<T>::new(
+            &s.model,
+            &s.loads,
+            &s.constraints,
+            &reference_at_rest(&s.model),
+        )
+        .unwrap();
+        a.run(80, s.stepping, &s.loads).unwrap();
+        let exact = a.round_trip_exceptions();
+        // In f32 here, X + u is exact in f64 (u is not below 2^-29 |X|, so its 24 bits fit beside X's
+        // 53): nothing is lost. In f64 the sum rounds.
+        assert_eq!(
+            exact.is_empty(),
+            T::NAME == "f32",
+            "{}: {} exceptions",
+            T::NAME,
+            exact.len()
+        );
+        let mut b = FusedTled::<T>::new(&s.model, &s.loads, &s.constraints, &a.state()).unwrap();
+        b.restore_exact(&exact).unwrap();
+        assert!(b.round_trip_exceptions() == exact);
+        a.run(40, s.stepping, &s.loads).unwrap();
+        b.run(40, s.stepping, &s.loads).unwrap();
+        assert_eq!(a.positions(), b.positions(), "{}", T::NAME);
+        assert_eq!(a.step, b.step);
+        let bad = [cardiotwin::mechanics::ExactNode {
+            node: 1_000_000,
+            u: [0.0; 3],
+            u_prev: [0.0; 3],
+        }];
+        let err = b.restore_exact(&bad).unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
+    }
+    resume::<f64>();
+    resume::<f32>();
+}

@@ -29,11 +29,12 @@ use std::fmt::Debug;
 
 use glam::{DMat3, DVec3};
 use num_traits::Float;
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::loads::{Constraints, Loads};
-use super::material::Material;
+use super::material::{ActiveStress, Material, switched_slope};
 use super::tled::{SimError, Stepping, TledModel, TledState, Volumetric};
 
 /// The floating-point type the fused step computes and stores in.
@@ -110,6 +111,10 @@ enum Kernel<T> {
     /// One compressible neo-Hookean material and no viscosity: in `T` (in a run without active tension;
     /// with it, [`Kernel::General`]).
     NeoHookean { mu: T, lambda: T },
+    /// One Holzapfel-Ogden material, with or without viscosity and active tension: the tensors in `T`,
+    /// the law's scalar coefficients (exponentials, switch) from the invariants in f64, as the
+    /// reference computes them (no overflow to inf in f32 for a strained fibre).
+    HolzapfelOgden,
     /// Anything else: F in `T`, stress through the reference's f64 laws.
     General,
 }
@@ -169,6 +174,8 @@ pub struct FusedTled<T: Real> {
     /// grad N_0, grad N_1, grad N_2 per tetrahedron (grad N_3 is minus their sum), 1/mm.
     grads: Vec<[V3<T>; 3]>,
     volume0: Vec<T>,
+    /// f0 and s0 per tetrahedron (the Holzapfel-Ogden kernel only; empty otherwise).
+    frames: Vec<[V3<T>; 2]>,
     /// node -> 4 t + corner, in tetrahedron order.
     corners_of: Csr,
     inv_mass: Vec<T>,
@@ -220,6 +227,7 @@ impl<T: Real> FusedTled<T> {
             }
         }
         let kernel = match model.materials.as_slice() {
+            [Material::HolzapfelOgden(_)] => Kernel::HolzapfelOgden,
             [Material::NeoHookean(nh)] if model.viscosity.is_none() => Kernel::NeoHookean {
                 mu: T::of(nh.mu),
                 lambda: T::of(nh.lambda),
@@ -350,6 +358,17 @@ impl<T: Real> FusedTled<T> {
                 .map(|g| [v3(g[0]), v3(g[1]), v3(g[2])])
                 .collect(),
             volume0: volume0.iter().map(|&v| T::of(v)).collect(),
+            frames: match kernel {
+                Kernel::HolzapfelOgden => numbering
+                    .tet_old
+                    .iter()
+                    .map(|&t| {
+                        let fr = &model.frames[t as usize];
+                        [v3(fr.f0), v3(fr.s0)]
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
             corners_of,
             inv_mass: old_nodes(&model.mass.iter().map(|m| 1.0 / m).collect::<Vec<_>>()),
             weight_mass: old_nodes(
@@ -385,14 +404,27 @@ impl<T: Real> FusedTled<T> {
         self.positions_of(&self.work.u[0])
     }
 
-    /// Positions for internal displacements `u`, in the model's node order.
+    /// Writes the positions now into `x` (mm), reusing its allocation.
+    pub fn positions_into(&self, x: &mut Vec<DVec3>) {
+        self.write_positions(&self.work.u[0], x);
+    }
+
+    /// Positions for internal displacements `u`, in the model's node order, into `x`.
+    fn write_positions(&self, u: &[V3<T>], x: &mut Vec<DVec3>) {
+        x.clear();
+        x.extend(
+            self.numbering
+                .node_new
+                .iter()
+                .zip(&self.model.rest)
+                .map(|(&n, r)| *r + wide3(u[n as usize])),
+        );
+    }
+
     fn positions_of(&self, u: &[V3<T>]) -> Vec<DVec3> {
-        self.numbering
-            .node_new
-            .iter()
-            .zip(&self.model.rest)
-            .map(|(&n, r)| *r + wide3(u[n as usize]))
-            .collect()
+        let mut x = Vec::with_capacity(u.len());
+        self.write_positions(u, &mut x);
+        x
     }
 
     /// The state in the reference's form (positions now and one step ago, time, step count).
@@ -403,6 +435,50 @@ impl<T: Real> FusedTled<T> {
             t: self.t,
             step: self.step,
         }
+    }
+
+    /// The nodes whose displacements the f64 positions of [`Self::state`] do not give back exactly
+    /// (a new step built from that state computes `T::of(x - X)`, which can differ from the stored u in
+    /// the last bit): what a checkpoint must keep besides the positions for a resumed run to continue
+    /// bit for bit ([`Self::restore_exact`]).
+    pub fn round_trip_exceptions(&self) -> Vec<ExactNode> {
+        let [u, u_prev] = &self.work.u;
+        let rest = &self.model.rest;
+        let back = |r: DVec3, v: V3<T>| -> bool {
+            let x = r + wide3(v);
+            (0..3).all(|c| T::of(x[c] - r[c]).wide() == v[c].wide())
+        };
+        (0..rest.len())
+            .filter_map(|old| {
+                let n = self.numbering.node_new[old] as usize;
+                let r = rest[old];
+                (!(back(r, u[n]) && back(r, u_prev[n]))).then(|| ExactNode {
+                    node: old as u32,
+                    u: wide3(u[n]).to_array(),
+                    u_prev: wide3(u_prev[n]).to_array(),
+                })
+            })
+            .collect()
+    }
+
+    /// Writes back the displacements of [`Self::round_trip_exceptions`] (model numbering).
+    pub fn restore_exact(&mut self, exact: &[ExactNode]) -> Result<(), SimError> {
+        let nodes = self.model.node_count();
+        for e in exact {
+            let old = e.node as usize;
+            if old >= nodes {
+                return Err(SimError::Length {
+                    what: "an exact-displacement node index of the checkpoint",
+                    len: old,
+                    expected: nodes,
+                    items: "nodes (index out of range)",
+                });
+            }
+            let n = self.numbering.node_new[old] as usize;
+            self.work.u[0][n] = v3(DVec3::from_array(e.u));
+            self.work.u[1][n] = v3(DVec3::from_array(e.u_prev));
+        }
+        Ok(())
     }
 
     /// Checks that `loads` has the shape given at construction.
@@ -643,7 +719,7 @@ impl<T: Real> FusedTled<T> {
         }
     }
 
-    /// J_n - 1 = sum V0 (J - 1) / sum V0 of the nodes `range` (and U'(J_n) for the neo-Hookean kernel).
+    /// J_n - 1 = sum V0 (J - 1) / sum V0 of the nodes `range` (and U'(J_n) for the single-law kernels).
     fn node_volumes(&self, vj: &[T], range: Range<usize>, jm1: &mut [T], p: &mut [T]) {
         for ((n, jm1), p) in range.zip(jm1).zip(p) {
             let sum = self
@@ -652,8 +728,14 @@ impl<T: Real> FusedTled<T> {
                 .iter()
                 .fold(T::zero(), |s, &c| s + vj[(c / 4) as usize]);
             *jm1 = sum * self.inv_node_volume[n];
-            if let Kernel::NeoHookean { lambda, .. } = self.kernel {
-                *p = lambda * jm1.log1p() / (T::one() + *jm1);
+            match self.kernel {
+                Kernel::NeoHookean { lambda, .. } => {
+                    *p = lambda * jm1.log1p() / (T::one() + *jm1);
+                }
+                Kernel::HolzapfelOgden => {
+                    *p = T::of(self.model.materials[0].volumetric_stress(1.0 + jm1.wide()));
+                }
+                Kernel::General => {}
             }
         }
     }
@@ -688,6 +770,13 @@ impl<T: Real> FusedTled<T> {
                     nh_chunk::<T, false>(&nh, range.start, out)
                 }
             }
+            Kernel::HolzapfelOgden => {
+                for (t, o) in range.zip(out.chunks_exact_mut(4)) {
+                    let f = self.ho_tet(u, u_prev, p, t, k, ta).ok_or(t)?;
+                    o.copy_from_slice(&f);
+                }
+                Ok(())
+            }
             _ => {
                 for (t, o) in range.zip(out.chunks_exact_mut(4)) {
                     let f = self.general_tet(u, u_prev, jm1, t, k.dt, ta).ok_or(t)?;
@@ -710,6 +799,94 @@ impl<T: Real> FusedTled<T> {
             nodes: self.model.tets[original],
             j: 1.0 + det_minus_one(&h).wide(),
         }
+    }
+
+    /// The corner forces of tetrahedron `t` with the Holzapfel-Ogden law (the only material), active
+    /// tension and Kelvin-Voigt viscosity; `None` when it is inverted or not finite. With f = F f0 and
+    /// s = F s0, P = F S is assembled directly as
+    /// iso (F - I1/3 F^-T) + (2 g_f' + Ta') f (x) f0 + 2 g_s' s (x) s0 + g_fs' (f (x) s0 + s (x) f0)
+    /// plus J p F^-T and eta/2 F Cdot, with iso = a e^{b (I1bar - 3)} J^-2/3, Ta' = Ta (PK2) or
+    /// Ta J / I4f (Cauchy), F^-T = cof F / J (see [`crate::mechanics::material::HolzapfelOgden`]).
+    fn ho_tet(
+        &self,
+        u: &[V3<T>],
+        u_prev: &[V3<T>],
+        p_node: &[T],
+        t: usize,
+        k: &Coefficients<T>,
+        ta: &[f64],
+    ) -> Option<[V3<T>; 4]> {
+        let Material::HolzapfelOgden(ho) = self.model.materials[0] else {
+            unreachable!("the Holzapfel-Ogden kernel is chosen for a Holzapfel-Ogden model only")
+        };
+        let tet = self.numbering.tets[t];
+        let h = displacement_gradient(tet.map(|n| u[n as usize]), &self.grads[t]);
+        let jm1 = det_minus_one(&h);
+        let j = T::one() + jm1;
+        if j.is_nan() || j <= T::zero() {
+            return None;
+        }
+        let f = identity_plus(&h);
+        let [f0, s0] = self.frames[t];
+        let mul = |a: V3<T>| -> V3<T> {
+            std::array::from_fn(|i| f[i][0] * a[0] + f[i][1] * a[1] + f[i][2] * a[2])
+        };
+        let dot = |a: V3<T>, b: V3<T>| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+        let (fv, sv) = (mul(f0), mul(s0));
+        let i1 = f.iter().flatten().fold(T::zero(), |s, &v| s + v * v).wide();
+        let (i4f, i4s, i8) = (dot(fv, fv).wide(), dot(sv, sv).wide(), dot(fv, sv).wide());
+        let jw = j.wide();
+        let j23 = (-2.0 / 3.0 * Real::log1p(jm1.wide())).exp();
+        let iso = ho.a * (ho.b * (j23 * i1 - 3.0)).exp() * j23;
+        let df = switched_slope(ho.a_f, ho.b_f, ho.k, i4f);
+        let ds = switched_slope(ho.a_s, ho.b_s, ho.k, i4s);
+        let dfs = ho.a_fs * i8 * (ho.b_fs * i8 * i8).exp();
+        let p = if self.model.volumetric == Volumetric::NodalAverage {
+            tet.iter().map(|&n| p_node[n as usize].wide()).sum::<f64>() * 0.25
+        } else {
+            ho.penalty.mean_stress(jw)
+        };
+        let t_model = self.numbering.tet_old[t] as usize;
+        let tension = ta.get(t_model).copied().unwrap_or(0.0);
+        let active = match self.model.active {
+            ActiveStress::Pk2 => tension,
+            ActiveStress::Cauchy => tension * jw / i4f,
+        };
+        let cof = cofactor(&f);
+        let (c_iso, c_cof) = (T::of(iso), T::of((jw * p - iso * i1 / 3.0) / jw));
+        let (c_ff, c_ss, c_fs) = (T::of(2.0 * df + active), T::of(2.0 * ds), T::of(dfs));
+        let mut pk1: M3<T> = std::array::from_fn(|i| {
+            std::array::from_fn(|m| {
+                c_iso * f[i][m]
+                    + c_cof * cof[i][m]
+                    + c_ff * fv[i] * f0[m]
+                    + c_ss * sv[i] * s0[m]
+                    + c_fs * (fv[i] * s0[m] + sv[i] * f0[m])
+            })
+        });
+        if let Some(kv) = self.model.viscosity {
+            // Fdot = sum_a v_a (x) grad N_a, Cdot = Fdot^T F + F^T Fdot, P_v = eta/2 F Cdot.
+            let v = tet.map(|n| {
+                let (a, b) = (u[n as usize], u_prev[n as usize]);
+                std::array::from_fn(|c| (a[c] - b[c]) * k.inv_dt)
+            });
+            let f_dot = displacement_gradient(v, &self.grads[t]);
+            let c_dot: M3<T> = std::array::from_fn(|i| {
+                std::array::from_fn(|m| {
+                    (0..3).fold(T::zero(), |s, r| {
+                        s + f_dot[r][i] * f[r][m] + f[r][i] * f_dot[r][m]
+                    })
+                })
+            });
+            let half_eta = T::of(0.5 * kv.eta);
+            for (i, row) in pk1.iter_mut().enumerate() {
+                for (m, v) in row.iter_mut().enumerate() {
+                    let fc = (0..3).fold(T::zero(), |s, r| s + f[i][r] * c_dot[r][m]);
+                    *v = *v + half_eta * fc;
+                }
+            }
+        }
+        Some(corner_forces(&pk1, &self.grads[t], self.volume0[t]))
     }
 
     /// The corner forces of tetrahedron `t` through the reference's f64 constitutive code (any law,
@@ -898,6 +1075,15 @@ fn spread_bits(x: u64) -> u64 {
     x = (x | x << 4) & 0x10c3_0c30_c30c_30c3;
     x = (x | x << 2) & 0x1249_2492_4924_9249;
     x
+}
+
+/// A node whose displacements (mm, now and one step ago) its positions do not give back exactly; see
+/// [`FusedTled::round_trip_exceptions`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ExactNode {
+    pub node: u32,
+    pub u: [f64; 3],
+    pub u_prev: [f64; 3],
 }
 
 /// What stopped a run.

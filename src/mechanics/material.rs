@@ -506,11 +506,15 @@ impl HolzapfelOgden {
     }
 }
 
-/// The smooth tension switch chi(I4) = 1/(1 + exp(-k (I4 - 1))) and 1 - chi, each from its own
-/// exponential so that neither loses precision nor turns into NaN when an exponential overflows.
+/// The smooth tension switch chi(I4) = 1/(1 + exp(-k (I4 - 1))) and 1 - chi, each computed without
+/// cancellation and without an exponential that could overflow into NaN.
 pub fn switch(k: f64, i4: f64) -> (f64, f64) {
+    // One exponential, of -|x| (never overflows): chi = 1/(1 + e) for x >= 0 and e/(1 + e) below,
+    // 1 - chi the other of the two.
     let x = k * (i4 - 1.0);
-    (1.0 / (1.0 + (-x).exp()), 1.0 / (1.0 + x.exp()))
+    let e = (-x.abs()).exp();
+    let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+    if x >= 0.0 { (big, small) } else { (small, big) }
 }
 
 /// g(I4) = a/(2b) chi(I4) (exp(b (I4 - 1)^2) - 1), kPa: the fibre or sheet term of Holzapfel-Ogden.
@@ -521,7 +525,7 @@ fn switched_energy(a: f64, b: f64, k: f64, i4: f64) -> f64 {
 }
 
 /// g'(I4) = a chi (I4 - 1) e^{b (I4-1)^2} + a/(2b) k chi (1 - chi) (e^{b (I4-1)^2} - 1), kPa.
-fn switched_slope(a: f64, b: f64, k: f64, i4: f64) -> f64 {
+pub(crate) fn switched_slope(a: f64, b: f64, k: f64, i4: f64) -> f64 {
     let (chi, one_minus_chi) = switch(k, i4);
     let d = i4 - 1.0;
     let e = (b * d * d).exp();

@@ -39,7 +39,7 @@ pub mod material;
 pub mod relax;
 pub mod tled;
 
-pub use fused::{FusedTled, Real};
+pub use fused::{ExactNode, FusedTled, Real};
 pub use loads::{Constraints, LoadError, Loads, PressureLoad, SpringLoad};
 pub use material::{
     ActiveStress, FibreFrame, Guccione, HolzapfelOgden, KelvinVoigt, Material, MaterialError,
