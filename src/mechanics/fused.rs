@@ -437,6 +437,28 @@ impl<T: Real> FusedTled<T> {
         }
     }
 
+    /// Sets the velocity to zero (the previous displacements become the current ones): kinetic
+    /// damping's reset, as [`TledState::stop`].
+    pub fn stop(&mut self) {
+        let [u, u_prev] = &mut self.work.u;
+        u_prev.copy_from_slice(u);
+    }
+
+    /// The kinetic energy sum m |u - u_prev|^2 / (2 dt^2) for step `dt` (ms), uJ, with the model's
+    /// (possibly scaled) masses, as [`TledState::kinetic_energy`].
+    pub fn kinetic_energy(&self, dt: f64) -> f64 {
+        let [u, u_prev] = &self.work.u;
+        u.iter()
+            .zip(u_prev)
+            .zip(&self.inv_mass)
+            .map(|((a, b), w)| {
+                let d = wide3(*a) - wide3(*b);
+                0.5 * d.length_squared() / w.wide()
+            })
+            .sum::<f64>()
+            / (dt * dt)
+    }
+
     /// The nodes whose displacements the f64 positions of [`Self::state`] do not give back exactly
     /// (a new step built from that state computes `T::of(x - X)`, which can differ from the stored u in
     /// the last bit): what a checkpoint must keep besides the positions for a resumed run to continue

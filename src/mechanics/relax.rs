@@ -1,5 +1,6 @@
 //! Dynamic relaxation to static equilibrium for quasi-static problems (the Land 2015 beam and ventricle,
-//! analytic inflation checks), on top of the explicit step of [`super::tled`].
+//! analytic inflation checks, the heartbeat's preload), on top of the explicit step (the fused step in
+//! f64, [`super::fused`]; the residual through the reference's forces, [`super::tled`]).
 //!
 //! Statics does not depend on the mass, so the masses are replaced by fictitious ones that make every
 //! tetrahedron stable at the same pseudo time step: node n gets m_n = sum over its tetrahedra of
@@ -20,8 +21,9 @@ use std::time::Instant;
 use glam::DVec3;
 use serde::Serialize;
 
+use super::fused::FusedTled;
 use super::loads::{Constraints, Loads};
-use super::tled::{self, Scratch, SimError, Stepping, TledModel, TledState};
+use super::tled::{Scratch, SimError, Stepping, TledModel, TledState};
 
 /// Settings of [`relax`].
 #[derive(Debug, Clone, Copy)]
@@ -109,7 +111,7 @@ pub fn relax(
         dt: 1.0,
         damping: 0.0,
     };
-    let mut scratch = Scratch::default();
+    let mut fused = FusedTled::<f64>::new(model, loads, constraints, state)?;
     let (mut ke_prev, mut resets) = (0.0, 0);
     let mut residual_now = f64::INFINITY;
     let mut steps = 0;
@@ -120,27 +122,29 @@ pub fn relax(
             (steps as f64 / options.ramp_steps as f64).min(1.0)
         };
         load(fraction, loads);
-        tled::step(model, state, stepping, loads, constraints, &mut scratch)?;
+        fused.step(stepping, loads)?;
         steps += 1;
-        let ke = state.kinetic_energy(model, 1.0);
+        let ke = fused.kinetic_energy(1.0);
         if ke < ke_prev {
-            state.stop();
+            fused.stop();
             resets += 1;
             ke_prev = 0.0;
         } else {
             ke_prev = ke;
         }
         if fraction >= 1.0 && steps % options.check_every == 0 {
+            *state = fused.state();
             residual_now = residual(model, state, loads, constraints)?;
             if residual_now < options.tolerance {
                 break;
             }
         }
     }
+    *state = fused.state();
     Ok(RelaxReport {
         steps,
         residual: residual_now,
-        kinetic_energy: state.kinetic_energy(model, 1.0),
+        kinetic_energy: fused.kinetic_energy(1.0),
         converged: residual_now < options.tolerance,
         resets,
         wall_s: start.elapsed().as_secs_f64(),
