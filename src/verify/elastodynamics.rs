@@ -39,7 +39,8 @@ use crate::coupling::cavity::Cavity;
 use crate::error::Result;
 use crate::mechanics::loads::{Constraints, Loads, PressureLoad, SpringLoad};
 use crate::mechanics::material::{FibreFrame, HolzapfelOgden, KelvinVoigt, Material};
-use crate::mechanics::tled::{self, Scratch, Stepping, TledModel, TledState};
+use crate::mechanics::FusedTled;
+use crate::mechanics::tled::{Stepping, TledModel, TledState};
 use crate::mesh::TetMesh;
 use crate::mesh::locate::MaterialPoint;
 
@@ -313,7 +314,7 @@ impl Dynamics<'_> {
         let stepping = Stepping { dt, damping: 0.0 };
         let clock = Instant::now();
         let mut state = TledState::at_rest(mesh);
-        let mut scratch = Scratch::default();
+        let mut fused = FusedTled::<f64>::new(model, &self.loads, &Constraints::default(), &state)?;
         let mut csv = String::from("time_s");
         for (name, _) in &self.probes {
             let _ = write!(csv, ",{name}_ux_m,{name}_uy_m,{name}_uz_m");
@@ -360,15 +361,8 @@ impl Dynamics<'_> {
                 }
                 let ta = tau * 1e-3;
                 self.loads.active_tension.iter_mut().for_each(|t| *t = ta);
-                tled::step(
-                    model,
-                    &mut state,
-                    stepping,
-                    &self.loads,
-                    &Constraints::default(),
-                    &mut scratch,
-                )?;
-                let (t0, dt_s) = ((state.t - dt) * 1e-3, dt * 1e-3);
+                fused.step(stepping, &self.loads)?;
+                let (t0, dt_s) = ((fused.t - dt) * 1e-3, dt * 1e-3);
                 let mid = t0 + 0.5 * dt_s;
                 if let Some(driver) = &self.activation {
                     let (rate, source) = driver.rates(mid);
@@ -381,6 +375,7 @@ impl Dynamics<'_> {
                     *p_max = p_max.max(*p);
                 }
             }
+            state = fused.state();
             let (v, u) = record(&state, sample as f64 * sample_ms * 1e-3, &mut csv);
             if sample % 10 == 0 || sample == samples {
                 let volumes: Vec<String> = v.iter().map(|v| format!("{:.2}", v * 1e-3)).collect();
