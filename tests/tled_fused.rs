@@ -16,7 +16,7 @@ use cardiotwin::mechanics::tled::{
 use cardiotwin::mechanics::{Constraints, FusedTled, Loads, PressureLoad, Real};
 use cardiotwin::mesh::TetMesh;
 use common::mechanics::{
-    Case, NH, PRESSURE_Z0, Setup, cases, cube, largest_gap, second_half, setup,
+    Case, NH, PRESSURE_Z0, Setup, cases, cube, largest_gap, reference_steps, second_half, setup,
 };
 use glam::DVec3;
 
@@ -32,24 +32,20 @@ fn compare<T: Real>(mesh: &TetMesh, case: &Case) -> (f64, f64, f64) {
     } = setup(mesh, case);
     let mut reference = TledState::at_rest(mesh);
     let mut fused = FusedTled::<T>::new(&model, &loads, &constraints, &reference).unwrap();
-    let mut scratch = Scratch::default();
     let batch = 150;
     for half in 0..2 {
         if half == 1 {
             second_half(&mut loads, n_tets);
         }
-        for _ in 0..batch {
-            tled::step(
-                &model,
-                &mut reference,
-                stepping,
-                &loads,
-                &constraints,
-                &mut scratch,
-            )
-            .unwrap();
-        }
-        fused.run(batch, stepping, &loads).unwrap();
+        reference_steps(
+            &model,
+            &mut reference,
+            stepping,
+            &loads,
+            &constraints,
+            batch,
+        );
+        fused.run(batch.into(), stepping, &loads).unwrap();
     }
     assert_eq!(fused.step, reference.step);
     assert!((fused.t - reference.t).abs() < 1e-12 * reference.t);
@@ -132,36 +128,27 @@ fn hanging_block(n: usize, volumetric: Volumetric) -> (TledModel, Loads, Constra
 fn the_neo_hookean_kernel_matches_the_reference_in_both_precisions() {
     for volumetric in [Volumetric::Element, Volumetric::NodalAverage] {
         let (model, loads, constraints, stepping) = hanging_block(5, volumetric);
-        let mut reference = TledState {
-            x: model.rest.clone(),
-            x_prev: model.rest.clone(),
-            t: 0.0,
-            step: 0,
-        };
-        let mut scratch = Scratch::default();
+        let mut reference = reference_at_rest(&model);
         let steps = 400;
-        for _ in 0..steps {
-            tled::step(
-                &model,
-                &mut reference,
-                stepping,
-                &loads,
-                &constraints,
-                &mut scratch,
-            )
-            .unwrap();
-        }
+        reference_steps(
+            &model,
+            &mut reference,
+            stepping,
+            &loads,
+            &constraints,
+            steps,
+        );
         let scale = largest_gap(&reference.x, &model.rest);
         assert!(scale > 1e-2, "the block barely moved: {scale}");
         let gap = |fused: Vec<DVec3>| largest_gap(&reference.x, &fused);
         let mut f64_step =
             FusedTled::<f64>::new(&model, &loads, &constraints, &reference_at_rest(&model))
                 .unwrap();
-        f64_step.run(steps, stepping, &loads).unwrap();
+        f64_step.run(steps.into(), stepping, &loads).unwrap();
         let mut f32_step =
             FusedTled::<f32>::new(&model, &loads, &constraints, &reference_at_rest(&model))
                 .unwrap();
-        f32_step.run(steps, stepping, &loads).unwrap();
+        f32_step.run(steps.into(), stepping, &loads).unwrap();
         let (e64, e32) = (gap(f64_step.positions()), gap(f32_step.positions()));
         // Bounds as in `compare`, with R = the block's half-diagonal, 8.7 mm.
         let bound = |eps: f64| 8.0 * steps as f64 * eps * (8.7 + scale);
@@ -183,6 +170,17 @@ fn reference_at_rest(model: &TledModel) -> TledState {
         t: 0.0,
         step: 0,
     }
+}
+
+/// The fused step of a test setup, from rest.
+fn fused_at_rest<T: Real>(s: &Setup) -> FusedTled<T> {
+    FusedTled::new(
+        &s.model,
+        &s.loads,
+        &s.constraints,
+        &reference_at_rest(&s.model),
+    )
+    .unwrap()
 }
 
 /// `f` on a rayon pool of `threads` threads.
@@ -219,13 +217,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
     let s = setup(&mesh_case, case);
     let run = |threads: usize| {
         on_threads(threads, || {
-            let mut f = FusedTled::<f64>::new(
-                &s.model,
-                &s.loads,
-                &s.constraints,
-                &reference_at_rest(&s.model),
-            )
-            .unwrap();
+            let mut f = fused_at_rest::<f64>(&s);
             f.run(60, s.stepping, &s.loads).unwrap();
             f.positions()
         })
@@ -359,13 +351,7 @@ fn a_state_saved_with_its_exceptions_resumes_bit_for_bit() {
         let mesh = cube();
         let case = &cases()[5];
         let s = setup(&mesh, case);
-        let mut a = FusedTled::<T>::new(
-            &s.model,
-            &s.loads,
-            &s.constraints,
-            &reference_at_rest(&s.model),
-        )
-        .unwrap();
+        let mut a = fused_at_rest::<T>(&s);
         a.run(80, s.stepping, &s.loads).unwrap();
         let exact = a.round_trip_exceptions();
         // In f32 here, X + u is exact in f64 (u is not below 2^-29 |X|, so its 24 bits fit beside X's

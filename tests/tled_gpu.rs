@@ -22,8 +22,8 @@ use cardiotwin::mechanics::tled::{
 use cardiotwin::mechanics::{Constraints, Loads, PressureLoad, SpringLoad};
 use cardiotwin::mesh::TetMesh;
 use common::mechanics::{
-    Case, NH, PRESSURE_Z0, SPRINGS_Y0, Setup, cases, cube, largest_gap, second_half, setup,
-    skew_frames, tension,
+    Case, NH, PRESSURE_Z0, SPRINGS_Y0, Setup, cases, cube, largest_gap, reference_steps,
+    second_half, setup, skew_frames, tension,
 };
 use glam::DVec3;
 
@@ -46,7 +46,6 @@ fn compare(ctx: &GpuContext, mesh: &TetMesh, case: &Case) -> Agreement {
     let dt = stepping.dt;
     let mut cpu = TledState::at_rest(mesh);
     let mut gpu = GpuTled::new(ctx, &model, &cpu, &loads, &constraints).unwrap();
-    let mut scratch = Scratch::default();
     let batch = 150;
     for half in 0..2 {
         if half == 1 {
@@ -54,17 +53,7 @@ fn compare(ctx: &GpuContext, mesh: &TetMesh, case: &Case) -> Agreement {
             gpu.set_pressure(0, loads.pressures[0].pressure).unwrap();
             gpu.set_active_tension(ctx, &loads.active_tension).unwrap();
         }
-        for _ in 0..batch {
-            tled::step(
-                &model,
-                &mut cpu,
-                stepping,
-                &loads,
-                &constraints,
-                &mut scratch,
-            )
-            .unwrap();
-        }
+        reference_steps(&model, &mut cpu, stepping, &loads, &constraints, batch);
         gpu.run(ctx, batch, stepping).unwrap();
     }
     assert_eq!(gpu.step, cpu.step);
@@ -167,18 +156,8 @@ fn gpu_reports_a_non_finite_position_like_the_cpu() {
     let constraints = Constraints::default();
     let mut gpu = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
     gpu.run(&ctx, 2, stepping).unwrap();
+    reference_steps(&model, &mut state, stepping, &loads, &constraints, 2);
     let mut scratch = Scratch::default();
-    for _ in 0..2 {
-        tled::step(
-            &model,
-            &mut state,
-            stepping,
-            &loads,
-            &constraints,
-            &mut scratch,
-        )
-        .unwrap();
-    }
     let loads = Loads {
         gravity: DVec3::new(f64::INFINITY, 0.0, 0.0),
         ..Loads::default()

@@ -5,7 +5,7 @@ use cardiotwin::anatomy::block::Block;
 use cardiotwin::mechanics::material::{
     ActiveStress, FibreFrame, Guccione, HolzapfelOgden, KelvinVoigt, Material, NeoHookean,
 };
-use cardiotwin::mechanics::tled::{Stepping, TledModel, Volumetric};
+use cardiotwin::mechanics::tled::{self, Scratch, Stepping, TledModel, TledState, Volumetric};
 use cardiotwin::mechanics::{Constraints, Loads, PressureLoad, SpringLoad};
 use cardiotwin::mesh::{Surfaces, TetMesh};
 use glam::{DMat3, DVec3};
@@ -231,4 +231,19 @@ pub fn largest_gap(a: &[DVec3], b: &[DVec3]) -> f64 {
         .zip(b)
         .map(|(p, q)| (*p - *q).length())
         .fold(0.0, f64::max)
+}
+
+/// `steps` steps of the reference step (`tled::step`) from `state`.
+pub fn reference_steps(
+    model: &TledModel,
+    state: &mut TledState,
+    stepping: Stepping,
+    loads: &Loads,
+    constraints: &Constraints,
+    steps: u32,
+) {
+    let mut scratch = Scratch::default();
+    for _ in 0..steps {
+        tled::step(model, state, stepping, loads, constraints, &mut scratch).unwrap();
+    }
 }
