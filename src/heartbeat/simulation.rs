@@ -20,7 +20,7 @@
 //!
 //! ## Backends
 //! The mechanics runs on the CPU (f64, the fused step [`FusedTled`], which computes what the reference
-//! [`crate::mechanics::tled::step`] does, to rounding, 1.4-1.5x faster on the default heart) or on the GPU (f32, [`super::gpu::GpuHeart`]: the
+//! [`crate::mechanics::tled::step`] does, to rounding, in about half its time) or on the GPU (f32, [`super::gpu::GpuHeart`]: the
 //! step, the cavity volumes and the active tension on the GPU, one submission and one 24-byte readback
 //! per step, the positions read back only for samples, fields and checkpoints); the circulation ODE runs
 //! on the CPU for both, exactly as above. The preload's dynamic relaxation runs on the CPU, then the state
