@@ -43,7 +43,7 @@ pub(super) fn nh_chunk<T: Real, const NODAL: bool>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn nh_chunk_avx2<T: Real, const NODAL: bool>(
+fn nh_chunk_avx2<T: Real, const NODAL: bool>(
     nh: &NhInputs<T>,
     first: usize,
     out: &mut [V3<T>],
@@ -62,7 +62,7 @@ pub(super) struct NhInputs<'a, T: Real> {
 }
 
 #[inline(always)]
-pub(super) fn nh_chunk_body<T: Real, const NODAL: bool>(
+fn nh_chunk_body<T: Real, const NODAL: bool>(
     nh: &NhInputs<T>,
     first: usize,
     out: &mut [V3<T>],
@@ -159,7 +159,7 @@ pub(super) fn nh_chunk_body<T: Real, const NODAL: bool>(
 /// polynomial to degree 13 (truncation below 5e-18 relative), times 2^n written into the exponent bits.
 /// x is clamped to [-708, 709], where e^x stays a normal number (callers' arguments are far inside).
 #[inline(always)]
-pub fn exp_lane(x: f64) -> f64 {
+pub(super) fn exp_lane(x: f64) -> f64 {
     const MAGIC: f64 = 6_755_399_441_055_744.0;
     // fdlibm's split of ln 2: the high part has 32 trailing zero bits.
     const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
@@ -235,7 +235,7 @@ pub(super) fn ho_chunk<T: Real, const NODAL: bool>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn ho_chunk_avx2<T: Real, const NODAL: bool>(
+fn ho_chunk_avx2<T: Real, const NODAL: bool>(
     ho: &HoInputs<T>,
     first: usize,
     out: &mut [V3<T>],
@@ -244,7 +244,7 @@ pub(super) fn ho_chunk_avx2<T: Real, const NODAL: bool>(
 }
 
 #[inline(always)]
-pub(super) fn ho_chunk_body<T: Real, const NODAL: bool>(
+fn ho_chunk_body<T: Real, const NODAL: bool>(
     ho: &HoInputs<T>,
     first: usize,
     out: &mut [V3<T>],

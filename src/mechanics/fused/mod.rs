@@ -44,8 +44,6 @@ mod numbering;
 mod team;
 mod tensor;
 
-pub use kernels::exp_lane;
-
 use self::kernels::{HoInputs, NhInputs, ho_chunk, nh_chunk};
 use self::numbering::Numbering;
 use self::team::{Shared, SpinBarrier, TeamViews};
