@@ -3,7 +3,8 @@
 //! springs, sliding, a fixed node, gravity, damping and mass scaling, with the pressure and the tension
 //! changed between two batches (the problem the GPU path is checked on, `tests/common/mechanics.rs`);
 //! results independent of the number of threads (bit for bit); the neo-Hookean fast kernel on its
-//! own; failures reported in the model's numbering (the fused step renumbers internally); loads of the
+//! own; the Holzapfel-Ogden kernel's scalar path for large volume changes; failures reported in the model's
+//! numbering (the fused step renumbers internally); loads of the
 //! wrong shape refused.
 
 mod common;
@@ -380,4 +381,46 @@ fn a_state_saved_with_its_exceptions_resumes_bit_for_bit() {
     }
     resume::<f64>();
     resume::<f32>();
+}
+
+#[test]
+fn large_volume_changes_take_the_scalar_holzapfel_ogden_path_and_still_match() {
+    // The block Holzapfel-Ogden kernel computes ln J by a series valid for |J - 1| <= 0.1 and recomputes
+    // any tetrahedron beyond it with the library's logarithm. A soft penalty makes the cube change volume
+    // by more than that, so that this path runs, and it must still match the reference.
+    let mesh = cube();
+    let case = &cases()[4]; // Holzapfel-Ogden, element, PK2, viscous
+    let mut s = setup(&mesh, case);
+    let soft = cardiotwin::mechanics::HolzapfelOgden {
+        penalty: cardiotwin::mechanics::Penalty::St91 { kappa: 2.0 },
+        ..cardiotwin::mechanics::HolzapfelOgden::default()
+    };
+    s.model.materials = vec![Material::HolzapfelOgden(soft)];
+    s.stepping.dt *= 0.5;
+    let steps = 400;
+    let mut reference = reference_at_rest(&s.model);
+    reference_steps(
+        &s.model,
+        &mut reference,
+        s.stepping,
+        &s.loads,
+        &s.constraints,
+        steps,
+    );
+    let largest = (0..mesh.tet_count())
+        .map(|t| (s.model.deformation_gradient(t, &reference.x).determinant() - 1.0).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        largest > 0.1,
+        "largest |J - 1| = {largest}: the scalar path did not run"
+    );
+    let mut fused = fused_at_rest::<f64>(&s);
+    fused.run(steps.into(), s.stepping, &s.loads).unwrap();
+    let scale = largest_gap(&reference.x, &s.model.rest);
+    let worst = largest_gap(&reference.x, &fused.positions());
+    let tol = 8.0 * steps as f64 * f64::EPSILON * (3f64.sqrt() / 2.0 + scale);
+    eprintln!(
+        "largest |J - 1| {largest:.3}: fused vs reference {worst:.2e} mm (displacement {scale:.3e}, tolerance {tol:.1e})"
+    );
+    assert!(worst <= tol, "{worst:e} > {tol:e}");
 }

@@ -218,8 +218,8 @@ pub(super) struct HoInputs<'a, T: Real> {
 /// The Holzapfel-Ogden corner forces of the tetrahedra from `first` on, into `out`, in blocks of
 /// [`LANES`] tetrahedra (see [`FusedTled::ho_tet`] for the formula): the tensors in `T`, the law's
 /// scalar coefficients in f64 with [`exp_lane`], each a loop over the lanes that the compiler
-/// vectorises (AVX2 and FMA when present). A block with a volume change beyond f64's series range
-/// (|J - 1| > 0.1) is computed again tetrahedron by tetrahedron with the library's logarithm.
+/// vectorises (AVX2 and FMA when present). A tetrahedron with a volume change beyond f64's series range
+/// (|J - 1| > 0.1) is computed again on its own with the library's logarithm.
 pub(super) fn ho_chunk<T: Real, const NODAL: bool>(
     ho: &HoInputs<T>,
     first: usize,
@@ -341,10 +341,10 @@ fn ho_chunk_body<T: Real, const NODAL: bool>(
         }
         // The law's scalar coefficients, in f64.
         let (mut c_iso, mut c_cof, mut c_ff, mut c_ss, mut c_fs) = (z, z, z, z, z);
-        let mut in_range = true;
+        let mut in_range = [true; LANES];
         for l in 0..LANES {
             let j = 1.0 + jm1[l];
-            in_range &= jm1[l].abs() <= f64::SERIES_RANGE;
+            in_range[l] = jm1[l].abs() <= f64::SERIES_RANGE;
             let j23 = exp_lane(-2.0 / 3.0 * log1p_series(jm1[l]));
             let iso = law.a * exp_lane(law.b * (j23 * i1[l] - 3.0)) * j23;
             let df = switched_slope_lane(law.a_f, law.b_f, law.k, i4f[l]);
@@ -414,7 +414,7 @@ fn ho_chunk_body<T: Real, const NODAL: bool>(
             if j.is_nan() || j <= 0.0 {
                 return Err(t);
             }
-            if !in_range {
+            if !in_range[l] {
                 o.copy_from_slice(&fused.ho_tet(u, u_prev, p_node, t, k, ta).ok_or(t)?);
                 continue;
             }
