@@ -170,3 +170,18 @@ pub fn node_csr<const K: usize>(nodes: usize, items: &[[u32; K]]) -> (Vec<u32>, 
     }
     (count, entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::node_csr;
+
+    #[test]
+    fn node_csr_lists_items_in_item_order_per_node() {
+        let (offsets, entries) = node_csr(4, &[[2u32, 0], [3, 2], [0, 2]]);
+        let of = |n: usize| &entries[offsets[n] as usize..offsets[n + 1] as usize];
+        assert_eq!(of(0), &[0, 2]);
+        assert!(of(1).is_empty());
+        assert_eq!(of(2), &[0, 1, 2]);
+        assert_eq!(of(3), &[1]);
+    }
+}

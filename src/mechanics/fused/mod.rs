@@ -54,6 +54,7 @@ use self::tensor::{
 use super::loads::{Constraints, Loads};
 use super::material::{ActiveStress, Material, switched_slope};
 use super::tled::{SimError, Stepping, TledModel, TledState, Volumetric};
+use crate::mesh::topology::node_csr;
 
 /// The floating-point type the fused step computes and stores in.
 pub trait Real: Float + Default + Debug + Send + Sync + 'static {
@@ -142,7 +143,7 @@ struct NodeSpring<T> {
     normal: V3<T>,
 }
 
-/// A node -> items CSR table.
+/// A node -> items CSR table ([`node_csr`]'s).
 #[derive(Debug, Clone, Default)]
 struct Csr {
     offsets: Vec<u32>,
@@ -152,25 +153,6 @@ struct Csr {
 impl Csr {
     fn of(&self, n: usize) -> &[u32] {
         &self.items[self.offsets[n] as usize..self.offsets[n + 1] as usize]
-    }
-
-    /// From (node, item) pairs over `nodes` nodes, items kept in the order given per node.
-    fn build(nodes: usize, pairs: impl Iterator<Item = (u32, u32)> + Clone) -> Self {
-        let mut offsets = vec![0u32; nodes + 1];
-        for (n, _) in pairs.clone() {
-            offsets[n as usize + 1] += 1;
-        }
-        for i in 0..nodes {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
-        let mut items = vec![0; offsets[nodes] as usize];
-        for (n, item) in pairs {
-            let slot = &mut fill[n as usize];
-            items[*slot as usize] = item;
-            *slot += 1;
-        }
-        Csr { offsets, items }
     }
 }
 
@@ -243,14 +225,17 @@ impl<T: Real> FusedTled<T> {
         };
         let numbering = Numbering::of(model);
         let new = |n: u32| numbering.node_new[n as usize];
-        let corners_of = Csr::build(
-            nodes,
-            numbering
-                .tets
-                .iter()
-                .enumerate()
-                .flat_map(|(t, tet)| (0..4).map(move |a| (tet[a], 4 * t as u32 + a as u32))),
-        );
+        // node -> tetrahedron, then each entry t turned into the corner 4 t + a the node is at (a
+        // tetrahedron holds a node once: the model refuses degenerate ones).
+        let (offsets, mut items) = node_csr(nodes, &numbering.tets);
+        for (n, range) in offsets.windows(2).enumerate() {
+            for entry in &mut items[range[0] as usize..range[1] as usize] {
+                let tet = numbering.tets[*entry as usize];
+                let a = tet.iter().position(|&m| m as usize == n).unwrap_or(0);
+                *entry = 4 * *entry + a as u32;
+            }
+        }
+        let corners_of = Csr { offsets, items };
         let volume0: Vec<f64> = numbering
             .tet_old
             .iter()
@@ -272,18 +257,13 @@ impl<T: Real> FusedTled<T> {
                 faces.push((l as u32, f.map(new), [v3(x[1] - x[0]), v3(x[2] - x[0])]));
             }
         }
-        let faces_of = Csr::build(
-            nodes,
-            faces
-                .iter()
-                .enumerate()
-                .flat_map(|(i, (_, f, _))| f.iter().map(move |&n| (n, i as u32))),
-        );
+        let (offsets, items) = node_csr(nodes, &faces.iter().map(|f| f.1).collect::<Vec<_>>());
+        let faces_of = Csr { offsets, items };
         let mut springs = Vec::new();
         let mut spring_nodes = Vec::new();
         for (l, s) in loads.springs.iter().enumerate() {
             for (i, &n) in s.nodes.iter().enumerate() {
-                spring_nodes.push(new(n));
+                spring_nodes.push([new(n)]);
                 springs.push(NodeSpring {
                     load: l as u32,
                     area: T::of(s.area[i]),
@@ -291,10 +271,8 @@ impl<T: Real> FusedTled<T> {
                 });
             }
         }
-        let springs_of = Csr::build(
-            nodes,
-            spring_nodes.iter().enumerate().map(|(i, &n)| (n, i as u32)),
-        );
+        let (offsets, items) = node_csr(nodes, &spring_nodes);
+        let springs_of = Csr { offsets, items };
         let mut condition_of = vec![u32::MAX; nodes];
         let mut conditions: Vec<NodeConditions<T>> = Vec::new();
         let mut slot =
@@ -399,11 +377,6 @@ impl<T: Real> FusedTled<T> {
             model: model.clone(),
         };
         Ok(fused)
-    }
-
-    /// "f32" or "f64".
-    pub fn precision(&self) -> &'static str {
-        T::NAME
     }
 
     /// Positions now, mm.
@@ -522,12 +495,15 @@ impl<T: Real> FusedTled<T> {
                 items: "tetrahedra",
             });
         }
-        let faces: Vec<usize> = loads.pressures.iter().map(|p| p.faces.len()).collect();
-        let springs: Vec<usize> = loads.springs.iter().map(|s| s.nodes.len()).collect();
-        if faces != self.face_counts || springs != self.spring_counts {
+        // Checked every step: compared without allocating.
+        let faces = loads.pressures.iter().map(|p| p.faces.len());
+        let springs = loads.springs.iter().map(|s| s.nodes.len());
+        if !faces.clone().eq(self.face_counts.iter().copied())
+            || !springs.clone().eq(self.spring_counts.iter().copied())
+        {
             return Err(SimError::Length {
                 what: "pressure triangles and spring nodes (per load) of the step's loads",
-                len: faces.iter().sum::<usize>() + springs.iter().sum::<usize>(),
+                len: faces.sum::<usize>() + springs.sum::<usize>(),
                 expected: self.face_counts.iter().sum::<usize>()
                     + self.spring_counts.iter().sum::<usize>(),
                 items: "given when the fused step was built",
@@ -550,7 +526,7 @@ impl<T: Real> FusedTled<T> {
     /// of the step that failed.
     pub fn run(&mut self, steps: u64, stepping: Stepping, loads: &Loads) -> Result<(), SimError> {
         self.check_loads(loads)?;
-        let k = Coefficients::new(stepping, loads);
+        let k = Coefficients::new(stepping, loads, &self.kernel);
         let mut work = std::mem::take(&mut self.work);
         let threads = rayon::current_num_threads().max(1);
         let done = if threads == 1 || steps == 0 {
@@ -1070,7 +1046,8 @@ struct Coefficients<T> {
     b: T,
     gravity: V3<T>,
     has_gravity: bool,
-    /// Any non-zero active tension.
+    /// Any non-zero active tension (looked for only with the neo-Hookean kernel, the one it decides
+    /// between the vectorised and the general path).
     active: bool,
     /// -p / 6 per pressure load.
     pressure_scale: Vec<T>,
@@ -1079,7 +1056,7 @@ struct Coefficients<T> {
 }
 
 impl<T: Real> Coefficients<T> {
-    fn new(stepping: Stepping, loads: &Loads) -> Self {
+    fn new(stepping: Stepping, loads: &Loads, kernel: &Kernel<T>) -> Self {
         let Stepping { dt, damping } = stepping;
         Coefficients {
             dt,
@@ -1088,7 +1065,8 @@ impl<T: Real> Coefficients<T> {
             b: T::of(dt * dt / (1.0 + 0.5 * damping * dt)),
             gravity: v3(loads.gravity),
             has_gravity: loads.gravity != DVec3::ZERO,
-            active: loads.active_tension.iter().any(|&t| t != 0.0),
+            active: matches!(kernel, Kernel::NeoHookean { .. })
+                && loads.active_tension.iter().any(|&t| t != 0.0),
             pressure_scale: loads
                 .pressures
                 .iter()
@@ -1166,13 +1144,5 @@ mod tests {
         );
         assert_eq!(0.0f32.log1p(), 0.0);
         assert_eq!(0.0f64.log1p(), 0.0);
-    }
-
-    #[test]
-    fn csr_keeps_the_order_given_per_node() {
-        let csr = Csr::build(3, [(2u32, 7u32), (0, 1), (2, 3), (0, 5)].into_iter());
-        assert_eq!(csr.of(0), &[1, 5]);
-        assert!(csr.of(1).is_empty());
-        assert_eq!(csr.of(2), &[7, 3]);
     }
 }
