@@ -21,6 +21,12 @@ fn quick_path() -> PathBuf {
 }
 
 /// Waits up to `limit` for `what` of the published state, failing with the last state.
+/// Vertices of the surface the simulation thread published.
+fn vertex_count(surface: &Mutex<Option<LiveSurface>>) -> usize {
+    let surface = surface.lock().unwrap();
+    surface.as_ref().expect("a surface").mesh.vertex_count()
+}
+
 fn wait_for(live: &LiveSim, limit: Duration, what: &str, ok: impl Fn(&Published) -> bool) {
     let start = Instant::now();
     loop {
@@ -104,13 +110,7 @@ fn the_live_simulation_runs_pauses_adjusts_at_the_next_beat_and_resets() {
             && p.frame.as_ref().is_some_and(|f| f.time_ms > 50.0)
             && p.real_time_factor > 0.0
     });
-    let vertices = surface
-        .lock()
-        .unwrap()
-        .as_ref()
-        .unwrap()
-        .mesh
-        .vertex_count();
+    let vertices = vertex_count(&surface);
     {
         let p = live.published();
         let f = p.frame.as_ref().unwrap();
@@ -420,13 +420,7 @@ fn a_finished_run_is_played_back_with_its_pressure_volume_loop() {
         assert!(p.description.contains("replay"), "{}", p.description);
         let f = p.frame.as_ref().unwrap();
         let (positions, values) = host(f);
-        let n = surface
-            .lock()
-            .unwrap()
-            .as_ref()
-            .unwrap()
-            .mesh
-            .vertex_count();
+        let n = vertex_count(&surface);
         assert_eq!(positions.len(), n);
         assert!(values.iter().all(|v| v.is_finite() && *v >= 0.0));
         // The metrics rows are the run's, in order.
