@@ -1,6 +1,6 @@
 //! The monodomain step on the Niederer slab at dx = 0.2 mm (58,176 nodes, 315,000 tetrahedra): CPU with
-//! Mitchell-Schaeffer and with ten Tusscher-Panfilov 2006 cells, and the GPU (Mitchell-Schaeffer, f32) on
-//! whatever adapter exists. Throughput in node-steps (one step of dt = 0.01 ms per iteration).
+//! Mitchell-Schaeffer and with ten Tusscher-Panfilov 2006 cells, and the GPU (both cells, f32) on whatever
+//! adapter exists. Throughput in node-steps (one step of dt = 0.01 ms per iteration).
 //!
 //! Run: `cargo bench --bench monodomain`.
 
@@ -50,6 +50,12 @@ fn bench(c: &mut Criterion) {
             // 100 steps per submission, as a run records them; throughput per step.
             group.throughput(Throughput::Elements(100 * mesh.node_count() as u64));
             group.bench_function("gpu_mitchell_schaeffer_100_steps", |b| {
+                b.iter(|| gpu.run(&ctx, 100).expect("steps"))
+            });
+            let cpu = Monodomain::new(&mesh, &tissue, Membrane::NIEDERER, Tp06::default(), 0.0)
+                .expect("problem");
+            let mut gpu = GpuMonodomain::new(&ctx, &cpu, &stim, dt).expect("GPU problem");
+            group.bench_function("gpu_tp06_100_steps", |b| {
                 b.iter(|| gpu.run(&ctx, 100).expect("steps"))
             });
         }

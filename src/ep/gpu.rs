@@ -1,6 +1,7 @@
-//! The monodomain step with Mitchell-Schaeffer cells on the GPU (f32): the kernels of
-//! `shaders/ep_monodomain.wgsl`, twin of [`super::monodomain::Monodomain`] with
-//! [`MitchellSchaeffer`] cells, built from the CPU problem (same operator, masses, states).
+//! The monodomain step on the GPU (f32): twin of [`super::monodomain::Monodomain`], built from the CPU
+//! problem (same operator, masses, states), with either cell model: Mitchell-Schaeffer
+//! (`shaders/ep_monodomain.wgsl`) or ten Tusscher-Panfilov 2006 (`shaders/ep_tp06.wgsl`). Diffusion and
+//! clock kernels are shared; only the reaction kernel and its state differ ([`GpuCell`]).
 //!
 //! Everything stays on the GPU between steps, the time included (a clock buffer the `ep_tick` kernel
 //! advances), so a batch records many steps and nothing is read back until the activation times are
@@ -9,10 +10,12 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::monodomain::{CellModel, MitchellSchaeffer, Monodomain, MonodomainError, Stimulus};
-use crate::gpu::shaders::EP_MONODOMAIN;
-use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel};
+use super::tp06::{self, Tp06};
+use crate::gpu::shaders::{EP_MONODOMAIN, EP_TP06};
+use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel, Range};
 
-/// `EpParams` of the shader.
+/// `EpParams` of `ep_monodomain.wgsl`: the Mitchell-Schaeffer constants (read by its reaction kernel
+/// only), the time step and the stimulus; `ep_diffusion` and `ep_tick` read the time step and threshold.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 struct EpParams {
@@ -21,6 +24,161 @@ struct EpParams {
     stim_start_end_threshold: [f32; 4],
 }
 const _: () = assert!(size_of::<EpParams>() == 48);
+
+/// `Tp06Params` of `ep_tp06.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct Tp06Params {
+    g0: [f32; 4],
+    g1: [f32; 4],
+    g2: [f32; 4],
+    /// k_NaCa, dt, Na_i0, K_i0.
+    g3: [f32; 4],
+    stim: [f32; 4],
+    nodes: [u32; 4],
+}
+const _: () = assert!(size_of::<Tp06Params>() == 96);
+
+/// A cell model with a GPU reaction kernel: Mitchell-Schaeffer and TP06.
+pub trait GpuCell: CellModel {
+    /// The reaction of `nodes` nodes on the GPU from the CPU states (`STATES` per node, potential
+    /// first): its kernel, parameters and every unknown but the potential.
+    fn gpu_reaction(
+        &self,
+        ctx: &GpuContext,
+        states: &[f64],
+        nodes: usize,
+        stimulus: &Stimulus,
+        dt: f64,
+    ) -> Result<GpuReaction, GpuError>;
+}
+
+/// A cell model's reaction resident on the GPU (see [`GpuCell`]).
+pub struct GpuReaction {
+    kernel: Kernel,
+    params: CellParams,
+    /// Every unknown but the potential.
+    state: GpuBuffer<f32>,
+}
+
+enum CellParams {
+    MitchellSchaeffer(GpuBuffer<EpParams>),
+    Tp06(GpuBuffer<Tp06Params>),
+}
+
+impl CellParams {
+    fn whole(&self) -> Range<'_> {
+        match self {
+            CellParams::MitchellSchaeffer(b) => b.whole(),
+            CellParams::Tp06(b) => b.whole(),
+        }
+    }
+}
+
+/// Access of bindings 1..=n: 1 uniform, the listed ones read-write, the rest read-only.
+fn access(n: usize, read_write: &[usize]) -> Vec<Access> {
+    (1..=n)
+        .map(|i| {
+            if i == 1 {
+                Access::Uniform
+            } else if read_write.contains(&i) {
+                Access::ReadWrite
+            } else {
+                Access::Read
+            }
+        })
+        .collect()
+}
+
+/// Bindings of both reaction kernels: 1 params, 2 clock, 3 v, 4 state, 5 v_old, 6 stimulus mask.
+fn reaction_access() -> Vec<Access> {
+    access(6, &[3, 4, 5])
+}
+
+fn ep_params(c: &MitchellSchaeffer, stimulus: &Stimulus, dt: f64, threshold: f64) -> EpParams {
+    EpParams {
+        taus: [c.tau_in, c.tau_out, c.tau_open, c.tau_close].map(|x| x as f32),
+        gate_rest_peak_dt: [c.v_gate, c.v_rest, c.v_peak, dt].map(|x| x as f32),
+        stim_start_end_threshold: [
+            stimulus.strength,
+            stimulus.start_ms,
+            stimulus.start_ms + stimulus.duration_ms,
+            threshold,
+        ]
+        .map(|x| x as f32),
+    }
+}
+
+impl GpuCell for MitchellSchaeffer {
+    fn gpu_reaction(
+        &self,
+        ctx: &GpuContext,
+        states: &[f64],
+        nodes: usize,
+        stimulus: &Stimulus,
+        dt: f64,
+    ) -> Result<GpuReaction, GpuError> {
+        let ns = Self::STATES;
+        let h: Vec<f32> = (0..nodes).map(|i| states[i * ns + 1] as f32).collect();
+        Ok(GpuReaction {
+            kernel: Kernel::new(ctx, &EP_MONODOMAIN, "ep_reaction", &reaction_access())?,
+            // The threshold is not the reaction's business.
+            params: CellParams::MitchellSchaeffer(GpuBuffer::uniform(
+                ctx,
+                "ep mitchell-schaeffer params",
+                &ep_params(self, stimulus, dt, 0.0),
+            )?),
+            state: GpuBuffer::from_slice(ctx, "ep h", &h)?,
+        })
+    }
+}
+
+impl GpuCell for Tp06 {
+    fn gpu_reaction(
+        &self,
+        ctx: &GpuContext,
+        states: &[f64],
+        nodes: usize,
+        stimulus: &Stimulus,
+        dt: f64,
+    ) -> Result<GpuReaction, GpuError> {
+        let ns = Self::STATES;
+        let rest = self.initial();
+        let (na0, k0) = (rest[tp06::NA_I], rest[tp06::K_I]);
+        // Unknown k (CPU index k + 1) of node i at k * nodes + i; Na_i and K_i as deviations.
+        let mut state = vec![0f32; (ns - 1) * nodes];
+        for k in 1..ns {
+            let origin = match k {
+                tp06::NA_I => na0,
+                tp06::K_I => k0,
+                _ => 0.0,
+            };
+            for i in 0..nodes {
+                state[(k - 1) * nodes + i] = (states[i * ns + k] - origin) as f32;
+            }
+        }
+        let p = self;
+        let params = Tp06Params {
+            g0: [p.g_na, p.g_k1, p.g_kr, p.g_ks].map(|x| x as f32),
+            g1: [p.g_to, p.g_cal, p.g_bna, p.g_bca].map(|x| x as f32),
+            g2: [p.g_pca, p.g_pk, p.p_kna, p.p_nak].map(|x| x as f32),
+            g3: [p.k_naca, dt, na0, k0].map(|x| x as f32),
+            stim: [
+                stimulus.strength,
+                stimulus.start_ms,
+                stimulus.start_ms + stimulus.duration_ms,
+                0.0,
+            ]
+            .map(|x| x as f32),
+            nodes: [nodes as u32, 0, 0, 0],
+        };
+        Ok(GpuReaction {
+            kernel: Kernel::new(ctx, &EP_TP06, "ep_reaction_tp06", &reaction_access())?,
+            params: CellParams::Tp06(GpuBuffer::uniform(ctx, "ep tp06 params", &params)?),
+            state: GpuBuffer::from_slice(ctx, "ep tp06 state", &state)?,
+        })
+    }
+}
 
 /// Why a GPU monodomain run failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,17 +189,17 @@ pub enum GpuMonodomainError {
     Setup(#[from] MonodomainError),
 }
 
-/// A Mitchell-Schaeffer monodomain problem resident on the GPU.
+/// A monodomain problem resident on the GPU.
 pub struct GpuMonodomain {
-    reaction: Kernel,
+    reaction: GpuReaction,
     diffusion: Kernel,
     tick: Kernel,
+    /// Time step and threshold for `ep_diffusion` and `ep_tick`.
     params: GpuBuffer<EpParams>,
     clock: GpuBuffer<f32>,
     /// V ping-pong: `v[current]` holds the potential at the clock's time.
     v: [GpuBuffer<f32>; 2],
     current: usize,
-    h: GpuBuffer<f32>,
     v_old: GpuBuffer<f32>,
     stim_mask: GpuBuffer<u32>,
     row_ptr: GpuBuffer<u32>,
@@ -57,9 +215,9 @@ pub struct GpuMonodomain {
 impl GpuMonodomain {
     /// Uploads `cpu` (its current state) with one `stimulus` and time step `dt` (ms); the activation
     /// threshold is the CPU problem's.
-    pub fn new(
+    pub fn new<C: GpuCell>(
         ctx: &GpuContext,
-        cpu: &Monodomain<MitchellSchaeffer>,
+        cpu: &Monodomain<C>,
         stimulus: &Stimulus,
         dt: f64,
     ) -> Result<Self, GpuMonodomainError> {
@@ -67,38 +225,18 @@ impl GpuMonodomain {
         if dt > stable {
             return Err(MonodomainError::Unstable { dt, limit: stable }.into());
         }
-        let access = |n: usize, last_rw: &[usize]| -> Vec<Access> {
-            (0..n)
-                .map(|i| {
-                    if i == 0 {
-                        Access::Uniform
-                    } else if last_rw.contains(&i) {
-                        Access::ReadWrite
-                    } else {
-                        Access::Read
-                    }
-                })
-                .collect()
-        };
-        let reaction = Kernel::new(ctx, &EP_MONODOMAIN, "ep_reaction", &access(6, &[2, 3, 4]))?;
-        let diffusion = Kernel::new(ctx, &EP_MONODOMAIN, "ep_diffusion", &access(10, &[8, 9]))?;
-        let tick = Kernel::new(ctx, &EP_MONODOMAIN, "ep_tick", &access(2, &[1]))?;
-        let c = &cpu.cell;
-        let params = EpParams {
-            taus: [c.tau_in, c.tau_out, c.tau_open, c.tau_close].map(|x| x as f32),
-            gate_rest_peak_dt: [c.v_gate, c.v_rest, c.v_peak, dt].map(|x| x as f32),
-            stim_start_end_threshold: [
-                stimulus.strength,
-                stimulus.start_ms,
-                stimulus.start_ms + stimulus.duration_ms,
-                cpu.threshold_mv,
-            ]
-            .map(|x| x as f32),
-        };
         let n = cpu.node_count();
-        let ns = MitchellSchaeffer::STATES;
+        let reaction = cpu.cell.gpu_reaction(ctx, &cpu.states, n, stimulus, dt)?;
+        let diffusion = Kernel::new(ctx, &EP_MONODOMAIN, "ep_diffusion", &access(10, &[9, 10]))?;
+        let tick = Kernel::new(ctx, &EP_MONODOMAIN, "ep_tick", &access(2, &[2]))?;
+        let params = ep_params(
+            &MitchellSchaeffer::default(),
+            stimulus,
+            dt,
+            cpu.threshold_mv,
+        );
+        let ns = C::STATES;
         let v: Vec<f32> = (0..n).map(|i| cpu.states[i * ns] as f32).collect();
-        let h: Vec<f32> = (0..n).map(|i| cpu.states[i * ns + 1] as f32).collect();
         let mut mask = vec![0u32; n];
         for &i in &stimulus.nodes {
             if let Some(m) = mask.get_mut(i as usize) {
@@ -122,7 +260,6 @@ impl GpuMonodomain {
                 GpuBuffer::zeroed(ctx, "ep v b", n)?,
             ],
             current: 0,
-            h: GpuBuffer::from_slice(ctx, "ep h", &h)?,
             v_old: GpuBuffer::zeroed(ctx, "ep v old", n)?,
             stim_mask: GpuBuffer::from_slice(ctx, "ep stimulus mask", &mask)?,
             row_ptr: GpuBuffer::from_slice(
@@ -160,12 +297,12 @@ impl GpuMonodomain {
         for _ in 0..steps {
             let (a, b) = (self.current, 1 - self.current);
             batch.dispatch(
-                &self.reaction,
+                &self.reaction.kernel,
                 &[
-                    self.params.whole(),
+                    self.reaction.params.whole(),
                     self.clock.whole(),
                     self.v[a].whole(),
-                    self.h.whole(),
+                    self.reaction.state.whole(),
                     self.v_old.whole(),
                     self.stim_mask.whole(),
                 ],

@@ -110,6 +110,9 @@ mod ix {
     pub const K_I: usize = 18;
 }
 
+/// State indices of the slow concentrations Na_i and K_i (mM).
+pub use ix::{K_I, NA_I};
+
 /// Names of the unknowns, in state order.
 pub const STATE_NAMES: [&str; 19] = [
     "V", "Xr1", "Xr2", "Xs", "m", "h", "j", "d", "f", "f2", "fCass", "s", "r", "Ca_i", "R_prime",

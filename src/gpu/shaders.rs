@@ -96,6 +96,15 @@ pub const EP_MONODOMAIN: Shader = Shader {
     uses_common: true,
 };
 
+/// `shaders/ep_tp06.wgsl`: the monodomain's reaction step with ten Tusscher-Panfilov 2006 cells (one
+/// invocation per node; diffusion and clock are [`EP_MONODOMAIN`]'s).
+pub const EP_TP06: Shader = Shader {
+    name: "ep_tp06",
+    file: "shaders/ep_tp06.wgsl",
+    source: include_str!("../../shaders/ep_tp06.wgsl"),
+    uses_common: true,
+};
+
 /// `shaders/render_surface.wgsl`: the renderer of [`crate::render`] (vertex and fragment stages: the lit,
 /// colour-mapped boundary surface and the colour bar panel). Stands alone: `common.wgsl` is not prepended.
 pub const RENDER_SURFACE: Shader = Shader {
@@ -134,6 +143,7 @@ pub const ALL: &[Shader] = &[
     MECH_NODE,
     CAVITY,
     EP_MONODOMAIN,
+    EP_TP06,
     RENDER_SURFACE,
     ACTIVE_TENSION,
     SURFACE_GATHER,
