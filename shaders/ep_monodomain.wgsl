@@ -1,8 +1,9 @@
 // ep_monodomain.wgsl: the monodomain step with Mitchell-Schaeffer cells, in f32: the GPU twin of
 // src/ep/monodomain.rs (CPU, f64). Per step, in this order:
 //
-//   ep_reaction   one invocation per node: v_old = V; the cell model over dt (stimulus from the node's
-//                 mask and the time window), V updated in place, gate h updated in place
+//   ep_reaction   one invocation per node of the cell's node list (every node, or those of one cell
+//                 where a problem mixes cells): v_old = V; the cell model over dt (stimulus from the node's
+//                 mask and the time window), V updated in place, gate h (one per listed node) in place
 //   ep_diffusion  one invocation per node: V_next = V - dt (K V)_i / m_i (CSR row gather: deterministic,
 //                 no atomics); the first upward crossing of the threshold is recorded, interpolated
 //   ep_tick       one invocation (dispatch count 1): clock += dt (the time lives on the GPU, so a batch holds many steps)
@@ -10,8 +11,8 @@
 // V and V_next are two buffers that swap roles every step (the owner binds them alternately).
 // Bindings (group 0):
 //   ep_reaction:  0 dispatch, 1 params uniform EpParams, 2 clock read array<f32>, 3 v read_write
-//                 array<f32> (mV), 4 h read_write array<f32>, 5 v_old read_write array<f32>, 6 stim_mask
-//                 read array<u32>
+//                 array<f32> (mV), 4 h read_write array<f32> (entry k: listed node k), 5 v_old read_write
+//                 array<f32>, 6 stim_mask read array<u32>, 7 nodes read array<u32> (the node list)
 //   ep_diffusion: 0 dispatch, 1 params, 2 clock read, 3 row_ptr read array<u32>, 4 cols read array<u32>,
 //                 5 vals read array<f32> (K, mV mm / ms per mV), 6 inv_mass read array<f32> (1/mm^3),
 //                 7 v read array<f32>, 8 v_old read array<f32>, 9 v_next read_write array<f32>,
@@ -36,6 +37,7 @@ struct EpParams {
 @group(0) @binding(4) var<storage, read_write> r_h: array<f32>;
 @group(0) @binding(5) var<storage, read_write> r_v_old: array<f32>;
 @group(0) @binding(6) var<storage, read> r_stim_mask: array<u32>;
+@group(0) @binding(7) var<storage, read> r_nodes: array<u32>;
 
 @compute @workgroup_size(WG)
 fn ep_reaction(
@@ -43,10 +45,11 @@ fn ep_reaction(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    let i = local_index(wid, nwg, lid);
-    if (i >= dispatch.count) {
+    let k = local_index(wid, nwg, lid);
+    if (k >= dispatch.count) {
         return;
     }
+    let i = r_nodes[k];
     let t0 = r_clock[0];
     let dt = params.gate_rest_peak_dt.w;
     let v_rest = params.gate_rest_peak_dt.y;
@@ -54,7 +57,7 @@ fn ep_reaction(
     let v = r_v[i];
     r_v_old[i] = v;
     let u = (v - v_rest) / span;
-    let h = r_h[i];
+    let h = r_h[k];
     var stim = 0.0;
     let s = params.stim_start_end_threshold;
     if (r_stim_mask[i] != 0u && t0 + 1e-6 >= s.y && t0 < s.z - 1e-6) {
@@ -67,7 +70,7 @@ fn ep_reaction(
         h_target = 1.0;
         tau = params.taus.z;
     }
-    r_h[i] = h_target + (h - h_target) * exp(-dt / tau);
+    r_h[k] = h_target + (h - h_target) * exp(-dt / tau);
     r_v[i] = v_rest + span * (u + dt * du);
 }
 

@@ -2,8 +2,9 @@
 // twin of src/ep/tp06.rs (CPU, f64; same equations, same integrator: Rush-Larsen for the gates and R',
 // forward Euler for the concentrations and the potential, currents at the step's starting state).
 //
-//   ep_reaction_tp06  one invocation per node: v_old = V; one cell step over dt (stimulus from the node's
-//                     mask and the time window), V and the 18 other unknowns updated in place
+//   ep_reaction_tp06  one invocation per node of the cell's node list (every node, or those of one
+//                     cell where a problem mixes cells): v_old = V; one cell step over dt (stimulus from
+//                     the node's mask and the time window), V and the 18 other unknowns updated in place
 //
 // The diffusion and clock kernels are those of ep_monodomain.wgsl (they do not depend on the cell model).
 //
@@ -14,9 +15,10 @@
 //
 // Bindings (group 0):
 //   0 dispatch, 1 params uniform Tp06Params, 2 clock read array<f32> (ms), 3 v read_write array<f32> (mV),
-//   4 state read_write array<f32>: 18 unknowns of every node, unknown k of node i at k * nodes + i (order:
-//   Xr1, Xr2, Xs, m, h, j, d, f, f2, fCass, s, r, Ca_i, R', Ca_SR, Ca_ss (mM), Na_i - Na_i0, K_i - K_i0
-//   (mM)), 5 v_old read_write array<f32> (mV), 6 stim_mask read array<u32>
+//   4 state read_write array<f32>: 18 unknowns of every listed node, unknown j of listed node k at
+//   j * listed + k (order: Xr1, Xr2, Xs, m, h, j, d, f, f2, fCass, s, r, Ca_i, R', Ca_SR, Ca_ss (mM),
+//   Na_i - Na_i0, K_i - K_i0 (mM)), 5 v_old read_write array<f32> (mV), 6 stim_mask read array<u32>,
+//   7 nodes read array<u32> (the node list)
 // Owner: src/ep/gpu.rs.
 
 struct Tp06Params {
@@ -30,7 +32,7 @@ struct Tp06Params {
     g3: vec4<f32>,
     // Stimulus strength (mV/ms), start and end (ms), unused.
     stim: vec4<f32>,
-    // Nodes (the stride of the state buffer), unused x3.
+    // Listed nodes (the stride of the state buffer); 1 for the endocardial s gate, else 0; unused x2.
     nodes: vec4<u32>,
 }
 
@@ -97,6 +99,7 @@ const DK_I: u32 = 17u;
 @group(0) @binding(4) var<storage, read_write> state: array<f32>;
 @group(0) @binding(5) var<storage, read_write> v_old: array<f32>;
 @group(0) @binding(6) var<storage, read> stim_mask: array<u32>;
+@group(0) @binding(7) var<storage, read> nodes: array<u32>;
 
 // Rush-Larsen: the gate relaxed exactly towards `inf` with time constant `tau` over `dt`.
 fn rush_larsen(y: f32, inf: f32, tau: f32, dt: f32) -> f32 {
@@ -121,10 +124,11 @@ fn ep_reaction_tp06(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    let i = local_index(wid, nwg, lid);
-    if (i >= dispatch.count) {
+    let k = local_index(wid, nwg, lid);
+    if (k >= dispatch.count) {
         return;
     }
+    let i = nodes[k];
     let n = params.nodes.x;
     let dt = params.g3.y;
     let t0 = clock[0];
@@ -136,8 +140,8 @@ fn ep_reaction_tp06(
     let v = v_now[i];
     v_old[i] = v;
     var g: array<f32, 18>;
-    for (var k = 0u; k < 18u; k = k + 1u) {
-        g[k] = state[k * n + i];
+    for (var j = 0u; j < 18u; j = j + 1u) {
+        g[j] = state[j * n + k];
     }
     let ca_i = g[CA_I];
     let ca_sr = g[CA_SR];
@@ -251,8 +255,12 @@ fn ep_reaction_tp06(
     let tau_fcass = 80.0 / (1.0 + cass2) + 2.0;
     let r_inf = 1.0 / (1.0 + exp((20.0 - v) / 6.0));
     let tau_r = 9.5 * exp(-sq(v + 40.0) / 1800.0) + 0.8;
-    let s_inf = 1.0 / (1.0 + exp((v + 20.0) / 5.0));
-    let tau_s = 85.0 * exp(-sq(v + 45.0) / 320.0) + 5.0 / (1.0 + exp((v - 20.0) / 5.0)) + 3.0;
+    var s_inf = 1.0 / (1.0 + exp((v + 20.0) / 5.0));
+    var tau_s = 85.0 * exp(-sq(v + 45.0) / 320.0) + 5.0 / (1.0 + exp((v - 20.0) / 5.0)) + 3.0;
+    if (params.nodes.y == 1u) {
+        s_inf = 1.0 / (1.0 + exp((v + 28.0) / 5.0));
+        tau_s = 1000.0 * exp(-sq(v + 67.0) / 1000.0) + 8.0;
+    }
 
     g[M] = rush_larsen(g[M], m_inf, a_m * b_m, dt);
     g[H] = rush_larsen(g[H], h_inf, 1.0 / (a_h + b_h), dt);
@@ -275,8 +283,8 @@ fn ep_reaction_tp06(
     g[CA_SS] = ca_ss + dt * d_ca_ss;
     g[DNA_I] = g[DNA_I] + dt * d_na_i;
     g[DK_I] = g[DK_I] + dt * d_k_i;
-    for (var k = 0u; k < 18u; k = k + 1u) {
-        state[k * n + i] = g[k];
+    for (var j = 0u; j < 18u; j = j + 1u) {
+        state[j * n + k] = g[j];
     }
     v_now[i] = v + dt * (-i_ion + stim);
 }

@@ -297,15 +297,34 @@ struct SlabArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
-    /// Cell model: the benchmark's ten Tusscher-Panfilov 2006 (epicardial) or Mitchell-Schaeffer.
+    /// Cell model: the benchmark's ten Tusscher-Panfilov 2006 (epicardial), its endocardial or M cell, or
+    /// Mitchell-Schaeffer.
     #[arg(long, value_enum, default_value = "tp06")]
     cell: CellArg,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum CellArg {
+    /// ten Tusscher-Panfilov 2006, epicardial (the Niederer benchmark's).
     Tp06,
+    /// ten Tusscher-Panfilov 2006, endocardial.
+    Tp06Endo,
+    /// ten Tusscher-Panfilov 2006, mid-myocardial (M cell).
+    Tp06Mid,
+    /// Mitchell-Schaeffer 2003 (two variables, fast).
     MitchellSchaeffer,
+}
+
+impl CellArg {
+    fn cell(self) -> cardiotwin::ep::Cell {
+        use cardiotwin::ep::Cell;
+        match self {
+            CellArg::Tp06 => Cell::Tp06,
+            CellArg::Tp06Endo => Cell::Tp06Endo,
+            CellArg::Tp06Mid => Cell::Tp06Mid,
+            CellArg::MitchellSchaeffer => Cell::MitchellSchaeffer,
+        }
+    }
 }
 
 /// Options of the mechanics verification cases.
@@ -676,10 +695,7 @@ fn verify_slab(
         dx_mm: a.dx,
         dt_ms: a.dt,
         end_ms: a.end_ms,
-        cell: match a.cell {
-            CellArg::Tp06 => ep::Cell::Tp06,
-            CellArg::MitchellSchaeffer => ep::Cell::MitchellSchaeffer,
-        },
+        cell: a.cell.cell(),
     };
     let v = if case == "niederer" {
         let (backend, _) = backend.resolve(adapter)?;
@@ -1370,10 +1386,7 @@ fn ep_command(
             s
         }
     };
-    let cell = match cell {
-        CellArg::Tp06 => cardiotwin::ep::Cell::Tp06,
-        CellArg::MitchellSchaeffer => cardiotwin::ep::Cell::MitchellSchaeffer,
-    };
+    let cell = cell.cell();
     let opts = cardiotwin::heartbeat::electrophysiology::EpOptions {
         out: out.clone(),
         duration_ms,

@@ -268,3 +268,73 @@ fn tp06_conducts_at_a_physiological_speed_that_converges_from_below() {
     assert!((0.5..0.7).contains(&fine), "{fine}");
     assert!(coarse < fine, "{coarse} vs {fine}");
 }
+
+/// Cells per node: every node on Mitchell-Schaeffer through the mixed cell ([`cardiotwin::ep::AnyCell`])
+/// steps bit for bit as the plain model; a slab half TP06 half Mitchell-Schaeffer carries the wave across
+/// the junction in both directions' tissue; malformed cell lists are refused.
+#[test]
+fn cells_per_node_mix_models_and_refuse_bad_lists() {
+    use cardiotwin::ep::{AnyCell, Cell};
+    let mesh = ep::slab(0.5).unwrap();
+    let tissue = ep::tissue(&mesh);
+    let stim = ep::stimulus(&mesh);
+    let n = mesh.node_count();
+    let mut plain = Monodomain::new(
+        &mesh,
+        &tissue,
+        Membrane::NIEDERER,
+        MitchellSchaeffer::default(),
+        -30.0,
+    )
+    .unwrap();
+    let ms = Cell::MitchellSchaeffer.model();
+    let mut mixed = Monodomain::new(&mesh, &tissue, Membrane::NIEDERER, ms, -30.0)
+        .unwrap()
+        .with_cells(vec![Cell::Tp06.model(), ms], vec![1; n])
+        .unwrap();
+    let (dt, steps) = (0.05, 600);
+    plain.run(steps, dt, std::slice::from_ref(&stim)).unwrap();
+    mixed.run(steps, dt, std::slice::from_ref(&stim)).unwrap();
+    assert_eq!(plain.activation_ms, mixed.activation_ms);
+    assert!((0..n).all(|i| plain.potential(i) == mixed.potential(i)));
+
+    // Half and half: the wave starts in TP06 (x < 10 mm) and reaches the far Mitchell-Schaeffer end.
+    let cell_of: Vec<u16> = mesh
+        .nodes()
+        .iter()
+        .map(|p| u16::from(p[0] >= 10.0))
+        .collect();
+    let mut half = Monodomain::new(&mesh, &tissue, Membrane::NIEDERER, ms, -30.0)
+        .unwrap()
+        .with_cells(vec![Cell::Tp06.model(), ms], cell_of.clone())
+        .unwrap();
+    assert_eq!(half.cell_index(0), 0);
+    assert!(matches!(half.cells()[1], AnyCell::MitchellSchaeffer(_)));
+    half.run(1200, dt, std::slice::from_ref(&stim)).unwrap();
+    let far = (0..n)
+        .filter(|&i| mesh.nodes()[i][0] >= 19.9 && mesh.nodes()[i][1] < 0.1)
+        .map(|i| half.activation_ms[i])
+        .fold(0.0, f64::max);
+    println!(
+        "half TP06, half Mitchell-Schaeffer: far end (x = 20, y = 0) activated by {far:.1} ms"
+    );
+    assert!(far.is_finite() && far > 30.0, "{far}");
+    // Each node started from its own cell's rest.
+    let fresh = Monodomain::new(&mesh, &tissue, Membrane::NIEDERER, ms, -30.0)
+        .unwrap()
+        .with_cells(vec![Cell::Tp06.model(), ms], cell_of)
+        .unwrap();
+    assert!((fresh.potential(0) - (-85.23)).abs() < 1e-12);
+    assert!((fresh.potential(n - 1) - (-80.0)).abs() < 1e-12);
+
+    let make = || Monodomain::new(&mesh, &tissue, Membrane::NIEDERER, ms, -30.0).unwrap();
+    for (cells, of) in [
+        (vec![ms], vec![0; n - 1]),
+        (vec![ms], vec![1; n]),
+        (vec![], vec![0; n]),
+    ] {
+        let e = make().with_cells(cells, of).err().expect("refused");
+        assert!(matches!(e, MonodomainError::Cells { .. }), "{e}");
+        assert!(e.to_string().contains("cell"), "{e}");
+    }
+}

@@ -1,13 +1,14 @@
-//! The ten Tusscher-Panfilov 2006 epicardial cell against an independent implementation (the stored
-//! action potential of `tests/data/tp06/`, see its SOURCE.md): potential sample by sample, peak, APD90.
+//! The ten Tusscher-Panfilov 2006 cell, epicardial, endocardial and mid-myocardial, against an independent
+//! implementation (the stored action potentials of `tests/data/tp06/`, see its SOURCE.md): potential
+//! sample by sample, peak, APD90.
 
 use cardiotwin::ep::monodomain::CellModel;
 use cardiotwin::ep::tp06::Tp06;
 
-fn reference() -> Vec<(f64, f64)> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/tp06/reference.csv"
+fn reference(file: &str) -> Vec<(f64, f64)> {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/data/tp06/{file}",
+        env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
     text.lines()
@@ -37,10 +38,9 @@ fn apd90(trace: &[(f64, f64)]) -> f64 {
     trace[down].0 - trace[up].0
 }
 
-#[test]
-fn the_action_potential_matches_the_independent_implementation() {
-    let reference = reference();
-    let cell = Tp06::default();
+/// Our action potential of `cell` beside the reference in `file`: peak, APD90, worst and RMS difference.
+fn compare(cell: Tp06, file: &str) -> (f64, f64) {
+    let reference = reference(file);
     let mut s = cell.initial();
     let dt = 0.005;
     let mut ours = Vec::with_capacity(reference.len());
@@ -71,7 +71,7 @@ fn the_action_potential_matches_the_independent_implementation() {
         .sqrt();
     let peak = |t: &[(f64, f64)]| t.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     println!(
-        "peak {:.2} vs {:.2} mV, APD90 {:.1} vs {:.1} ms, worst {worst:.3} mV, RMS {rms:.3} mV",
+        "{file}: peak {:.2} vs {:.2} mV, APD90 {:.1} vs {:.1} ms, worst {worst:.3} mV, RMS {rms:.3} mV",
         peak(&ours),
         peak(&reference),
         apd90(&ours),
@@ -82,4 +82,23 @@ fn the_action_potential_matches_the_independent_implementation() {
     assert!(rms < 1.0, "{rms}");
     // Back near rest at the end.
     assert!((ours.last().unwrap().1 - reference.last().unwrap().1).abs() < 0.5);
+    (apd90(&ours), peak(&ours))
+}
+
+#[test]
+fn the_action_potential_matches_the_independent_implementation() {
+    compare(Tp06::default(), "reference.csv");
+}
+
+/// The other two cell types against theirs, and the transmural order the model is built for: the M cell
+/// (small I_Ks) repolarises last; the endocardial cell (small I_to) has no notch, so its peak stays
+/// higher.
+#[test]
+fn endocardial_and_mid_myocardial_cells_match_theirs() {
+    let (epi, epi_peak) = compare(Tp06::epicardial(), "reference.csv");
+    let (endo, endo_peak) = compare(Tp06::endocardial(), "reference_endo.csv");
+    let (mid, _) = compare(Tp06::mid_myocardial(), "reference_mid.csv");
+    println!("APD90 epi {epi:.1}, endo {endo:.1}, mid {mid:.1} ms");
+    assert!(mid > endo + 20.0 && mid > epi + 20.0, "{epi} {endo} {mid}");
+    assert!(endo_peak > epi_peak, "{endo_peak} {epi_peak}");
 }

@@ -1,7 +1,9 @@
 //! The monodomain step on the GPU (f32): twin of [`super::monodomain::Monodomain`], built from the CPU
-//! problem (same operator, masses, states), with either cell model: Mitchell-Schaeffer
+//! problem (same operator, masses, states, cells), with either cell model: Mitchell-Schaeffer
 //! (`shaders/ep_monodomain.wgsl`) or ten Tusscher-Panfilov 2006 (`shaders/ep_tp06.wgsl`). Diffusion and
-//! clock kernels are shared; only the reaction kernel and its state differ ([`GpuCell`]).
+//! clock kernels are shared; only the reaction kernel and its state differ ([`GpuCell`]). A problem with
+//! several cells ([`Monodomain::with_cells`], [`AnyCell`]) runs one reaction dispatch per cell over that
+//! cell's node list.
 //!
 //! Everything stays on the GPU between steps, the time included (a clock buffer the `ep_tick` kernel
 //! advances), so a batch records many steps and nothing is read back until the activation times are
@@ -9,8 +11,9 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::AnyCell;
 use super::monodomain::{CellModel, MitchellSchaeffer, Monodomain, MonodomainError, Stimulus};
-use super::tp06::{self, Tp06};
+use super::tp06::{self, Tp06, Tp06Layer};
 use crate::gpu::shaders::{EP_MONODOMAIN, EP_TP06};
 use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel, Range};
 
@@ -39,15 +42,15 @@ struct Tp06Params {
 }
 const _: () = assert!(size_of::<Tp06Params>() == 96);
 
-/// A cell model with a GPU reaction kernel: Mitchell-Schaeffer and TP06.
+/// A cell model with a GPU reaction kernel: Mitchell-Schaeffer, TP06 and either ([`AnyCell`]).
 pub trait GpuCell: CellModel {
-    /// The reaction of `nodes` nodes on the GPU from the CPU states (`STATES` per node, potential
-    /// first): its kernel, parameters and every unknown but the potential.
+    /// The reaction of the listed `nodes` on the GPU from the CPU states (`STATES` per node, potential
+    /// first): its kernel, parameters, node list and every unknown but the potential.
     fn gpu_reaction(
         &self,
         ctx: &GpuContext,
         states: &[f64],
-        nodes: usize,
+        nodes: &[u32],
         stimulus: &Stimulus,
         dt: f64,
     ) -> Result<GpuReaction, GpuError>;
@@ -57,8 +60,10 @@ pub trait GpuCell: CellModel {
 pub struct GpuReaction {
     kernel: Kernel,
     params: CellParams,
-    /// Every unknown but the potential.
+    /// Every unknown but the potential, of the listed nodes.
     state: GpuBuffer<f32>,
+    nodes: GpuBuffer<u32>,
+    count: usize,
 }
 
 enum CellParams {
@@ -90,9 +95,10 @@ fn access(n: usize, read_write: &[usize]) -> Vec<Access> {
         .collect()
 }
 
-/// Bindings of both reaction kernels: 1 params, 2 clock, 3 v, 4 state, 5 v_old, 6 stimulus mask.
+/// Bindings of both reaction kernels: 1 params, 2 clock, 3 v, 4 state, 5 v_old, 6 stimulus mask, 7 node
+/// list.
 fn reaction_access() -> Vec<Access> {
-    access(6, &[3, 4, 5])
+    access(7, &[3, 4, 5])
 }
 
 fn ep_params(c: &MitchellSchaeffer, stimulus: &Stimulus, dt: f64, threshold: f64) -> EpParams {
@@ -109,17 +115,37 @@ fn ep_params(c: &MitchellSchaeffer, stimulus: &Stimulus, dt: f64, threshold: f64
     }
 }
 
-impl GpuCell for MitchellSchaeffer {
-    fn gpu_reaction(
+/// Gathers the unknowns `1..states_used` of the listed nodes (stride `stride` in `states`), unknown j
+/// of listed node k at `(j - 1) * listed + k`, minus `origin(j)`.
+fn gather(
+    states: &[f64],
+    stride: usize,
+    states_used: usize,
+    nodes: &[u32],
+    origin: impl Fn(usize) -> f64,
+) -> Vec<f32> {
+    let m = nodes.len();
+    let mut out = vec![0f32; (states_used - 1) * m];
+    for j in 1..states_used {
+        let o = origin(j);
+        for (k, &i) in nodes.iter().enumerate() {
+            out[(j - 1) * m + k] = (states[i as usize * stride + j] - o) as f32;
+        }
+    }
+    out
+}
+
+impl MitchellSchaeffer {
+    fn reaction(
         &self,
         ctx: &GpuContext,
         states: &[f64],
-        nodes: usize,
+        stride: usize,
+        nodes: &[u32],
         stimulus: &Stimulus,
         dt: f64,
     ) -> Result<GpuReaction, GpuError> {
-        let ns = Self::STATES;
-        let h: Vec<f32> = (0..nodes).map(|i| states[i * ns + 1] as f32).collect();
+        let h = gather(states, stride, Self::STATES, nodes, |_| 0.0);
         Ok(GpuReaction {
             kernel: Kernel::new(ctx, &EP_MONODOMAIN, "ep_reaction", &reaction_access())?,
             // The threshold is not the reaction's business.
@@ -129,34 +155,43 @@ impl GpuCell for MitchellSchaeffer {
                 &ep_params(self, stimulus, dt, 0.0),
             )?),
             state: GpuBuffer::from_slice(ctx, "ep h", &h)?,
+            nodes: GpuBuffer::from_slice(ctx, "ep mitchell-schaeffer nodes", nodes)?,
+            count: nodes.len(),
         })
     }
 }
 
-impl GpuCell for Tp06 {
+impl GpuCell for MitchellSchaeffer {
     fn gpu_reaction(
         &self,
         ctx: &GpuContext,
         states: &[f64],
-        nodes: usize,
+        nodes: &[u32],
         stimulus: &Stimulus,
         dt: f64,
     ) -> Result<GpuReaction, GpuError> {
-        let ns = Self::STATES;
+        self.reaction(ctx, states, Self::STATES, nodes, stimulus, dt)
+    }
+}
+
+impl Tp06 {
+    fn reaction(
+        &self,
+        ctx: &GpuContext,
+        states: &[f64],
+        stride: usize,
+        nodes: &[u32],
+        stimulus: &Stimulus,
+        dt: f64,
+    ) -> Result<GpuReaction, GpuError> {
         let rest = self.initial();
         let (na0, k0) = (rest[tp06::NA_I], rest[tp06::K_I]);
-        // Unknown k (CPU index k + 1) of node i at k * nodes + i; Na_i and K_i as deviations.
-        let mut state = vec![0f32; (ns - 1) * nodes];
-        for k in 1..ns {
-            let origin = match k {
-                tp06::NA_I => na0,
-                tp06::K_I => k0,
-                _ => 0.0,
-            };
-            for i in 0..nodes {
-                state[(k - 1) * nodes + i] = (states[i * ns + k] - origin) as f32;
-            }
-        }
+        // Na_i and K_i as deviations from rest (see the shader).
+        let state = gather(states, stride, Self::STATES, nodes, |j| match j {
+            tp06::NA_I => na0,
+            tp06::K_I => k0,
+            _ => 0.0,
+        });
         let p = self;
         let params = Tp06Params {
             g0: [p.g_na, p.g_k1, p.g_kr, p.g_ks].map(|x| x as f32),
@@ -170,13 +205,51 @@ impl GpuCell for Tp06 {
                 0.0,
             ]
             .map(|x| x as f32),
-            nodes: [nodes as u32, 0, 0, 0],
+            nodes: [
+                nodes.len() as u32,
+                u32::from(p.layer == Tp06Layer::Endocardial),
+                0,
+                0,
+            ],
         };
         Ok(GpuReaction {
             kernel: Kernel::new(ctx, &EP_TP06, "ep_reaction_tp06", &reaction_access())?,
             params: CellParams::Tp06(GpuBuffer::uniform(ctx, "ep tp06 params", &params)?),
             state: GpuBuffer::from_slice(ctx, "ep tp06 state", &state)?,
+            nodes: GpuBuffer::from_slice(ctx, "ep tp06 nodes", nodes)?,
+            count: nodes.len(),
         })
+    }
+}
+
+impl GpuCell for Tp06 {
+    fn gpu_reaction(
+        &self,
+        ctx: &GpuContext,
+        states: &[f64],
+        nodes: &[u32],
+        stimulus: &Stimulus,
+        dt: f64,
+    ) -> Result<GpuReaction, GpuError> {
+        self.reaction(ctx, states, Self::STATES, nodes, stimulus, dt)
+    }
+}
+
+impl GpuCell for AnyCell {
+    fn gpu_reaction(
+        &self,
+        ctx: &GpuContext,
+        states: &[f64],
+        nodes: &[u32],
+        stimulus: &Stimulus,
+        dt: f64,
+    ) -> Result<GpuReaction, GpuError> {
+        match self {
+            AnyCell::MitchellSchaeffer(c) => {
+                c.reaction(ctx, states, Self::STATES, nodes, stimulus, dt)
+            }
+            AnyCell::Tp06(c) => c.reaction(ctx, states, Self::STATES, nodes, stimulus, dt),
+        }
     }
 }
 
@@ -191,7 +264,8 @@ pub enum GpuMonodomainError {
 
 /// A monodomain problem resident on the GPU.
 pub struct GpuMonodomain {
-    reaction: GpuReaction,
+    /// One per cell with nodes.
+    reactions: Vec<GpuReaction>,
     diffusion: Kernel,
     tick: Kernel,
     /// Time step and threshold for `ep_diffusion` and `ep_tick`.
@@ -226,7 +300,17 @@ impl GpuMonodomain {
             return Err(MonodomainError::Unstable { dt, limit: stable }.into());
         }
         let n = cpu.node_count();
-        let reaction = cpu.cell.gpu_reaction(ctx, &cpu.states, n, stimulus, dt)?;
+        let mut lists = vec![Vec::new(); cpu.cells().len()];
+        for i in 0..n {
+            lists[cpu.cell_index(i)].push(i as u32);
+        }
+        let reactions = cpu
+            .cells()
+            .iter()
+            .zip(&lists)
+            .filter(|(_, nodes)| !nodes.is_empty())
+            .map(|(cell, nodes)| cell.gpu_reaction(ctx, &cpu.states, nodes, stimulus, dt))
+            .collect::<Result<Vec<_>, _>>()?;
         let diffusion = Kernel::new(ctx, &EP_MONODOMAIN, "ep_diffusion", &access(10, &[9, 10]))?;
         let tick = Kernel::new(ctx, &EP_MONODOMAIN, "ep_tick", &access(2, &[2]))?;
         let params = ep_params(
@@ -250,7 +334,7 @@ impl GpuMonodomain {
             .map(|&t| if t.is_finite() { t as f32 } else { -1.0 })
             .collect();
         Ok(GpuMonodomain {
-            reaction,
+            reactions,
             diffusion,
             tick,
             params: GpuBuffer::uniform(ctx, "ep params", &params)?,
@@ -296,19 +380,22 @@ impl GpuMonodomain {
         let n = self.nodes as u32;
         for _ in 0..steps {
             let (a, b) = (self.current, 1 - self.current);
-            batch.dispatch(
-                &self.reaction.kernel,
-                &[
-                    self.reaction.params.whole(),
-                    self.clock.whole(),
-                    self.v[a].whole(),
-                    self.reaction.state.whole(),
-                    self.v_old.whole(),
-                    self.stim_mask.whole(),
-                ],
-                n,
-                0,
-            )?;
+            for r in &self.reactions {
+                batch.dispatch(
+                    &r.kernel,
+                    &[
+                        r.params.whole(),
+                        self.clock.whole(),
+                        self.v[a].whole(),
+                        r.state.whole(),
+                        self.v_old.whole(),
+                        self.stim_mask.whole(),
+                        r.nodes.whole(),
+                    ],
+                    r.count as u32,
+                    0,
+                )?;
+            }
             batch.dispatch(
                 &self.diffusion,
                 &[

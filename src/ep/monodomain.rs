@@ -134,6 +134,16 @@ pub enum MonodomainError {
     Unstable { dt: f64, limit: f64 },
     #[error("the potential became non-finite at node {node}, t = {t} ms")]
     NonFinite { node: usize, t: f64 },
+    #[error(
+        "cells: {given} per-node cell indices for {nodes} nodes, or an index at or beyond the {cells} \
+         cells given (node {node})"
+    )]
+    Cells {
+        given: usize,
+        nodes: usize,
+        cells: usize,
+        node: usize,
+    },
 }
 
 /// A stimulus: nodes, current (mV/ms in the cell model's dV/dt), start and duration (ms).
@@ -147,7 +157,11 @@ pub struct Stimulus {
 
 /// A monodomain problem ready to step.
 pub struct Monodomain<C: CellModel> {
-    pub cell: C,
+    /// The cell models (parameter sets) of the problem: node `i` runs `cells[cell_of[i]]`
+    /// ([`Monodomain::with_cells`]; one cell for every node by default).
+    cells: Vec<C>,
+    /// Per node, an index into `cells`; empty when there is one cell.
+    cell_of: Vec<u16>,
     /// Diffusion operator K (conductivity over chi Cm, so K V has units mV mm/ms) and lumped mass (mm^3).
     k: Csr,
     mass: Vec<f64>,
@@ -203,7 +217,8 @@ impl<C: CellModel> Monodomain<C> {
         let init = cell.initial();
         let states = (0..n).flat_map(|_| init.iter().copied()).collect();
         Ok(Monodomain {
-            cell,
+            cells: vec![cell],
+            cell_of: Vec::new(),
             k,
             mass,
             states,
@@ -218,6 +233,38 @@ impl<C: CellModel> Monodomain<C> {
             v_start: vec![0.0; n],
             v_reacted: vec![0.0; n],
         })
+    }
+
+    /// A cell per node: node `i` runs `cells[cell_of[i]]` (e.g. endocardial, M and epicardial cells across
+    /// the wall, or a region on the fast model); every node restarts from its cell's resting state.
+    pub fn with_cells(mut self, cells: Vec<C>, cell_of: Vec<u16>) -> Result<Self, MonodomainError> {
+        let n = self.node_count();
+        let bad = cell_of.iter().position(|&c| c as usize >= cells.len());
+        if cells.is_empty() || cell_of.len() != n || bad.is_some() {
+            return Err(MonodomainError::Cells {
+                given: cell_of.len(),
+                nodes: n,
+                cells: cells.len(),
+                node: bad.unwrap_or(0),
+            });
+        }
+        let initial: Vec<Vec<f64>> = cells.iter().map(|c| c.initial()).collect();
+        for (s, &c) in self.states.chunks_mut(C::STATES).zip(&cell_of) {
+            s.copy_from_slice(&initial[c as usize]);
+        }
+        self.cells = cells;
+        self.cell_of = cell_of;
+        Ok(self)
+    }
+
+    /// The cell models; node `i` runs `cells()[cell_index(i)]`.
+    pub fn cells(&self) -> &[C] {
+        &self.cells
+    }
+
+    /// Index into [`Monodomain::cells`] of node `i`'s cell.
+    pub fn cell_index(&self, i: usize) -> usize {
+        self.cell_of.get(i).map_or(0, |&c| c as usize)
     }
 
     /// Also records when each node repolarises through `mv` (e.g. 90 % of the way back to rest: the
@@ -284,13 +331,22 @@ impl<C: CellModel> Monodomain<C> {
                 }
             }
             // Reaction.
-            let cell = &self.cell;
             let stim = &self.stim;
-            self.states
-                .par_chunks_mut(ns)
-                .with_min_len(256)
-                .zip(stim)
-                .for_each(|(s, &i)| cell.step(s, dt, i));
+            if let [cell] = self.cells.as_slice() {
+                self.states
+                    .par_chunks_mut(ns)
+                    .with_min_len(256)
+                    .zip(stim)
+                    .for_each(|(s, &i)| cell.step(s, dt, i));
+            } else {
+                let (cells, cell_of) = (&self.cells, &self.cell_of);
+                self.states
+                    .par_chunks_mut(ns)
+                    .with_min_len(256)
+                    .zip(stim)
+                    .zip(cell_of)
+                    .for_each(|((s, &i), &c)| cells[c as usize].step(s, dt, i));
+            }
             // Diffusion: V -= dt M^-1 K V.
             self.v_reacted
                 .par_iter_mut()

@@ -1,6 +1,9 @@
-//! The ten Tusscher-Panfilov 2006 human ventricular myocyte, epicardial variant (Am. J. Physiol. Heart
-//! Circ. Physiol. 291:H1088, 2006; the model of the Niederer et al. 2011 benchmark): 19 unknowns, twelve
-//! currents, calcium handling with a subspace, the SR and a four-state ryanodine receptor reduced to R'.
+//! The ten Tusscher-Panfilov 2006 human ventricular myocyte (Am. J. Physiol. Heart Circ. Physiol.
+//! 291:H1088, 2006): 19 unknowns, twelve currents, calcium handling with a subspace, the SR and a
+//! four-state ryanodine receptor reduced to R'. Three cell types across the wall ([`Tp06Layer`]):
+//! epicardial (the Niederer et al. 2011 benchmark's; [`Tp06::default`]), endocardial (small I_to with slow
+//! recovery: G_to 0.073, the s gate's own kinetics) and mid-myocardial M cells (small I_Ks: G_Ks 0.098,
+//! the longest action potential), each from the paper's resting state.
 //!
 //! Integration (one [`CellModel::step`]): Rush-Larsen for the gates (exact exponential update with the
 //! rates frozen over the step) and for R'; forward Euler for the concentrations and the potential.
@@ -11,9 +14,21 @@ use serde::Serialize;
 
 use super::monodomain::CellModel;
 
-/// The model's constants (the paper's epicardial set).
+/// Where in the wall a cell sits: it chooses the s gate's kinetics and the resting state; the
+/// conductances that differ are [`Tp06`]'s fields, set by the constructors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tp06Layer {
+    Epicardial,
+    Endocardial,
+    MidMyocardial,
+}
+
+/// The model's constants (the paper's epicardial set by default; [`Tp06::endocardial`],
+/// [`Tp06::mid_myocardial`] for the others). Conductances may be scaled (a drug's block).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Tp06 {
+    pub layer: Tp06Layer,
     pub g_na: f64,
     pub g_k1: f64,
     pub g_kr: f64,
@@ -32,6 +47,7 @@ pub struct Tp06 {
 impl Default for Tp06 {
     fn default() -> Self {
         Tp06 {
+            layer: Tp06Layer::Epicardial,
             g_na: 14.838,
             g_k1: 5.405,
             g_kr: 0.153,
@@ -45,6 +61,47 @@ impl Default for Tp06 {
             p_kna: 0.03,
             p_nak: 2.724,
             k_naca: 1000.0,
+        }
+    }
+}
+
+impl Tp06 {
+    /// The epicardial cell (the default).
+    pub fn epicardial() -> Self {
+        Tp06::default()
+    }
+
+    /// The endocardial cell: G_to 0.073 nS/pF and the endocardial s gate.
+    pub fn endocardial() -> Self {
+        Tp06 {
+            layer: Tp06Layer::Endocardial,
+            g_to: 0.073,
+            ..Tp06::default()
+        }
+    }
+
+    /// The mid-myocardial (M) cell: G_Ks 0.098 nS/pF.
+    pub fn mid_myocardial() -> Self {
+        Tp06 {
+            layer: Tp06Layer::MidMyocardial,
+            g_ks: 0.098,
+            ..Tp06::default()
+        }
+    }
+
+    /// The s gate's steady state and time constant (ms) at `v` mV.
+    fn s_gate(&self, v: f64) -> (f64, f64) {
+        match self.layer {
+            Tp06Layer::Endocardial => (
+                1.0 / (1.0 + ((v + 28.0) / 5.0).exp()),
+                1000.0 * (-(v + 67.0).powi(2) / 1000.0).exp() + 8.0,
+            ),
+            Tp06Layer::Epicardial | Tp06Layer::MidMyocardial => (
+                1.0 / (1.0 + ((v + 20.0) / 5.0).exp()),
+                85.0 * (-(v + 45.0).powi(2) / 320.0).exp()
+                    + 5.0 / (1.0 + ((v - 20.0) / 5.0).exp())
+                    + 3.0,
+            ),
         }
     }
 }
@@ -128,28 +185,24 @@ impl CellModel for Tp06 {
     const STATES: usize = 19;
     const NAME: &'static str = "tentusscher-panfilov-2006-epi";
 
+    /// The paper's resting state of the cell's layer.
     fn initial(&self) -> Vec<f64> {
-        let mut s = vec![0.0; 19];
-        s[ix::V] = -85.23;
-        s[ix::XR1] = 0.00621;
-        s[ix::XR2] = 0.4712;
-        s[ix::XS] = 0.0095;
-        s[ix::M] = 0.00172;
-        s[ix::H] = 0.7444;
-        s[ix::J] = 0.7045;
-        s[ix::D] = 3.373e-5;
-        s[ix::F] = 0.7888;
-        s[ix::F2] = 0.9755;
-        s[ix::FCASS] = 0.9953;
-        s[ix::S] = 0.999998;
-        s[ix::R] = 2.42e-8;
-        s[ix::CA_I] = 0.000126;
-        s[ix::R_PRIME] = 0.9073;
-        s[ix::CA_SR] = 3.64;
-        s[ix::CA_SS] = 0.00036;
-        s[ix::NA_I] = 8.604;
-        s[ix::K_I] = 136.89;
-        s
+        // In state order: V, Xr1, Xr2, Xs, m, h, j, d, f, f2, fCass, s, r, Ca_i, R', Ca_SR, Ca_ss, Na_i, K_i.
+        let s: [f64; 19] = match self.layer {
+            Tp06Layer::Epicardial => [
+                -85.23, 0.00621, 0.4712, 0.0095, 0.00172, 0.7444, 0.7045, 3.373e-5, 0.7888, 0.9755,
+                0.9953, 0.999998, 2.42e-8, 0.000126, 0.9073, 3.64, 0.00036, 8.604, 136.89,
+            ],
+            Tp06Layer::Endocardial => [
+                -86.709, 0.00448, 0.476, 0.0087, 0.00155, 0.7573, 0.7225, 3.164e-5, 0.8009, 0.9778,
+                0.9953, 0.3212, 2.235e-8, 0.00013, 0.9068, 3.715, 0.00036, 10.355, 138.4,
+            ],
+            Tp06Layer::MidMyocardial => [
+                -85.423, 0.0165, 0.473, 0.0174, 0.00165, 0.749, 0.6788, 3.288e-5, 0.7026, 0.9526,
+                0.9942, 0.999998, 2.347e-8, 0.000153, 0.8978, 4.272, 0.00042, 10.132, 138.52,
+            ],
+        };
+        s.to_vec()
     }
 
     fn step(&self, s: &mut [f64], dt: f64, stim: f64) {
@@ -281,10 +334,7 @@ impl CellModel for Tp06 {
         let tau_fcass = 80.0 / (1.0 + cass2) + 2.0;
         let r_inf = 1.0 / (1.0 + ((20.0 - v) / 6.0).exp());
         let tau_r = 9.5 * (-(v + 40.0).powi(2) / 1800.0).exp() + 0.8;
-        let s_inf = 1.0 / (1.0 + ((v + 20.0) / 5.0).exp());
-        let tau_s = 85.0 * (-(v + 45.0).powi(2) / 320.0).exp()
-            + 5.0 / (1.0 + ((v - 20.0) / 5.0).exp())
-            + 3.0;
+        let (s_inf, tau_s) = p.s_gate(v);
 
         s[ix::M] = rl(s[ix::M], m_inf, a_m * b_m, dt);
         s[ix::H] = rl(s[ix::H], h_inf, 1.0 / (a_h + b_h), dt);

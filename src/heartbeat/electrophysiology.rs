@@ -25,9 +25,9 @@ use super::activation::{MonodomainReport, monodomain_setup};
 use super::heart::Anatomy;
 use super::run::write_atomic as write;
 use super::scenario::Scenario;
+use crate::ep::AnyCell;
 use crate::ep::Cell;
-use crate::ep::monodomain::{CellModel, Membrane, MitchellSchaeffer, Monodomain};
-use crate::ep::tp06::Tp06;
+use crate::ep::monodomain::{CellModel, Membrane, Monodomain};
 use crate::error::{Error, Result};
 use crate::mesh::Field;
 
@@ -96,9 +96,9 @@ pub fn run_ep(scenario: &Scenario, opts: &EpOptions) -> Result<EpSummary> {
             opts.vm_interval_ms
         )));
     }
-    match opts.cell {
-        Cell::MitchellSchaeffer => run_with(scenario, opts, MitchellSchaeffer::default()),
-        Cell::Tp06 => run_with(scenario, opts, Tp06::default()),
+    match opts.cell.model() {
+        AnyCell::MitchellSchaeffer(c) => run_with(scenario, opts, c),
+        AnyCell::Tp06(c) => run_with(scenario, opts, c),
     }
 }
 

@@ -13,11 +13,9 @@ use glam::{DMat3, DVec3};
 use serde_json::json;
 
 use crate::anatomy::block::Block;
+use crate::ep::AnyCell;
 use crate::ep::eikonal::{self, Conduction};
-use crate::ep::monodomain::{
-    CellModel, Membrane, MitchellSchaeffer, Monodomain, Stimulus, Tissue, harmonic_mean,
-};
-use crate::ep::tp06::Tp06;
+use crate::ep::monodomain::{CellModel, Membrane, Monodomain, Stimulus, Tissue, harmonic_mean};
 use crate::error::{Error, Result};
 use crate::mesh::TetMesh;
 
@@ -129,9 +127,9 @@ fn nearest(mesh: &TetMesh, p: [f64; 3]) -> usize {
 /// The monodomain run of the benchmark: nodal activation times (ms), the stable diffusion step and the
 /// steps taken.
 fn monodomain_times(mesh: &TetMesh, opts: &SlabOptions) -> Result<(Vec<f64>, f64, usize)> {
-    match opts.cell {
-        Cell::Tp06 => run_slab(mesh, opts, Tp06::default()),
-        Cell::MitchellSchaeffer => run_slab(mesh, opts, MitchellSchaeffer::default()),
+    match opts.cell.model() {
+        AnyCell::Tp06(c) => run_slab(mesh, opts, c),
+        AnyCell::MitchellSchaeffer(c) => run_slab(mesh, opts, c),
     }
 }
 
@@ -179,9 +177,9 @@ fn gpu_monodomain_times(
     mesh: &TetMesh,
     opts: &SlabOptions,
 ) -> Result<(Vec<f64>, f64, usize)> {
-    match opts.cell {
-        Cell::Tp06 => run_slab_gpu(ctx, mesh, opts, Tp06::default()),
-        Cell::MitchellSchaeffer => run_slab_gpu(ctx, mesh, opts, MitchellSchaeffer::default()),
+    match opts.cell.model() {
+        AnyCell::Tp06(c) => run_slab_gpu(ctx, mesh, opts, c),
+        AnyCell::MitchellSchaeffer(c) => run_slab_gpu(ctx, mesh, opts, c),
     }
 }
 
