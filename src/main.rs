@@ -195,9 +195,10 @@ enum Command {
         /// Simulated time, ms.
         #[arg(long, default_value_t = 500.0)]
         duration: f64,
-        /// Cell model.
-        #[arg(long, value_enum, default_value = "mitchell-schaeffer")]
-        cell: CellArg,
+        /// Cell model of every node outside scenario regions with their own `cell` (default: the
+        /// scenario's `activation.cell`, Mitchell-Schaeffer unless it says otherwise).
+        #[arg(long, value_enum)]
+        cell: Option<EpCellArg>,
         /// Interval of the transmembrane potential series, ms (0: none).
         #[arg(long, default_value_t = 5.0)]
         vm_interval: f64,
@@ -313,6 +314,22 @@ enum CellArg {
     Tp06Mid,
     /// Mitchell-Schaeffer 2003 (two variables, fast).
     MitchellSchaeffer,
+}
+
+/// Cells of `cardiotwin ep`: those of `--cell` elsewhere, and TP06 across the wall.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EpCellArg {
+    /// Mitchell-Schaeffer 2003 (two variables, fast).
+    MitchellSchaeffer,
+    /// ten Tusscher-Panfilov 2006, epicardial.
+    Tp06,
+    /// ten Tusscher-Panfilov 2006, endocardial.
+    Tp06Endo,
+    /// ten Tusscher-Panfilov 2006, mid-myocardial (M cell).
+    Tp06Mid,
+    /// ten Tusscher-Panfilov 2006, endocardial / M / epicardial cells in the inner / middle / outer third
+    /// of the wall.
+    Tp06Transmural,
 }
 
 impl CellArg {
@@ -1364,7 +1381,7 @@ fn ep_command(
     scenario: Option<PathBuf>,
     out: PathBuf,
     duration_ms: f64,
-    cell: CellArg,
+    cell: Option<EpCellArg>,
     vm_interval_ms: f64,
 ) -> CliResult {
     use cardiotwin::heartbeat::scenario::{ActivationMode, PacingSite};
@@ -1386,7 +1403,14 @@ fn ep_command(
             s
         }
     };
-    let cell = cell.cell();
+    use cardiotwin::heartbeat::scenario::CellChoice;
+    let cell = cell.map(|c| match c {
+        EpCellArg::MitchellSchaeffer => CellChoice::MitchellSchaeffer,
+        EpCellArg::Tp06 => CellChoice::Tp06,
+        EpCellArg::Tp06Endo => CellChoice::Tp06Endo,
+        EpCellArg::Tp06Mid => CellChoice::Tp06Mid,
+        EpCellArg::Tp06Transmural => CellChoice::Tp06Transmural,
+    });
     let opts = cardiotwin::heartbeat::electrophysiology::EpOptions {
         out: out.clone(),
         duration_ms,

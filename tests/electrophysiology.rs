@@ -23,7 +23,7 @@ fn an_s1_s2_protocol_writes_potentials_and_maps_and_every_node_fires_twice() {
     let opts = EpOptions {
         out: dir.clone(),
         duration_ms: 700.0,
-        cell: cardiotwin::ep::Cell::MitchellSchaeffer,
+        cell: Some(cardiotwin::heartbeat::scenario::CellChoice::MitchellSchaeffer),
         vm_interval_ms: 50.0,
     };
     let s = run_ep(&s1s2(), &opts).unwrap();
@@ -99,9 +99,103 @@ fn ep_refuses_what_it_cannot_run_with_the_reason() {
     let opts = EpOptions {
         out: dir.clone(),
         duration_ms: -1.0,
-        cell: cardiotwin::ep::Cell::MitchellSchaeffer,
+        cell: Some(cardiotwin::heartbeat::scenario::CellChoice::MitchellSchaeffer),
         vm_interval_ms: 5.0,
     };
     let e = run_ep(&bad, &opts).unwrap_err().to_string();
     assert!(e.contains("--duration"), "{e}");
+}
+
+/// Cells per node from the scenario: `tp06-transmural` puts endocardial, M and epicardial TP06 cells in
+/// the thirds of the wall; a `[[regions]]` entry with `cell` overrides `activation.cell` on the nodes of its
+/// tetrahedra. `cardiotwin ep` with the transmural cells activates the whole ventricle and reports each
+/// cell's nodes.
+#[test]
+fn cells_follow_the_wall_and_the_regions() {
+    use cardiotwin::ep::Cell;
+    use cardiotwin::heartbeat::activation::NodeCells;
+    use cardiotwin::heartbeat::heart::Anatomy;
+    use cardiotwin::heartbeat::scenario::{CellChoice, RegionMaterial};
+
+    let mut scenario = s1s2();
+    scenario.activation.sites.truncate(1);
+    let mut anatomy = Anatomy::build(&scenario).unwrap();
+    let phi = anatomy.coords.transmural.clone();
+    let wall = NodeCells::from_scenario(&anatomy, &scenario, Some(CellChoice::Tp06Transmural));
+    assert_eq!(wall.cells, [Cell::Tp06, Cell::Tp06Endo, Cell::Tp06Mid]);
+    for (i, &k) in wall.cell_of.iter().enumerate() {
+        let want = match phi[i] {
+            p if p < 1.0 / 3.0 => Cell::Tp06Endo,
+            p if p < 2.0 / 3.0 => Cell::Tp06Mid,
+            _ => Cell::Tp06,
+        };
+        assert_eq!(wall.cells[k as usize], want, "node {i}, phi {}", phi[i]);
+    }
+
+    // A region of the apical tetrahedra on TP06, the rest on the scenario's Mitchell-Schaeffer.
+    let mesh = &anatomy.mesh;
+    let regions: Vec<i32> = (0..mesh.tet_count())
+        .map(|t| {
+            let tet = mesh.tets()[t];
+            let h = tet.iter().map(|&n| anatomy.height[n as usize]).sum::<f64>() / 4.0;
+            if h < 0.3 { 7 } else { 1 }
+        })
+        .collect();
+    anatomy.mesh = anatomy.mesh.clone().with_regions(regions.clone()).unwrap();
+    scenario.regions.push(RegionMaterial {
+        region: 7,
+        material: scenario.material,
+        contractility: 1.0,
+        conduction: 1.0,
+        cell: Some(CellChoice::Tp06),
+    });
+    let mixed = NodeCells::from_scenario(&anatomy, &scenario, None);
+    assert_eq!(mixed.cells, [Cell::MitchellSchaeffer, Cell::Tp06]);
+    let mut in_region = vec![false; anatomy.mesh.node_count()];
+    for (tet, &r) in anatomy.mesh.tets().iter().zip(&regions) {
+        if r == 7 {
+            tet.iter().for_each(|&n| in_region[n as usize] = true);
+        }
+    }
+    for (i, &k) in mixed.cell_of.iter().enumerate() {
+        let want = if in_region[i] {
+            Cell::Tp06
+        } else {
+            Cell::MitchellSchaeffer
+        };
+        assert_eq!(mixed.cells[k as usize], want, "node {i}");
+    }
+    // Mixed models: the activation level every upstroke crosses, the repolarisation level every
+    // action potential comes back through.
+    assert_eq!(
+        mixed.thresholds_mv(),
+        (
+            Cell::MitchellSchaeffer.thresholds_mv().0,
+            Cell::MitchellSchaeffer.thresholds_mv().1
+        )
+    );
+
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ep-transmural");
+    let _ = std::fs::remove_dir_all(&dir);
+    let opts = EpOptions {
+        out: dir.clone(),
+        duration_ms: 150.0,
+        cell: Some(CellChoice::Tp06Transmural),
+        vm_interval_ms: 0.0,
+    };
+    let scenario = {
+        let mut s = s1s2();
+        s.activation.sites.truncate(1);
+        s
+    };
+    let s = run_ep(&scenario, &opts).unwrap();
+    println!("{:?} total {:?} ms", s.cells, s.total_activation_ms);
+    assert_eq!(s.cell_model, "mixed");
+    assert_eq!(s.activated_nodes, s.nodes);
+    assert_eq!(s.activation_threshold_mv, 0.0);
+    assert_eq!(s.cells.len(), 3);
+    assert_eq!(s.cells.iter().map(|c| c.nodes).sum::<usize>(), s.nodes);
+    assert!(s.cells.iter().all(|c| c.nodes > 0));
+    let total = s.total_activation_ms.unwrap();
+    assert!((50.0..=150.0).contains(&total), "{total} ms");
 }

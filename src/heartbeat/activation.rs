@@ -15,9 +15,11 @@
 use glam::DVec3;
 
 use super::heart::Anatomy;
-use super::scenario::{Activation, Contraction, Scenario, SurfaceRef};
+use super::scenario::{Activation, CellChoice, Contraction, Scenario, SurfaceRef};
 use crate::anatomy::fibres::FibreField;
 use crate::ep::eikonal::{self, Conduction};
+use crate::ep::monodomain::{CellModel, Membrane, MitchellSchaeffer, Monodomain, Tissue};
+use crate::ep::{AnyCell, Cell};
 use crate::error::{Error, Result};
 use crate::mesh::TetMesh;
 
@@ -152,6 +154,142 @@ fn site_nodes(anatomy: &Anatomy, scenario: &Scenario, h_mm: f64) -> Result<Vec<(
     Ok(sites)
 }
 
+/// The cell model of every node of a monodomain run: `cells` (each used at least once) and, per node, an
+/// index into them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeCells {
+    pub cells: Vec<Cell>,
+    pub cell_of: Vec<u16>,
+}
+
+impl NodeCells {
+    /// The scenario's cells: `activation.cell` everywhere, then each `[[regions]]` entry with a `cell` on
+    /// every node of its tetrahedra (later entries win where regions meet); `tp06-transmural` picks the
+    /// TP06 cell type by the node's transmural coordinate (thirds: endocardial, M, epicardial).
+    /// `default` replaces `activation.cell` (the command line's `--cell`).
+    pub fn from_scenario(
+        anatomy: &Anatomy,
+        scenario: &Scenario,
+        default: Option<CellChoice>,
+    ) -> NodeCells {
+        let mesh = &anatomy.mesh;
+        let transmural = &anatomy.coords.transmural;
+        let pick = |choice: CellChoice, node: usize| match choice {
+            CellChoice::MitchellSchaeffer => Cell::MitchellSchaeffer,
+            CellChoice::Tp06 => Cell::Tp06,
+            CellChoice::Tp06Endo => Cell::Tp06Endo,
+            CellChoice::Tp06Mid => Cell::Tp06Mid,
+            CellChoice::Tp06Transmural => match transmural[node] {
+                p if p < 1.0 / 3.0 => Cell::Tp06Endo,
+                p if p < 2.0 / 3.0 => Cell::Tp06Mid,
+                _ => Cell::Tp06,
+            },
+        };
+        let default = default.unwrap_or(scenario.activation.cell);
+        let mut per_node: Vec<Cell> = (0..mesh.node_count()).map(|n| pick(default, n)).collect();
+        for r in &scenario.regions {
+            let Some(choice) = r.cell else { continue };
+            for (tet, &region) in mesh.tets().iter().zip(mesh.regions()) {
+                if region == r.region {
+                    for &n in tet {
+                        per_node[n as usize] = pick(choice, n as usize);
+                    }
+                }
+            }
+        }
+        let cells: Vec<Cell> = Cell::ALL
+            .into_iter()
+            .filter(|c| per_node.contains(c))
+            .collect();
+        let cell_of = per_node
+            .iter()
+            .map(|c| cells.iter().position(|k| k == c).unwrap_or(0) as u16)
+            .collect();
+        NodeCells { cells, cell_of }
+    }
+
+    /// One cell for every node.
+    pub fn uniform(cell: Cell, nodes: usize) -> NodeCells {
+        NodeCells {
+            cells: vec![cell],
+            cell_of: vec![0; nodes],
+        }
+    }
+
+    /// (activation, repolarisation) thresholds of the run, mV ([`Cell::mixed_thresholds_mv`]).
+    pub fn thresholds_mv(&self) -> (f64, f64) {
+        Cell::mixed_thresholds_mv(&self.cells)
+    }
+
+    /// The time step the cells need, ms (the smallest of theirs).
+    pub fn time_step_ms(&self) -> f64 {
+        self.cells
+            .iter()
+            .map(|c| c.time_step_ms())
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// Nodes per cell, by name.
+    pub fn counts(&self) -> Vec<CellCount> {
+        self.cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CellCount {
+                cell: c.name(),
+                nodes: self.cell_of.iter().filter(|&&k| k as usize == i).count(),
+            })
+            .collect()
+    }
+
+    /// The monodomain problem with these cells; `model` steps them ([`AnyCell`] when they mix models).
+    pub fn problem<C: CellModel>(
+        &self,
+        mesh: &TetMesh,
+        tissue: &[Tissue],
+        threshold_mv: f64,
+        model: impl Fn(Cell) -> C,
+    ) -> Result<Monodomain<C>> {
+        let fail =
+            |e: crate::ep::monodomain::MonodomainError| Error::Invalid(format!("monodomain: {e}"));
+        let md = Monodomain::new(
+            mesh,
+            tissue,
+            Membrane::NIEDERER,
+            model(self.cells[0]),
+            threshold_mv,
+        )
+        .map_err(fail)?;
+        if self.cells.len() == 1 {
+            return Ok(md);
+        }
+        md.with_cells(
+            self.cells.iter().map(|&c| model(c)).collect(),
+            self.cell_of.clone(),
+        )
+        .map_err(fail)
+    }
+}
+
+/// A cell model and how many nodes run it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CellCount {
+    pub cell: &'static str,
+    pub nodes: usize,
+}
+
+/// Conductivities tuned for one cell model family (Mitchell-Schaeffer, or TP06 whose three cell types
+/// share the sodium upstroke that sets the speed).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Tuning {
+    /// The model the strips ran.
+    pub cell: &'static str,
+    pub sigma_fibre_s_per_m: f64,
+    pub sigma_cross_s_per_m: f64,
+    pub sigma_layer_s_per_m: Option<f64>,
+    pub strip_fibre_speed_m_s: f64,
+    pub strip_cross_speed_m_s: f64,
+}
+
 /// What the monodomain activation did, for logs and `summary.json`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MonodomainReport {
@@ -164,6 +302,10 @@ pub struct MonodomainReport {
     pub sigma_layer_s_per_m: Option<f64>,
     pub strip_fibre_speed_m_s: f64,
     pub strip_cross_speed_m_s: f64,
+    /// The cells of the run and their node counts; with more than one model family, `tunings` holds
+    /// each family's conductivities (the fields above are the first's).
+    pub cells: Vec<CellCount>,
+    pub tunings: Vec<Tuning>,
     pub time_step_ms: f64,
     pub simulated_ms: f64,
     pub wall_s: f64,
@@ -172,42 +314,84 @@ pub struct MonodomainReport {
 /// A monodomain problem set up from a scenario: tissue with conductivities tuned to the mesh, the pacing
 /// sites as stimuli, and which nodes conduct.
 pub struct MonodomainSetup {
-    pub tissue: Vec<crate::ep::monodomain::Tissue>,
+    pub tissue: Vec<Tissue>,
     pub stimuli: Vec<crate::ep::monodomain::Stimulus>,
     /// Nodes of conducting tissue (the ones a run waits for).
     pub conducting: Vec<bool>,
     pub report: MonodomainReport,
 }
 
-/// Sets up the monodomain problem of `scenario` on `mesh` for `cell` stepped at `dt_ms`, activation
+/// Sets up the monodomain problem of `scenario` for the node `cells` stepped at `dt_ms`, activation
 /// detected at `threshold_mv`: conductivities tuned on this mesh's resolution ([`crate::ep::calibrate`])
 /// to the scenario's fibre and cross-fibre speeds and to the fast endocardial layer's speed
-/// (isotropic), scaled per region by the square of `conduction` (speed goes as the square root of
+/// (isotropic), once per model family (a tetrahedron takes its family's, by the majority of its
+/// corners), scaled per region by the square of `conduction` (speed goes as the square root of
 /// conductivity; 0: non-conducting); each site stimulated for 2 ms from its time.
-pub fn monodomain_setup<C: crate::ep::monodomain::CellModel + Clone>(
+pub fn monodomain_setup(
     anatomy: &Anatomy,
     scenario: &Scenario,
-    cell: &C,
+    cells: &NodeCells,
     dt_ms: f64,
     threshold_mv: f64,
 ) -> Result<MonodomainSetup> {
     let (mesh, coords, fibres) = (&anatomy.mesh, &anatomy.coords, &anatomy.fibres);
     use crate::ep::calibrate::{STIMULUS_MV_PER_MS, conductivity_for_speed, mean_edge_mm};
-    use crate::ep::monodomain::{Membrane, Stimulus, Tissue};
+    use crate::ep::monodomain::Stimulus;
     let clock = std::time::Instant::now();
     let a = &scenario.activation;
     let h = mean_edge_mm(mesh);
-    let tune = |speed: f64| {
-        conductivity_for_speed(cell, Membrane::NIEDERER, h, speed, dt_ms, threshold_mv)
-            .map_err(|e| Error::Invalid(format!("monodomain activation: {e}")))
+    // The family of a cell: the model its strips run (TP06 types tune as the epicardial cell).
+    let family = |c: Cell| match c {
+        Cell::MitchellSchaeffer => Cell::MitchellSchaeffer,
+        _ => Cell::Tp06,
     };
-    let fibre = tune(a.fibre_speed_m_s)?;
-    let cross = tune(a.cross_fibre_speed_m_s)?;
-    let layer = if a.endocardial_layer > 0.0 {
-        Some(tune(a.fibre_speed_m_s * a.endocardial_speed_factor)?)
-    } else {
-        None
-    };
+    let mut families: Vec<Cell> = Vec::new();
+    for &c in &cells.cells {
+        if !families.contains(&family(c)) {
+            families.push(family(c));
+        }
+    }
+    let tunings = families
+        .iter()
+        .map(|&f| {
+            let tune = |speed: f64| {
+                let r = match f.model() {
+                    AnyCell::MitchellSchaeffer(c) => conductivity_for_speed(
+                        &c,
+                        Membrane::NIEDERER,
+                        h,
+                        speed,
+                        dt_ms,
+                        threshold_mv,
+                    ),
+                    AnyCell::Tp06(c) => conductivity_for_speed(
+                        &c,
+                        Membrane::NIEDERER,
+                        h,
+                        speed,
+                        dt_ms,
+                        threshold_mv,
+                    ),
+                };
+                r.map_err(|e| Error::Invalid(format!("monodomain activation ({}): {e}", f.name())))
+            };
+            let fibre = tune(a.fibre_speed_m_s)?;
+            let cross = tune(a.cross_fibre_speed_m_s)?;
+            let layer = if a.endocardial_layer > 0.0 {
+                Some(tune(a.fibre_speed_m_s * a.endocardial_speed_factor)?)
+            } else {
+                None
+            };
+            Ok(Tuning {
+                cell: f.name(),
+                sigma_fibre_s_per_m: fibre.sigma_s_per_m,
+                sigma_cross_s_per_m: cross.sigma_s_per_m,
+                sigma_layer_s_per_m: layer.map(|l| l.sigma_s_per_m),
+                strip_fibre_speed_m_s: fibre.speed_m_s,
+                strip_cross_speed_m_s: cross.speed_m_s,
+            })
+        })
+        .collect::<Result<Vec<Tuning>>>()?;
     let factor = region_factors(mesh, scenario);
     let tissue: Vec<Tissue> = mesh
         .tets()
@@ -222,12 +406,26 @@ pub fn monodomain_setup<C: crate::ep::monodomain::CellModel + Clone>(
                 .iter()
                 .map(|&n| coords.transmural[n as usize])
                 .fold(f64::INFINITY, f64::min);
+            // The family of the majority of the corners (ties: the first family).
+            let mut votes = vec![0usize; families.len()];
+            for &n in tet {
+                let c = cells.cells[cells.cell_of[n as usize] as usize];
+                if let Some(i) = families.iter().position(|&f| f == family(c)) {
+                    votes[i] += 1;
+                }
+            }
+            let best = votes.iter().copied().max().unwrap_or(0);
+            let tuning = &tunings[votes.iter().position(|&v| v == best).unwrap_or(0)];
             let k2 = factor[t] * factor[t];
-            let (sf, sc) = if let Some(l) = layer.filter(|_| phi < a.endocardial_layer) {
-                let s = k2 * l.sigma_s_per_m;
-                (s, s)
-            } else {
-                (k2 * fibre.sigma_s_per_m, k2 * cross.sigma_s_per_m)
+            let (sf, sc) = match tuning
+                .sigma_layer_s_per_m
+                .filter(|_| phi < a.endocardial_layer)
+            {
+                Some(l) => (k2 * l, k2 * l),
+                None => (
+                    k2 * tuning.sigma_fibre_s_per_m,
+                    k2 * tuning.sigma_cross_s_per_m,
+                ),
             };
             Tissue {
                 fibre: DVec3::from_array(fibres.fiber[t]),
@@ -253,17 +451,20 @@ pub fn monodomain_setup<C: crate::ep::monodomain::CellModel + Clone>(
             }
         }
     }
+    let first = &tunings[0];
     Ok(MonodomainSetup {
         tissue,
         stimuli,
         conducting,
         report: MonodomainReport {
             element_mm: h,
-            sigma_fibre_s_per_m: fibre.sigma_s_per_m,
-            sigma_cross_s_per_m: cross.sigma_s_per_m,
-            sigma_layer_s_per_m: layer.map(|l| l.sigma_s_per_m),
-            strip_fibre_speed_m_s: fibre.speed_m_s,
-            strip_cross_speed_m_s: cross.speed_m_s,
+            sigma_fibre_s_per_m: first.sigma_fibre_s_per_m,
+            sigma_cross_s_per_m: first.sigma_cross_s_per_m,
+            sigma_layer_s_per_m: first.sigma_layer_s_per_m,
+            strip_fibre_speed_m_s: first.strip_fibre_speed_m_s,
+            strip_cross_speed_m_s: first.strip_cross_speed_m_s,
+            cells: cells.counts(),
+            tunings: tunings.clone(),
             time_step_ms: dt_ms,
             simulated_ms: 0.0,
             wall_s: clock.elapsed().as_secs_f64(),
@@ -272,22 +473,34 @@ pub fn monodomain_setup<C: crate::ep::monodomain::CellModel + Clone>(
 }
 
 /// Activation time of every tetrahedron (corner mean; infinite where never reached) by monodomain
-/// reaction-diffusion with the Mitchell-Schaeffer cell ([`monodomain_setup`]); the run ends when every
-/// conducting node is activated, or 500 ms after the last site's stimulus.
+/// reaction-diffusion with the scenario's cells ([`NodeCells::from_scenario`], [`monodomain_setup`]);
+/// the run ends when every conducting node is activated, or 500 ms after the last site's stimulus.
 pub fn monodomain_times(
     anatomy: &Anatomy,
     scenario: &Scenario,
 ) -> Result<(Vec<f64>, MonodomainReport)> {
+    let cells = NodeCells::from_scenario(anatomy, scenario, None);
+    match cells.cells.as_slice() {
+        [Cell::MitchellSchaeffer] => {
+            run_to_activation(anatomy, scenario, &cells, |_| MitchellSchaeffer::default())
+        }
+        _ => run_to_activation(anatomy, scenario, &cells, Cell::model),
+    }
+}
+
+fn run_to_activation<C: CellModel>(
+    anatomy: &Anatomy,
+    scenario: &Scenario,
+    cells: &NodeCells,
+    model: impl Fn(Cell) -> C,
+) -> Result<(Vec<f64>, MonodomainReport)> {
     let mesh = &anatomy.mesh;
-    use crate::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain};
     let clock = std::time::Instant::now();
-    let cell = MitchellSchaeffer::default();
-    // The upstroke's midpoint.
-    let threshold = cell.v_rest + 0.5 * (cell.v_peak - cell.v_rest);
-    let setup = monodomain_setup(anatomy, scenario, &cell, 0.05, threshold)?;
-    let mut md = Monodomain::new(mesh, &setup.tissue, Membrane::NIEDERER, cell, threshold)
-        .map_err(|e| Error::Invalid(format!("monodomain activation: {e}")))?;
-    let dt = 0.05f64.min(0.9 * md.stable_step());
+    let (threshold, _) = cells.thresholds_mv();
+    let dt = cells.time_step_ms();
+    let setup = monodomain_setup(anatomy, scenario, cells, dt, threshold)?;
+    let mut md = cells.problem(mesh, &setup.tissue, threshold, model)?;
+    let dt = dt.min(0.9 * md.stable_step());
     let last_site = setup.stimuli.iter().map(|s| s.start_ms).fold(0.0, f64::max);
     let per_ms = ((1.0 / dt).ceil() as usize).max(1);
     while md.t_ms < last_site + 500.0 {

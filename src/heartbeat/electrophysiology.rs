@@ -21,13 +21,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::activation::{MonodomainReport, monodomain_setup};
+use super::activation::{MonodomainReport, NodeCells, monodomain_setup};
 use super::heart::Anatomy;
 use super::run::write_atomic as write;
-use super::scenario::Scenario;
-use crate::ep::AnyCell;
+use super::scenario::{CellChoice, Scenario};
 use crate::ep::Cell;
-use crate::ep::monodomain::{CellModel, Membrane, Monodomain};
+use crate::ep::monodomain::{CellModel, MitchellSchaeffer};
 use crate::error::{Error, Result};
 use crate::mesh::Field;
 
@@ -37,7 +36,9 @@ pub struct EpOptions {
     pub out: PathBuf,
     /// Simulated time, ms.
     pub duration_ms: f64,
-    pub cell: Cell,
+    /// The cells of every node outside regions with their own; `None`: the scenario's
+    /// `activation.cell`.
+    pub cell: Option<CellChoice>,
     /// Interval of the `vm` series, ms (0: none).
     pub vm_interval_ms: f64,
 }
@@ -68,8 +69,20 @@ pub struct EpSummary {
     pub apd90_max_ms: Option<f64>,
     /// Nodes activated again after their first action potential (an S2 wave).
     pub reactivated_nodes: usize,
+    /// Per cell model of the run: its nodes and the mean APD90 of those repolarised (the transmural
+    /// dispersion of repolarisation, with `tp06-transmural`).
+    pub cells: Vec<CellApd>,
     pub vm_frames: usize,
     pub wall_s: f64,
+}
+
+/// A cell model's share of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellApd {
+    pub cell: &'static str,
+    pub nodes: usize,
+    pub repolarised_nodes: usize,
+    pub apd90_mean_ms: Option<f64>,
 }
 
 /// Runs the electrophysiology of `scenario` into `opts.out`.
@@ -96,28 +109,35 @@ pub fn run_ep(scenario: &Scenario, opts: &EpOptions) -> Result<EpSummary> {
             opts.vm_interval_ms
         )));
     }
-    match opts.cell.model() {
-        AnyCell::MitchellSchaeffer(c) => run_with(scenario, opts, c),
-        AnyCell::Tp06(c) => run_with(scenario, opts, c),
-    }
-}
-
-fn run_with<C: CellModel + Clone>(
-    scenario: &Scenario,
-    opts: &EpOptions,
-    cell: C,
-) -> Result<EpSummary> {
     let clock = Instant::now();
     let dir = &opts.out;
     std::fs::create_dir_all(dir.join("vm")).map_err(|e| Error::io(dir.display().to_string(), e))?;
     write(&dir.join("scenario.toml"), scenario.to_toml().as_bytes())?;
     let anatomy = Anatomy::build(scenario)?;
-    let (threshold, repolarisation) = opts.cell.thresholds_mv();
-    let dt = opts.cell.time_step_ms();
-    let setup = monodomain_setup(&anatomy, scenario, &cell, dt, threshold)?;
+    let cells = NodeCells::from_scenario(&anatomy, scenario, opts.cell);
+    match cells.cells.as_slice() {
+        [Cell::MitchellSchaeffer] => run_with(scenario, opts, &anatomy, &cells, clock, |_| {
+            MitchellSchaeffer::default()
+        }),
+        _ => run_with(scenario, opts, &anatomy, &cells, clock, Cell::model),
+    }
+}
+
+fn run_with<C: CellModel>(
+    scenario: &Scenario,
+    opts: &EpOptions,
+    anatomy: &Anatomy,
+    cells: &NodeCells,
+    clock: Instant,
+    model: impl Fn(Cell) -> C,
+) -> Result<EpSummary> {
+    let dir = &opts.out;
+    let (threshold, repolarisation) = cells.thresholds_mv();
+    let dt = cells.time_step_ms();
+    let setup = monodomain_setup(anatomy, scenario, cells, dt, threshold)?;
     let mesh = &anatomy.mesh;
-    let mut md = Monodomain::new(mesh, &setup.tissue, Membrane::NIEDERER, cell, threshold)
-        .map_err(|e| Error::Invalid(format!("monodomain: {e}")))?
+    let mut md = cells
+        .problem(mesh, &setup.tissue, threshold, model)?
         .with_repolarisation(repolarisation);
     let dt = dt.min(0.9 * md.stable_step());
     let steps = (opts.duration_ms / dt).ceil() as usize;
@@ -208,7 +228,10 @@ fn run_with<C: CellModel + Clone>(
     let summary = EpSummary {
         cardiotwin_version: env!("CARGO_PKG_VERSION").into(),
         scenario: scenario.name.clone(),
-        cell_model: opts.cell.name(),
+        cell_model: match cells.cells.as_slice() {
+            [one] => one.name(),
+            _ => "mixed",
+        },
         activation_threshold_mv: threshold,
         repolarisation_threshold_mv: repolarisation,
         nodes: mesh.node_count(),
@@ -230,6 +253,26 @@ fn run_with<C: CellModel + Clone>(
         apd90_min_ms: some(apds.iter().copied().fold(f64::INFINITY, f64::min)),
         apd90_max_ms: some(apds.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
         reactivated_nodes: reactivated,
+        cells: cells
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let of = |i: &usize| cells.cell_of[*i] as usize == k;
+                let apds: Vec<f64> = (0..apd.len())
+                    .filter(of)
+                    .map(|i| apd[i])
+                    .filter(|a| a.is_finite())
+                    .collect();
+                CellApd {
+                    cell: c.name(),
+                    nodes: (0..apd.len()).filter(of).count(),
+                    repolarised_nodes: apds.len(),
+                    apd90_mean_ms: (!apds.is_empty())
+                        .then(|| apds.iter().sum::<f64>() / apds.len() as f64),
+                }
+            })
+            .collect(),
         vm_frames: entries.len(),
         wall_s: clock.elapsed().as_secs_f64(),
     };

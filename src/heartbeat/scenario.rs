@@ -81,6 +81,26 @@ pub struct RegionMaterial {
     /// Default 1.
     #[serde(default = "one")]
     pub conduction: f64,
+    /// The cell model of this region's nodes in monodomain runs (default: `activation.cell`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<CellChoice>,
+}
+
+/// The cell model of monodomain runs (`activation.cell`, `regions[].cell`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CellChoice {
+    /// Mitchell-Schaeffer 2003: fast, for interactive use.
+    MitchellSchaeffer,
+    /// ten Tusscher-Panfilov 2006, epicardial cells.
+    Tp06,
+    /// ten Tusscher-Panfilov 2006, endocardial cells.
+    Tp06Endo,
+    /// ten Tusscher-Panfilov 2006, mid-myocardial (M) cells.
+    Tp06Mid,
+    /// ten Tusscher-Panfilov 2006 across the wall: endocardial cells in the inner third (transmural
+    /// coordinate below 1/3), M cells in the middle third, epicardial cells in the outer third.
+    Tp06Transmural,
 }
 
 fn one() -> f64 {
@@ -141,6 +161,8 @@ pub struct Activation {
     pub endocardial_speed_factor: f64,
     /// Eikonal: where and when each beat's activation starts.
     pub sites: Vec<PacingSite>,
+    /// Monodomain: the cell model of every node outside regions that choose their own.
+    pub cell: CellChoice,
 }
 
 /// A stimulus: nodes within `radius_mm` of a point (or of a landmark), or every node of some surfaces,
@@ -178,8 +200,9 @@ pub enum ActivationMode {
     Prescribed,
     /// Anisotropic eikonal activation from the pacing sites ([`crate::ep::eikonal`]).
     Eikonal,
-    /// Monodomain reaction-diffusion (Mitchell-Schaeffer cells) from the pacing sites, with conductivities
-    /// tuned to the mesh's resolution for the scenario's speeds ([`crate::ep::calibrate`]).
+    /// Monodomain reaction-diffusion (the cells of `activation.cell` and `regions[].cell`) from the pacing
+    /// sites, with conductivities tuned to the mesh's resolution for the scenario's speeds
+    /// ([`crate::ep::calibrate`]).
     Monodomain,
 }
 
@@ -361,6 +384,7 @@ impl Default for Activation {
             endocardial_layer: 0.1,
             endocardial_speed_factor: 3.0,
             sites: Vec::new(),
+            cell: CellChoice::MitchellSchaeffer,
         }
     }
 }
