@@ -3,7 +3,7 @@
 //! activation times of P1..P9; `eikonal-slab` compares the eikonal activation with the monodomain one on
 //! the same mesh.
 //!
-//! The benchmark's cell model is ten Tusscher-Panfilov 2006 ([`Tp06`], checked against an independent
+//! The benchmark's cell model is ten Tusscher-Panfilov 2006 ([`crate::ep::tp06::Tp06`], checked against an independent
 //! implementation in `tests/tp06.rs`), the default; the Mitchell-Schaeffer model (`--cell
 //! mitchell-schaeffer`) is allowed by the definition for convergence studies only.
 
