@@ -46,7 +46,8 @@ fn bench(c: &mut Criterion) {
                 0.0,
             )
             .expect("problem");
-            let mut gpu = GpuMonodomain::new(&ctx, &cpu, &stim, dt).expect("GPU problem");
+            let mut gpu = GpuMonodomain::new(&ctx, &cpu, std::slice::from_ref(&stim), dt)
+                .expect("GPU problem");
             // 100 steps per submission, as a run records them; throughput per step.
             group.throughput(Throughput::Elements(100 * mesh.node_count() as u64));
             group.bench_function("gpu_mitchell_schaeffer_100_steps", |b| {
@@ -54,7 +55,8 @@ fn bench(c: &mut Criterion) {
             });
             let cpu = Monodomain::new(&mesh, &tissue, Membrane::NIEDERER, Tp06::default(), 0.0)
                 .expect("problem");
-            let mut gpu = GpuMonodomain::new(&ctx, &cpu, &stim, dt).expect("GPU problem");
+            let mut gpu = GpuMonodomain::new(&ctx, &cpu, std::slice::from_ref(&stim), dt)
+                .expect("GPU problem");
             group.bench_function("gpu_tp06_100_steps", |b| {
                 b.iter(|| gpu.run(&ctx, 100).expect("steps"))
             });

@@ -3,10 +3,11 @@
 // forward Euler for the concentrations and the potential, currents at the step's starting state).
 //
 //   ep_reaction_tp06  one invocation per node of the cell's node list (every node, or those of one
-//                     cell where a problem mixes cells): v_old = V; one cell step over dt (stimulus from
-//                     the node's mask and the time window), V and the 18 other unknowns updated in place
+//                     cell where a problem mixes cells): v_old = V; one cell step over dt with the node's
+//                     stimulus, V and the 18 other unknowns updated in place
 //
-// The diffusion and clock kernels are those of ep_monodomain.wgsl (they do not depend on the cell model).
+// The stimulus, diffusion and clock kernels are those of ep_monodomain.wgsl (they do not depend on the
+// cell model).
 //
 // f32 and the slow concentrations: K_i (~137 mM) moves by ~1e-6 mM in a step of 0.01 ms, below the f32
 // spacing at 137 (1.5e-5): stored as K_i - K_i0, the increments survive. Na_i likewise (Na_i - Na_i0). The
@@ -14,11 +15,11 @@
 // The GHK factor x / (e^x - 1) of I_CaL is evaluated by its series near x = 0, where the quotient cancels.
 //
 // Bindings (group 0):
-//   0 dispatch, 1 params uniform Tp06Params, 2 clock read array<f32> (ms), 3 v read_write array<f32> (mV),
-//   4 state read_write array<f32>: 18 unknowns of every listed node, unknown j of listed node k at
-//   j * listed + k (order: Xr1, Xr2, Xs, m, h, j, d, f, f2, fCass, s, r, Ca_i, R', Ca_SR, Ca_ss (mM),
-//   Na_i - Na_i0, K_i - K_i0 (mM)), 5 v_old read_write array<f32> (mV), 6 stim_mask read array<u32>,
-//   7 nodes read array<u32> (the node list)
+//   0 dispatch, 1 params uniform Tp06Params, 2 v read_write array<f32> (mV), 3 state read_write
+//   array<f32>: 18 unknowns of every listed node, unknown j of listed node k at j * listed + k (order:
+//   Xr1, Xr2, Xs, m, h, j, d, f, f2, fCass, s, r, Ca_i, R', Ca_SR, Ca_ss (mM), Na_i - Na_i0, K_i - K_i0
+//   (mM)), 4 v_old read_write array<f32> (mV), 5 stim read array<f32> (mV/ms), 6 nodes read array<u32>
+//   (the node list)
 // Owner: src/ep/gpu.rs.
 
 struct Tp06Params {
@@ -30,8 +31,6 @@ struct Tp06Params {
     g2: vec4<f32>,
     // k_NaCa (pA/pF), dt (ms), Na_i0, K_i0 (mM): the origins of the stored deviations.
     g3: vec4<f32>,
-    // Stimulus strength (mV/ms), start and end (ms), unused.
-    stim: vec4<f32>,
     // Listed nodes (the stride of the state buffer); 1 for the endocardial s gate, else 0; unused x2.
     nodes: vec4<u32>,
 }
@@ -94,12 +93,11 @@ const DK_I: u32 = 17u;
 
 @group(0) @binding(0) var<uniform> dispatch: DispatchParams;
 @group(0) @binding(1) var<uniform> params: Tp06Params;
-@group(0) @binding(2) var<storage, read> clock: array<f32>;
-@group(0) @binding(3) var<storage, read_write> v_now: array<f32>;
-@group(0) @binding(4) var<storage, read_write> state: array<f32>;
-@group(0) @binding(5) var<storage, read_write> v_old: array<f32>;
-@group(0) @binding(6) var<storage, read> stim_mask: array<u32>;
-@group(0) @binding(7) var<storage, read> nodes: array<u32>;
+@group(0) @binding(2) var<storage, read_write> v_now: array<f32>;
+@group(0) @binding(3) var<storage, read_write> state: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v_old: array<f32>;
+@group(0) @binding(5) var<storage, read> stim_in: array<f32>;
+@group(0) @binding(6) var<storage, read> nodes: array<u32>;
 
 // Rush-Larsen: the gate relaxed exactly towards `inf` with time constant `tau` over `dt`.
 fn rush_larsen(y: f32, inf: f32, tau: f32, dt: f32) -> f32 {
@@ -131,11 +129,7 @@ fn ep_reaction_tp06(
     let i = nodes[k];
     let n = params.nodes.x;
     let dt = params.g3.y;
-    let t0 = clock[0];
-    var stim = 0.0;
-    if (stim_mask[i] != 0u && t0 + 1e-6 >= params.stim.y && t0 < params.stim.z - 1e-6) {
-        stim = params.stim.x;
-    }
+    let stim = stim_in[i];
 
     let v = v_now[i];
     v_old[i] = v;

@@ -474,7 +474,14 @@ fn main() -> ExitCode {
             duration,
             cell,
             vm_interval,
-        } => ep_command(scenario, out, duration, cell, vm_interval),
+        } => ep_command(
+            scenario,
+            out,
+            duration,
+            cell,
+            vm_interval,
+            (cli.backend, cli.adapter.as_deref()),
+        ),
         Command::Geometry { out, element_size } => geometry(
             &JobOptions {
                 element_size_mm: element_size,
@@ -1383,6 +1390,7 @@ fn ep_command(
     duration_ms: f64,
     cell: Option<EpCellArg>,
     vm_interval_ms: f64,
+    (backend, adapter): (BackendChoice, Option<&str>),
 ) -> CliResult {
     use cardiotwin::heartbeat::scenario::{ActivationMode, PacingSite};
     let scenario = match &scenario {
@@ -1417,13 +1425,24 @@ fn ep_command(
         cell,
         vm_interval_ms,
     };
-    let s = cardiotwin::heartbeat::electrophysiology::run_ep(&scenario, &opts)?;
+    let (backend, _) = backend.resolve(adapter)?;
+    let s = cardiotwin::heartbeat::electrophysiology::run_ep(&scenario, &opts, &backend)?;
     let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1} ms"));
     println!("scenario    {}", s.scenario);
     println!(
-        "heart       {} nodes, {} tets, {:.2} mm elements; {} cells, dt {} ms",
+        "heart       {} nodes, {} tets, {:.2} mm elements; {} cells, dt {:.4} ms",
         s.nodes, s.tets, s.monodomain.element_mm, s.cell_model, s.monodomain.time_step_ms
     );
+    if s.cells.len() > 1 {
+        for c in &s.cells {
+            println!(
+                "  {:<32} {} nodes, APD90 mean {}",
+                c.cell,
+                c.nodes,
+                ms(c.apd90_mean_ms)
+            );
+        }
+    }
     println!(
         "tuned       sigma {:.3} (fibre) / {:.3} (cross) S/m for {:.2} / {:.2} m/s",
         s.monodomain.sigma_fibre_s_per_m,
@@ -1442,8 +1461,11 @@ fn ep_command(
         s.reactivated_nodes
     );
     println!(
-        "run         {:.0} ms simulated in {:.1} s, {} potential frames",
-        s.duration_ms, s.wall_s, s.vm_frames
+        "run         {:.0} ms simulated in {:.1} s on the {} backend, {} potential frames",
+        s.duration_ms,
+        s.wall_s,
+        s.backend.to_uppercase(),
+        s.vm_frames
     );
     println!("outputs     {}", out.display());
     Ok(())

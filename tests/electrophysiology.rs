@@ -7,6 +7,7 @@ mod common;
 
 use std::path::Path;
 
+use cardiotwin::backend::Backend;
 use cardiotwin::heartbeat::Scenario;
 use cardiotwin::heartbeat::electrophysiology::{EpOptions, run_ep};
 use cardiotwin::mesh::io::pvd::read_pvd;
@@ -26,7 +27,7 @@ fn an_s1_s2_protocol_writes_potentials_and_maps_and_every_node_fires_twice() {
         cell: Some(cardiotwin::heartbeat::scenario::CellChoice::MitchellSchaeffer),
         vm_interval_ms: 50.0,
     };
-    let s = run_ep(&s1s2(), &opts).unwrap();
+    let s = run_ep(&s1s2(), &opts, &Backend::Cpu).unwrap();
     println!("{s:#?}");
     // Every node activated, repolarised, and activated again by S2.
     assert_eq!(s.activated_nodes, s.nodes);
@@ -102,7 +103,7 @@ fn ep_refuses_what_it_cannot_run_with_the_reason() {
         cell: Some(cardiotwin::heartbeat::scenario::CellChoice::MitchellSchaeffer),
         vm_interval_ms: 5.0,
     };
-    let e = run_ep(&bad, &opts).unwrap_err().to_string();
+    let e = run_ep(&bad, &opts, &Backend::Cpu).unwrap_err().to_string();
     assert!(e.contains("--duration"), "{e}");
 }
 
@@ -188,7 +189,7 @@ fn cells_follow_the_wall_and_the_regions() {
         s.activation.sites.truncate(1);
         s
     };
-    let s = run_ep(&scenario, &opts).unwrap();
+    let s = run_ep(&scenario, &opts, &Backend::Cpu).unwrap();
     println!("{:?} total {:?} ms", s.cells, s.total_activation_ms);
     assert_eq!(s.cell_model, "mixed");
     assert_eq!(s.activated_nodes, s.nodes);

@@ -17,16 +17,31 @@ use super::tp06::{self, Tp06, Tp06Layer};
 use crate::gpu::shaders::{EP_MONODOMAIN, EP_TP06};
 use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel, Range};
 
-/// `EpParams` of `ep_monodomain.wgsl`: the Mitchell-Schaeffer constants (read by its reaction kernel
-/// only), the time step and the stimulus; `ep_diffusion` and `ep_tick` read the time step and threshold.
+/// `EpStep` of `ep_monodomain.wgsl`: what the stimulus, diffusion and clock kernels share.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct EpParams {
+struct EpStep {
+    /// dt (ms), activation and repolarisation thresholds (mV), the clock at step 0 (ms).
+    dt_thresholds_start: [f32; 4],
+    /// Stimuli in use, unused x3.
+    counts: [u32; 4],
+}
+const _: () = assert!(size_of::<EpStep>() == 32);
+
+/// `MsParams` of `ep_monodomain.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct MsParams {
     taus: [f32; 4],
     gate_rest_peak_dt: [f32; 4],
-    stim_start_end_threshold: [f32; 4],
 }
-const _: () = assert!(size_of::<EpParams>() == 48);
+const _: () = assert!(size_of::<MsParams>() == 32);
+
+/// The most stimuli a GPU problem takes (a bit each in the per-node mask).
+pub const MAX_STIMULI: usize = 32;
+
+/// The repolarisation threshold that means "not tracked" (the CPU's negative infinity).
+const NOT_TRACKED_MV: f32 = -1e30;
 
 /// `Tp06Params` of `ep_tp06.wgsl`.
 #[repr(C)]
@@ -37,10 +52,9 @@ struct Tp06Params {
     g2: [f32; 4],
     /// k_NaCa, dt, Na_i0, K_i0.
     g3: [f32; 4],
-    stim: [f32; 4],
     nodes: [u32; 4],
 }
-const _: () = assert!(size_of::<Tp06Params>() == 96);
+const _: () = assert!(size_of::<Tp06Params>() == 80);
 
 /// A cell model with a GPU reaction kernel: Mitchell-Schaeffer, TP06 and either ([`AnyCell`]).
 pub trait GpuCell: CellModel {
@@ -51,7 +65,6 @@ pub trait GpuCell: CellModel {
         ctx: &GpuContext,
         states: &[f64],
         nodes: &[u32],
-        stimulus: &Stimulus,
         dt: f64,
     ) -> Result<GpuReaction, GpuError>;
 }
@@ -67,7 +80,7 @@ pub struct GpuReaction {
 }
 
 enum CellParams {
-    MitchellSchaeffer(GpuBuffer<EpParams>),
+    MitchellSchaeffer(GpuBuffer<MsParams>),
     Tp06(GpuBuffer<Tp06Params>),
 }
 
@@ -95,24 +108,9 @@ fn access(n: usize, read_write: &[usize]) -> Vec<Access> {
         .collect()
 }
 
-/// Bindings of both reaction kernels: 1 params, 2 clock, 3 v, 4 state, 5 v_old, 6 stimulus mask, 7 node
-/// list.
+/// Bindings of both reaction kernels: 1 params, 2 v, 3 state, 4 v_old, 5 stimulus, 6 node list.
 fn reaction_access() -> Vec<Access> {
-    access(7, &[3, 4, 5])
-}
-
-fn ep_params(c: &MitchellSchaeffer, stimulus: &Stimulus, dt: f64, threshold: f64) -> EpParams {
-    EpParams {
-        taus: [c.tau_in, c.tau_out, c.tau_open, c.tau_close].map(|x| x as f32),
-        gate_rest_peak_dt: [c.v_gate, c.v_rest, c.v_peak, dt].map(|x| x as f32),
-        stim_start_end_threshold: [
-            stimulus.strength,
-            stimulus.start_ms,
-            stimulus.start_ms + stimulus.duration_ms,
-            threshold,
-        ]
-        .map(|x| x as f32),
-    }
+    access(6, &[2, 3, 4])
 }
 
 /// Gathers the unknowns `1..states_used` of the listed nodes (stride `stride` in `states`), unknown j
@@ -142,17 +140,20 @@ impl MitchellSchaeffer {
         states: &[f64],
         stride: usize,
         nodes: &[u32],
-        stimulus: &Stimulus,
         dt: f64,
     ) -> Result<GpuReaction, GpuError> {
         let h = gather(states, stride, Self::STATES, nodes, |_| 0.0);
         Ok(GpuReaction {
             kernel: Kernel::new(ctx, &EP_MONODOMAIN, "ep_reaction", &reaction_access())?,
-            // The threshold is not the reaction's business.
             params: CellParams::MitchellSchaeffer(GpuBuffer::uniform(
                 ctx,
                 "ep mitchell-schaeffer params",
-                &ep_params(self, stimulus, dt, 0.0),
+                &MsParams {
+                    taus: [self.tau_in, self.tau_out, self.tau_open, self.tau_close]
+                        .map(|x| x as f32),
+                    gate_rest_peak_dt: [self.v_gate, self.v_rest, self.v_peak, dt]
+                        .map(|x| x as f32),
+                },
             )?),
             state: GpuBuffer::from_slice(ctx, "ep h", &h)?,
             nodes: GpuBuffer::from_slice(ctx, "ep mitchell-schaeffer nodes", nodes)?,
@@ -167,10 +168,9 @@ impl GpuCell for MitchellSchaeffer {
         ctx: &GpuContext,
         states: &[f64],
         nodes: &[u32],
-        stimulus: &Stimulus,
         dt: f64,
     ) -> Result<GpuReaction, GpuError> {
-        self.reaction(ctx, states, Self::STATES, nodes, stimulus, dt)
+        self.reaction(ctx, states, Self::STATES, nodes, dt)
     }
 }
 
@@ -181,7 +181,6 @@ impl Tp06 {
         states: &[f64],
         stride: usize,
         nodes: &[u32],
-        stimulus: &Stimulus,
         dt: f64,
     ) -> Result<GpuReaction, GpuError> {
         let rest = self.initial();
@@ -198,13 +197,6 @@ impl Tp06 {
             g1: [p.g_to, p.g_cal, p.g_bna, p.g_bca].map(|x| x as f32),
             g2: [p.g_pca, p.g_pk, p.p_kna, p.p_nak].map(|x| x as f32),
             g3: [p.k_naca, dt, na0, k0].map(|x| x as f32),
-            stim: [
-                stimulus.strength,
-                stimulus.start_ms,
-                stimulus.start_ms + stimulus.duration_ms,
-                0.0,
-            ]
-            .map(|x| x as f32),
             nodes: [
                 nodes.len() as u32,
                 u32::from(p.layer == Tp06Layer::Endocardial),
@@ -228,10 +220,9 @@ impl GpuCell for Tp06 {
         ctx: &GpuContext,
         states: &[f64],
         nodes: &[u32],
-        stimulus: &Stimulus,
         dt: f64,
     ) -> Result<GpuReaction, GpuError> {
-        self.reaction(ctx, states, Self::STATES, nodes, stimulus, dt)
+        self.reaction(ctx, states, Self::STATES, nodes, dt)
     }
 }
 
@@ -241,14 +232,11 @@ impl GpuCell for AnyCell {
         ctx: &GpuContext,
         states: &[f64],
         nodes: &[u32],
-        stimulus: &Stimulus,
         dt: f64,
     ) -> Result<GpuReaction, GpuError> {
         match self {
-            AnyCell::MitchellSchaeffer(c) => {
-                c.reaction(ctx, states, Self::STATES, nodes, stimulus, dt)
-            }
-            AnyCell::Tp06(c) => c.reaction(ctx, states, Self::STATES, nodes, stimulus, dt),
+            AnyCell::MitchellSchaeffer(c) => c.reaction(ctx, states, Self::STATES, nodes, dt),
+            AnyCell::Tp06(c) => c.reaction(ctx, states, Self::STATES, nodes, dt),
         }
     }
 }
@@ -260,44 +248,72 @@ pub enum GpuMonodomainError {
     Gpu(#[from] GpuError),
     #[error(transparent)]
     Setup(#[from] MonodomainError),
+    #[error("{count} stimuli: the GPU problem takes at most {MAX_STIMULI}")]
+    TooManyStimuli { count: usize },
 }
 
 /// A monodomain problem resident on the GPU.
 pub struct GpuMonodomain {
+    stimulus: Kernel,
     /// One per cell with nodes.
     reactions: Vec<GpuReaction>,
     diffusion: Kernel,
     tick: Kernel,
-    /// Time step and threshold for `ep_diffusion` and `ep_tick`.
-    params: GpuBuffer<EpParams>,
+    step: GpuBuffer<EpStep>,
     clock: GpuBuffer<f32>,
+    steps: GpuBuffer<u32>,
     /// V ping-pong: `v[current]` holds the potential at the clock's time.
     v: [GpuBuffer<f32>; 2],
     current: usize,
     v_old: GpuBuffer<f32>,
+    stimuli: GpuBuffer<[f32; 4]>,
     stim_mask: GpuBuffer<u32>,
+    stim: GpuBuffer<f32>,
     row_ptr: GpuBuffer<u32>,
     cols: GpuBuffer<u32>,
     vals: GpuBuffer<f32>,
     inv_mass: GpuBuffer<f32>,
     activation: GpuBuffer<f32>,
+    last_activation: GpuBuffer<f32>,
+    repolarisation: GpuBuffer<f32>,
     nodes: usize,
     dt: f64,
     stable: f64,
 }
 
+/// Times to the GPU's convention: -1 where none.
+fn times_f32(times: &[f64]) -> Vec<f32> {
+    times
+        .iter()
+        .map(|&t| if t.is_finite() { t as f32 } else { -1.0 })
+        .collect()
+}
+
+/// Times from the GPU's convention: infinite where none.
+fn times_f64(times: Vec<f32>) -> Vec<f64> {
+    times
+        .into_iter()
+        .map(|t| if t < 0.0 { f64::INFINITY } else { t as f64 })
+        .collect()
+}
+
 impl GpuMonodomain {
-    /// Uploads `cpu` (its current state) with one `stimulus` and time step `dt` (ms); the activation
-    /// threshold is the CPU problem's.
+    /// Uploads `cpu` (its current state, cells, thresholds and times) with its `stimuli` (at most
+    /// [`MAX_STIMULI`]) and time step `dt` (ms).
     pub fn new<C: GpuCell>(
         ctx: &GpuContext,
         cpu: &Monodomain<C>,
-        stimulus: &Stimulus,
+        stimuli: &[Stimulus],
         dt: f64,
     ) -> Result<Self, GpuMonodomainError> {
         let stable = cpu.stable_step();
         if dt > stable {
             return Err(MonodomainError::Unstable { dt, limit: stable }.into());
+        }
+        if stimuli.len() > MAX_STIMULI {
+            return Err(GpuMonodomainError::TooManyStimuli {
+                count: stimuli.len(),
+            });
         }
         let n = cpu.node_count();
         let mut lists = vec![Vec::new(); cpu.cells().len()];
@@ -309,43 +325,66 @@ impl GpuMonodomain {
             .iter()
             .zip(&lists)
             .filter(|(_, nodes)| !nodes.is_empty())
-            .map(|(cell, nodes)| cell.gpu_reaction(ctx, &cpu.states, nodes, stimulus, dt))
+            .map(|(cell, nodes)| cell.gpu_reaction(ctx, &cpu.states, nodes, dt))
             .collect::<Result<Vec<_>, _>>()?;
-        let diffusion = Kernel::new(ctx, &EP_MONODOMAIN, "ep_diffusion", &access(10, &[9, 10]))?;
-        let tick = Kernel::new(ctx, &EP_MONODOMAIN, "ep_tick", &access(2, &[2]))?;
-        let params = ep_params(
-            &MitchellSchaeffer::default(),
-            stimulus,
-            dt,
-            cpu.threshold_mv,
-        );
+        let stimulus = Kernel::new(ctx, &EP_MONODOMAIN, "ep_stimulus", &access(5, &[5]))?;
+        let diffusion = Kernel::new(
+            ctx,
+            &EP_MONODOMAIN,
+            "ep_diffusion",
+            &access(12, &[9, 10, 11, 12]),
+        )?;
+        let tick = Kernel::new(ctx, &EP_MONODOMAIN, "ep_tick", &access(3, &[2, 3]))?;
+        let repolarisation = if cpu.repolarisation_mv.is_finite() {
+            cpu.repolarisation_mv as f32
+        } else {
+            NOT_TRACKED_MV
+        };
+        let step = EpStep {
+            dt_thresholds_start: [
+                dt as f32,
+                cpu.threshold_mv as f32,
+                repolarisation,
+                cpu.t_ms as f32,
+            ],
+            counts: [stimuli.len() as u32, 0, 0, 0],
+        };
         let ns = C::STATES;
         let v: Vec<f32> = (0..n).map(|i| cpu.states[i * ns] as f32).collect();
         let mut mask = vec![0u32; n];
-        for &i in &stimulus.nodes {
-            if let Some(m) = mask.get_mut(i as usize) {
-                *m = 1;
+        for (s, stimulus) in stimuli.iter().enumerate() {
+            for &i in &stimulus.nodes {
+                if let Some(m) = mask.get_mut(i as usize) {
+                    *m |= 1 << s;
+                }
             }
         }
-        let (k, mass) = cpu.operator();
-        let activation: Vec<f32> = cpu
-            .activation_ms
+        // At least one entry: a binding may not be empty.
+        let mut windows: Vec<[f32; 4]> = stimuli
             .iter()
-            .map(|&t| if t.is_finite() { t as f32 } else { -1.0 })
+            .map(|s| [s.start_ms, s.start_ms + s.duration_ms, s.strength, 0.0].map(|x| x as f32))
             .collect();
+        if windows.is_empty() {
+            windows.push([0.0; 4]);
+        }
+        let (k, mass) = cpu.operator();
         Ok(GpuMonodomain {
+            stimulus,
             reactions,
             diffusion,
             tick,
-            params: GpuBuffer::uniform(ctx, "ep params", &params)?,
+            step: GpuBuffer::uniform(ctx, "ep step", &step)?,
             clock: GpuBuffer::from_slice(ctx, "ep clock", &[cpu.t_ms as f32])?,
+            steps: GpuBuffer::from_slice(ctx, "ep steps", &[0u32])?,
             v: [
                 GpuBuffer::from_slice(ctx, "ep v a", &v)?,
                 GpuBuffer::zeroed(ctx, "ep v b", n)?,
             ],
             current: 0,
             v_old: GpuBuffer::zeroed(ctx, "ep v old", n)?,
+            stimuli: GpuBuffer::from_slice(ctx, "ep stimuli", &windows)?,
             stim_mask: GpuBuffer::from_slice(ctx, "ep stimulus mask", &mask)?,
+            stim: GpuBuffer::zeroed(ctx, "ep stimulus", n)?,
             row_ptr: GpuBuffer::from_slice(
                 ctx,
                 "ep row_ptr",
@@ -362,7 +401,21 @@ impl GpuMonodomain {
                 "ep inverse mass",
                 &mass.iter().map(|&m| (1.0 / m) as f32).collect::<Vec<_>>(),
             )?,
-            activation: GpuBuffer::from_slice(ctx, "ep activation", &activation)?,
+            activation: GpuBuffer::from_slice(
+                ctx,
+                "ep activation",
+                &times_f32(&cpu.activation_ms),
+            )?,
+            last_activation: GpuBuffer::from_slice(
+                ctx,
+                "ep last activation",
+                &times_f32(&cpu.last_activation_ms),
+            )?,
+            repolarisation: GpuBuffer::from_slice(
+                ctx,
+                "ep repolarisation",
+                &times_f32(&cpu.repolarisation_ms),
+            )?,
             nodes: n,
             dt,
             stable,
@@ -380,16 +433,27 @@ impl GpuMonodomain {
         let n = self.nodes as u32;
         for _ in 0..steps {
             let (a, b) = (self.current, 1 - self.current);
+            batch.dispatch(
+                &self.stimulus,
+                &[
+                    self.step.whole(),
+                    self.clock.whole(),
+                    self.stimuli.whole(),
+                    self.stim_mask.whole(),
+                    self.stim.whole(),
+                ],
+                n,
+                0,
+            )?;
             for r in &self.reactions {
                 batch.dispatch(
                     &r.kernel,
                     &[
                         r.params.whole(),
-                        self.clock.whole(),
                         self.v[a].whole(),
                         r.state.whole(),
                         self.v_old.whole(),
-                        self.stim_mask.whole(),
+                        self.stim.whole(),
                         r.nodes.whole(),
                     ],
                     r.count as u32,
@@ -399,7 +463,7 @@ impl GpuMonodomain {
             batch.dispatch(
                 &self.diffusion,
                 &[
-                    self.params.whole(),
+                    self.step.whole(),
                     self.clock.whole(),
                     self.row_ptr.whole(),
                     self.cols.whole(),
@@ -409,25 +473,42 @@ impl GpuMonodomain {
                     self.v_old.whole(),
                     self.v[b].whole(),
                     self.activation.whole(),
+                    self.last_activation.whole(),
+                    self.repolarisation.whole(),
                 ],
                 n,
                 0,
             )?;
-            batch.dispatch(&self.tick, &[self.params.whole(), self.clock.whole()], 1, 0)?;
+            batch.dispatch(
+                &self.tick,
+                &[self.step.whole(), self.clock.whole(), self.steps.whole()],
+                1,
+                0,
+            )?;
             self.current = b;
         }
         batch.submit()?;
         Ok(())
     }
 
-    /// Activation times read back, ms (infinite where not activated).
+    /// First activation times read back, ms (infinite where not activated).
     pub fn activation_ms(&self, ctx: &GpuContext) -> Result<Vec<f64>, GpuError> {
-        Ok(self
-            .activation
-            .read(ctx)?
-            .into_iter()
-            .map(|t| if t < 0.0 { f64::INFINITY } else { t as f64 })
-            .collect())
+        Ok(times_f64(self.activation.read(ctx)?))
+    }
+
+    /// Latest activation times read back, ms (infinite where not activated).
+    pub fn last_activation_ms(&self, ctx: &GpuContext) -> Result<Vec<f64>, GpuError> {
+        Ok(times_f64(self.last_activation.read(ctx)?))
+    }
+
+    /// Repolarisation times read back, ms (infinite where none, or not tracked).
+    pub fn repolarisation_ms(&self, ctx: &GpuContext) -> Result<Vec<f64>, GpuError> {
+        Ok(times_f64(self.repolarisation.read(ctx)?))
+    }
+
+    /// The clock read back, ms.
+    pub fn t_ms(&self, ctx: &GpuContext) -> Result<f64, GpuError> {
+        Ok(self.clock.read(ctx)?.first().copied().unwrap_or(0.0) as f64)
     }
 
     /// The potentials read back, mV.

@@ -6,12 +6,13 @@
 //! - [`monodomain`]: reaction-diffusion (P1, lumped mass, operator splitting, explicit diffusion) with a
 //!   cell model per node: [`monodomain::MitchellSchaeffer`] or [`tp06::Tp06`] (ten Tusscher-Panfilov 2006,
 //!   epicardial, endocardial or M cell), mixed per node with [`AnyCell`];
-//! - [`gpu`]: the same monodomain step on the GPU (f32).
+//! - [`gpu`]: the same monodomain step on the GPU (f32); [`solver`]: either backend behind one type.
 
 pub mod calibrate;
 pub mod eikonal;
 pub mod gpu;
 pub mod monodomain;
+pub mod solver;
 pub mod tp06;
 
 use monodomain::{CellModel, MitchellSchaeffer};

@@ -25,8 +25,11 @@ use super::activation::{MonodomainReport, NodeCells, monodomain_setup};
 use super::heart::Anatomy;
 use super::run::write_atomic as write;
 use super::scenario::{CellChoice, Scenario};
+use crate::backend::Backend;
 use crate::ep::Cell;
-use crate::ep::monodomain::{CellModel, MitchellSchaeffer};
+use crate::ep::gpu::GpuCell;
+use crate::ep::monodomain::MitchellSchaeffer;
+use crate::ep::solver::Solver;
 use crate::error::{Error, Result};
 use crate::mesh::Field;
 
@@ -55,6 +58,8 @@ pub struct EpSummary {
     pub tets: usize,
     pub monodomain: MonodomainReport,
     pub duration_ms: f64,
+    /// `cpu` or `gpu`.
+    pub backend: &'static str,
     pub steps: usize,
     /// Nodes activated at least once, and of them repolarised by the end.
     pub activated_nodes: usize,
@@ -85,8 +90,8 @@ pub struct CellApd {
     pub apd90_mean_ms: Option<f64>,
 }
 
-/// Runs the electrophysiology of `scenario` into `opts.out`.
-pub fn run_ep(scenario: &Scenario, opts: &EpOptions) -> Result<EpSummary> {
+/// Runs the electrophysiology of `scenario` into `opts.out` on `backend`.
+pub fn run_ep(scenario: &Scenario, opts: &EpOptions, backend: &Backend) -> Result<EpSummary> {
     scenario
         .validate("(scenario)")
         .map_err(|e| Error::Invalid(e.to_string()))?;
@@ -116,16 +121,26 @@ pub fn run_ep(scenario: &Scenario, opts: &EpOptions) -> Result<EpSummary> {
     let anatomy = Anatomy::build(scenario)?;
     let cells = NodeCells::from_scenario(&anatomy, scenario, opts.cell);
     match cells.cells.as_slice() {
-        [Cell::MitchellSchaeffer] => run_with(scenario, opts, &anatomy, &cells, clock, |_| {
-            MitchellSchaeffer::default()
-        }),
-        _ => run_with(scenario, opts, &anatomy, &cells, clock, Cell::model),
+        [Cell::MitchellSchaeffer] => {
+            let model = |_| MitchellSchaeffer::default();
+            run_with(scenario, opts, backend, &anatomy, &cells, clock, model)
+        }
+        _ => run_with(
+            scenario,
+            opts,
+            backend,
+            &anatomy,
+            &cells,
+            clock,
+            Cell::model,
+        ),
     }
 }
 
-fn run_with<C: CellModel>(
+fn run_with<C: GpuCell>(
     scenario: &Scenario,
     opts: &EpOptions,
+    backend: &Backend,
     anatomy: &Anatomy,
     cells: &NodeCells,
     clock: Instant,
@@ -136,10 +151,11 @@ fn run_with<C: CellModel>(
     let dt = cells.time_step_ms();
     let setup = monodomain_setup(anatomy, scenario, cells, dt, threshold)?;
     let mesh = &anatomy.mesh;
-    let mut md = cells
+    let md = cells
         .problem(mesh, &setup.tissue, threshold, model)?
         .with_repolarisation(repolarisation);
     let dt = dt.min(0.9 * md.stable_step());
+    let mut md = Solver::new(md, setup.stimuli.clone(), dt, backend)?;
     let steps = (opts.duration_ms / dt).ceil() as usize;
     let every = if opts.vm_interval_ms > 0.0 {
         ((opts.vm_interval_ms / dt).round() as usize).max(1)
@@ -152,12 +168,12 @@ fn run_with<C: CellModel>(
     let mut done = 0;
     while done <= steps {
         if every != usize::MAX && done % every == 0 {
-            let vm: Vec<f64> = (0..md.node_count()).map(|i| md.potential(i)).collect();
+            let vm = md.potentials()?;
             let mut state = base.clone();
             state.add_point_field(Field::new("vm_mv", 1, vm))?;
             let name = format!("vm/{:06}.vtu", entries.len());
             write(&dir.join(&name), &crate::mesh::io::vtk::write_vtu(&state))?;
-            entries.push((md.t_ms, name));
+            entries.push((md.t_ms()?, name));
             write(
                 &dir.join("vm.pvd"),
                 &crate::mesh::io::pvd::write_pvd(&entries),
@@ -171,27 +187,25 @@ fn run_with<C: CellModel>(
         } else {
             (every - done % every).min(steps - done)
         };
-        md.run(n, dt, &setup.stimuli).map_err(|e| {
-            Error::Invalid(format!(
-                "the electrophysiology became unstable: {e}. Try a smaller time step or a coarser mesh"
-            ))
-        })?;
+        md.run(n)?;
         done += n;
     }
+    let simulated_ms = md.t_ms()?;
+    let t = md.times()?;
 
     // Times: -1 where none (VTU readers choke on infinities).
     let finite_or = |v: f64| if v.is_finite() { v } else { -1.0 };
-    let apd: Vec<f64> = md
+    let apd: Vec<f64> = t
         .activation_ms
         .iter()
-        .zip(&md.repolarisation_ms)
+        .zip(&t.repolarisation_ms)
         .map(|(a, r)| if r.is_finite() { r - a } else { f64::NAN })
         .collect();
     let mut times = base.clone();
     for (name, data) in [
-        ("activation_time_ms", &md.activation_ms),
-        ("last_activation_time_ms", &md.last_activation_ms),
-        ("repolarisation_time_ms", &md.repolarisation_ms),
+        ("activation_time_ms", &t.activation_ms),
+        ("last_activation_time_ms", &t.last_activation_ms),
+        ("repolarisation_time_ms", &t.repolarisation_ms),
         ("apd90_ms", &apd),
     ] {
         times.add_point_field(Field::new(
@@ -205,7 +219,7 @@ fn run_with<C: CellModel>(
         &crate::mesh::io::vtk::write_vtu(&times),
     )?;
 
-    let activated: Vec<f64> = md
+    let activated: Vec<f64> = t
         .activation_ms
         .iter()
         .copied()
@@ -219,10 +233,10 @@ fn run_with<C: CellModel>(
         });
     let some = |v: f64| v.is_finite().then_some(v);
     // Reactivated: the latest upstroke is another action potential (after the first repolarised).
-    let reactivated = md
+    let reactivated = t
         .last_activation_ms
         .iter()
-        .zip(&md.repolarisation_ms)
+        .zip(&t.repolarisation_ms)
         .filter(|(l, r)| l.is_finite() && r.is_finite() && l > r)
         .count();
     let summary = EpSummary {
@@ -238,11 +252,12 @@ fn run_with<C: CellModel>(
         tets: mesh.tet_count(),
         monodomain: MonodomainReport {
             time_step_ms: dt,
-            simulated_ms: md.t_ms,
+            simulated_ms,
             wall_s: clock.elapsed().as_secs_f64(),
             ..setup.report
         },
-        duration_ms: md.t_ms,
+        duration_ms: simulated_ms,
+        backend: md.backend(),
         steps,
         activated_nodes: activated.len(),
         repolarised_nodes: apds.len(),

@@ -193,7 +193,7 @@ fn run_slab_gpu<C: crate::ep::gpu::GpuCell>(
     let md = Monodomain::new(mesh, &tissue(mesh), Membrane::NIEDERER, cell, 0.0)
         .map_err(|e| Error::Invalid(e.to_string()))?;
     let stimulus = stimulus(mesh);
-    let mut gpu = GpuMonodomain::new(ctx, &md, &stimulus, opts.dt_ms)
+    let mut gpu = GpuMonodomain::new(ctx, &md, std::slice::from_ref(&stimulus), opts.dt_ms)
         .map_err(|e| Error::Invalid(e.to_string()))?;
     let steps_total = (opts.end_ms / opts.dt_ms).round() as usize;
     let chunk = ((1.0 / opts.dt_ms).round() as usize).max(1);
