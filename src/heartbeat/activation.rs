@@ -17,8 +17,11 @@ use glam::DVec3;
 use super::heart::Anatomy;
 use super::scenario::{Activation, CellChoice, Contraction, Scenario, SurfaceRef};
 use crate::anatomy::fibres::FibreField;
+use crate::backend::Backend;
 use crate::ep::eikonal::{self, Conduction};
+use crate::ep::gpu::GpuCell;
 use crate::ep::monodomain::{CellModel, Membrane, MitchellSchaeffer, Monodomain, Tissue};
+use crate::ep::solver::Solver;
 use crate::ep::{AnyCell, Cell};
 use crate::error::{Error, Result};
 use crate::mesh::TetMesh;
@@ -306,6 +309,8 @@ pub struct MonodomainReport {
     /// each family's conductivities (the fields above are the first's).
     pub cells: Vec<CellCount>,
     pub tunings: Vec<Tuning>,
+    /// `cpu` or `gpu`: where the run stepped (the tuning strips run on the CPU).
+    pub backend: &'static str,
     pub time_step_ms: f64,
     pub simulated_ms: f64,
     pub wall_s: f64,
@@ -465,6 +470,7 @@ pub fn monodomain_setup(
             strip_cross_speed_m_s: first.strip_cross_speed_m_s,
             cells: cells.counts(),
             tunings: tunings.clone(),
+            backend: "cpu",
             time_step_ms: dt_ms,
             simulated_ms: 0.0,
             wall_s: clock.elapsed().as_secs_f64(),
@@ -473,25 +479,28 @@ pub fn monodomain_setup(
 }
 
 /// Activation time of every tetrahedron (corner mean; infinite where never reached) by monodomain
-/// reaction-diffusion with the scenario's cells ([`NodeCells::from_scenario`], [`monodomain_setup`]);
-/// the run ends when every conducting node is activated, or 500 ms after the last site's stimulus.
+/// reaction-diffusion with the scenario's cells ([`NodeCells::from_scenario`], [`monodomain_setup`]) on
+/// `backend`; the run ends when every conducting node is activated, or 500 ms after the last site's
+/// stimulus.
 pub fn monodomain_times(
     anatomy: &Anatomy,
     scenario: &Scenario,
+    backend: &Backend,
 ) -> Result<(Vec<f64>, MonodomainReport)> {
     let cells = NodeCells::from_scenario(anatomy, scenario, None);
     match cells.cells.as_slice() {
-        [Cell::MitchellSchaeffer] => {
-            run_to_activation(anatomy, scenario, &cells, |_| MitchellSchaeffer::default())
-        }
-        _ => run_to_activation(anatomy, scenario, &cells, Cell::model),
+        [Cell::MitchellSchaeffer] => run_to_activation(anatomy, scenario, &cells, backend, |_| {
+            MitchellSchaeffer::default()
+        }),
+        _ => run_to_activation(anatomy, scenario, &cells, backend, Cell::model),
     }
 }
 
-fn run_to_activation<C: CellModel>(
+fn run_to_activation<C: GpuCell>(
     anatomy: &Anatomy,
     scenario: &Scenario,
     cells: &NodeCells,
+    backend: &Backend,
     model: impl Fn(Cell) -> C,
 ) -> Result<(Vec<f64>, MonodomainReport)> {
     let mesh = &anatomy.mesh;
@@ -499,16 +508,20 @@ fn run_to_activation<C: CellModel>(
     let (threshold, _) = cells.thresholds_mv();
     let dt = cells.time_step_ms();
     let setup = monodomain_setup(anatomy, scenario, cells, dt, threshold)?;
-    let mut md = cells.problem(mesh, &setup.tissue, threshold, model)?;
+    let md = cells.problem(mesh, &setup.tissue, threshold, model)?;
     let dt = dt.min(0.9 * md.stable_step());
     let last_site = setup.stimuli.iter().map(|s| s.start_ms).fold(0.0, f64::max);
     let per_ms = ((1.0 / dt).ceil() as usize).max(1);
-    while md.t_ms < last_site + 500.0 {
-        md.run(per_ms, dt, &setup.stimuli)
+    let mut md = Solver::new(md, setup.stimuli.clone(), dt, backend)?;
+    let mut times = md.activation_ms()?;
+    let mut t = md.t_ms()?;
+    while t < last_site + 500.0 {
+        md.run(per_ms)
             .map_err(|e| Error::Invalid(format!("monodomain activation: {e}")))?;
-        if md.t_ms > last_site + 3.0
-            && md
-                .activation_ms
+        t = md.t_ms()?;
+        times = md.activation_ms()?;
+        if t > last_site + 3.0
+            && times
                 .iter()
                 .zip(&setup.conducting)
                 .all(|(t, c)| !c || t.is_finite())
@@ -517,8 +530,9 @@ fn run_to_activation<C: CellModel>(
         }
     }
     let report = MonodomainReport {
+        backend: md.backend(),
         time_step_ms: dt,
-        simulated_ms: md.t_ms,
+        simulated_ms: t,
         wall_s: clock.elapsed().as_secs_f64(),
         ..setup.report
     };
@@ -533,7 +547,7 @@ fn run_to_activation<C: CellModel>(
         report.simulated_ms,
         report.wall_s
     );
-    Ok((corner_means(mesh, &md.activation_ms), report))
+    Ok((corner_means(mesh, &times), report))
 }
 
 /// Conduction of every tetrahedron: the fibre and cross-fibre speeds of `a` along `fibres`, times the

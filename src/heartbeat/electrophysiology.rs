@@ -251,6 +251,7 @@ fn run_with<C: GpuCell>(
         nodes: mesh.node_count(),
         tets: mesh.tet_count(),
         monodomain: MonodomainReport {
+            backend: md.backend(),
             time_step_ms: dt,
             simulated_ms,
             wall_s: clock.elapsed().as_secs_f64(),

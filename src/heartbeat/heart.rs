@@ -9,6 +9,7 @@ use super::activation::{self, Twitch};
 use super::scenario::{ActivationMode, FibreRule, Scenario, SurfaceRef};
 use crate::anatomy::coordinates::{VentricleSurfaces, VentricularCoordinates};
 use crate::anatomy::{arostica_biv, arostica_ellipsoid, fibres, land_ellipsoid, rodero_lv};
+use crate::backend::Backend;
 use crate::coupling::cavity::Cavity;
 use crate::error::{Error, Result};
 use crate::mechanics::loads::{Loads, PressureLoad, SpringLoad};
@@ -139,14 +140,19 @@ pub struct HeartReport {
 }
 
 impl Heart {
-    /// Builds the heart of `scenario`.
+    /// Builds the heart of `scenario` (a monodomain activation runs on the CPU).
     pub fn build(scenario: &Scenario) -> Result<Heart> {
+        Heart::build_on(scenario, &Backend::Cpu)
+    }
+
+    /// Builds the heart of `scenario`; a monodomain activation runs on `backend`.
+    pub fn build_on(scenario: &Scenario, backend: &Backend) -> Result<Heart> {
         let anatomy = Anatomy::build(scenario)?;
         let mut monodomain = None;
         let activation_ms = match scenario.activation.mode {
             ActivationMode::Eikonal => activation::eikonal_times(&anatomy, scenario)?,
             ActivationMode::Monodomain => {
-                let (times, report) = activation::monodomain_times(&anatomy, scenario)?;
+                let (times, report) = activation::monodomain_times(&anatomy, scenario, backend)?;
                 monodomain = Some(report);
                 times
             }

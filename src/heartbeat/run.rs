@@ -255,7 +255,7 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
     std::fs::create_dir_all(dir.join("fields"))
         .map_err(|e| Error::io(dir.join("fields").display().to_string(), e))?;
 
-    let heart = Heart::build(&scenario)?;
+    let heart = Heart::build_on(&scenario, &backend)?;
     log::info!(
         "heart: {} nodes, {} tets, LV {:.1} mL unloaded, time step {:.4} ms (added mass {:.2}%)",
         heart.report.nodes,

@@ -349,7 +349,7 @@ impl Worker {
             .validate("(scenario)")
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let (backend, backend_text, shared) = config.backend()?;
-        let heart = Heart::build(scenario)?;
+        let heart = Heart::build_on(scenario, &backend)?;
         let surface = SurfaceMesh::extract(&heart.mesh)
             .map_err(|e| Error::Invalid(format!("the heart's surface: {e}")))?;
         let activation = surface.tet_values(&heart.activation_ms);
