@@ -15,7 +15,7 @@ use super::AnyCell;
 use super::monodomain::{CellModel, MitchellSchaeffer, Monodomain, MonodomainError, Stimulus};
 use super::tp06::{self, Tp06, Tp06Layer};
 use crate::gpu::shaders::{EP_MONODOMAIN, EP_TP06};
-use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel, Range};
+use crate::gpu::{Access, Batch, BoundDispatch, GpuBuffer, GpuContext, GpuError, Kernel, Range};
 
 /// `EpStep` of `ep_monodomain.wgsl`: what the stimulus, diffusion and clock kernels share.
 #[repr(C)]
@@ -279,6 +279,17 @@ pub struct GpuMonodomain {
     nodes: usize,
     dt: f64,
     stable: f64,
+    /// The step's dispatches, bound once for each parity of the V ping-pong (`bound[current]`).
+    bound: [Vec<(Slot, BoundDispatch)>; 2],
+}
+
+/// Which kernel a bound dispatch belongs to.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Stimulus,
+    Reaction(usize),
+    Diffusion,
+    Tick,
 }
 
 /// Times to the GPU's convention: -1 where none.
@@ -368,7 +379,7 @@ impl GpuMonodomain {
             windows.push([0.0; 4]);
         }
         let (k, mass) = cpu.operator();
-        Ok(GpuMonodomain {
+        let mut g = GpuMonodomain {
             stimulus,
             reactions,
             diffusion,
@@ -419,7 +430,66 @@ impl GpuMonodomain {
             nodes: n,
             dt,
             stable,
-        })
+            bound: [Vec::new(), Vec::new()],
+        };
+        g.bound = [g.bind_step(ctx, 0)?, g.bind_step(ctx, 1)?];
+        Ok(g)
+    }
+
+    /// The dispatches of one step with `v[a]` the potential at its start.
+    fn bind_step(
+        &self,
+        ctx: &GpuContext,
+        a: usize,
+    ) -> Result<Vec<(Slot, BoundDispatch)>, GpuError> {
+        let (n, b) = (self.nodes as u32, 1 - a);
+        let mut out = vec![(
+            Slot::Stimulus,
+            self.stimulus.bind(
+                ctx,
+                &[
+                    self.step.whole(),
+                    self.clock.whole(),
+                    self.stimuli.whole(),
+                    self.stim_mask.whole(),
+                    self.stim.whole(),
+                ],
+                n,
+                0,
+            )?,
+        )];
+        for (i, r) in self.reactions.iter().enumerate() {
+            let bindings = [
+                r.params.whole(),
+                self.v[a].whole(),
+                r.state.whole(),
+                self.v_old.whole(),
+                self.stim.whole(),
+                r.nodes.whole(),
+            ];
+            out.push((
+                Slot::Reaction(i),
+                r.kernel.bind(ctx, &bindings, r.count as u32, 0)?,
+            ));
+        }
+        let bindings = [
+            self.step.whole(),
+            self.clock.whole(),
+            self.row_ptr.whole(),
+            self.cols.whole(),
+            self.vals.whole(),
+            self.inv_mass.whole(),
+            self.v[a].whole(),
+            self.v_old.whole(),
+            self.v[b].whole(),
+            self.activation.whole(),
+            self.last_activation.whole(),
+            self.repolarisation.whole(),
+        ];
+        out.push((Slot::Diffusion, self.diffusion.bind(ctx, &bindings, n, 0)?));
+        let bindings = [self.step.whole(), self.clock.whole(), self.steps.whole()];
+        out.push((Slot::Tick, self.tick.bind(ctx, &bindings, 1, 0)?));
+        Ok(out)
     }
 
     /// The stable explicit step of the operator, ms.
@@ -430,62 +500,17 @@ impl GpuMonodomain {
     /// Advances `steps` steps of the time step given to [`Self::new`], in one submission.
     pub fn run(&mut self, ctx: &GpuContext, steps: usize) -> Result<(), GpuError> {
         let mut batch = Batch::new(ctx, "monodomain steps");
-        let n = self.nodes as u32;
         for _ in 0..steps {
-            let (a, b) = (self.current, 1 - self.current);
-            batch.dispatch(
-                &self.stimulus,
-                &[
-                    self.step.whole(),
-                    self.clock.whole(),
-                    self.stimuli.whole(),
-                    self.stim_mask.whole(),
-                    self.stim.whole(),
-                ],
-                n,
-                0,
-            )?;
-            for r in &self.reactions {
-                batch.dispatch(
-                    &r.kernel,
-                    &[
-                        r.params.whole(),
-                        self.v[a].whole(),
-                        r.state.whole(),
-                        self.v_old.whole(),
-                        self.stim.whole(),
-                        r.nodes.whole(),
-                    ],
-                    r.count as u32,
-                    0,
-                )?;
+            for (slot, bound) in &self.bound[self.current] {
+                let kernel = match *slot {
+                    Slot::Stimulus => &self.stimulus,
+                    Slot::Reaction(i) => &self.reactions[i].kernel,
+                    Slot::Diffusion => &self.diffusion,
+                    Slot::Tick => &self.tick,
+                };
+                batch.dispatch_bound(kernel, bound);
             }
-            batch.dispatch(
-                &self.diffusion,
-                &[
-                    self.step.whole(),
-                    self.clock.whole(),
-                    self.row_ptr.whole(),
-                    self.cols.whole(),
-                    self.vals.whole(),
-                    self.inv_mass.whole(),
-                    self.v[a].whole(),
-                    self.v_old.whole(),
-                    self.v[b].whole(),
-                    self.activation.whole(),
-                    self.last_activation.whole(),
-                    self.repolarisation.whole(),
-                ],
-                n,
-                0,
-            )?;
-            batch.dispatch(
-                &self.tick,
-                &[self.step.whole(), self.clock.whole(), self.steps.whole()],
-                1,
-                0,
-            )?;
-            self.current = b;
+            self.current = 1 - self.current;
         }
         batch.submit()?;
         Ok(())

@@ -69,6 +69,15 @@ impl Grid {
     }
 }
 
+/// A dispatch of a kernel with fixed bindings and size ([`Kernel::bind`]), recorded by
+/// [`Batch::dispatch_bound`]: its bind group and [`DispatchParams`] uniform are made once.
+pub struct BoundDispatch {
+    kernel: String,
+    bind_group: wgpu::BindGroup,
+    invocations: u32,
+    _params: GpuBuffer<DispatchParams>,
+}
+
 /// A compute pipeline and its bind group layout.
 pub struct Kernel {
     name: String,
@@ -150,6 +159,61 @@ impl Kernel {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Prepares a dispatch of `invocations` invocations (the first with global index `first`) with
+    /// `bindings` (bindings 1.., in the order the kernel was built with), to record with
+    /// [`Batch::dispatch_bound`] as often as wanted.
+    pub fn bind(
+        &self,
+        ctx: &GpuContext,
+        bindings: &[Range<'_>],
+        invocations: u32,
+        first: u32,
+    ) -> Result<BoundDispatch, GpuError> {
+        if bindings.len() != self.access.len() {
+            return Err(GpuError::Validation {
+                what: format!("binding {}", self.name),
+                message: format!(
+                    "kernel has {} bindings after the dispatch uniform, {} given",
+                    self.access.len(),
+                    bindings.len()
+                ),
+            });
+        }
+        let params = GpuBuffer::uniform(
+            ctx,
+            "dispatch params",
+            &DispatchParams {
+                count: invocations,
+                first,
+                _pad: [0; 2],
+            },
+        )?;
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: params.whole().as_binding(),
+        }];
+        entries.extend(
+            bindings
+                .iter()
+                .enumerate()
+                .map(|(i, r)| wgpu::BindGroupEntry {
+                    binding: i as u32 + 1,
+                    resource: r.as_binding(),
+                }),
+        );
+        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(&self.name),
+            layout: &self.layout,
+            entries: &entries,
+        });
+        Ok(BoundDispatch {
+            kernel: self.name.clone(),
+            bind_group,
+            invocations,
+            _params: params,
+        })
     }
 
     pub fn workgroup_size(&self) -> u32 {
@@ -272,36 +336,22 @@ impl<'c> Batch<'c> {
         if invocations == 0 {
             return Ok(());
         }
-        let params = GpuBuffer::uniform(
-            self.ctx,
-            "dispatch params",
-            &DispatchParams {
-                count: invocations,
-                first,
-                _pad: [0; 2],
-            },
-        )?;
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: params.whole().as_binding(),
-        }];
-        entries.extend(
-            bindings
-                .iter()
-                .enumerate()
-                .map(|(i, r)| wgpu::BindGroupEntry {
-                    binding: i as u32 + 1,
-                    resource: r.as_binding(),
-                }),
-        );
-        let bind_group = self
-            .ctx
-            .device
-            .create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(&kernel.name),
-                layout: &kernel.layout,
-                entries: &entries,
-            });
+        let bound = kernel.bind(self.ctx, bindings, invocations, first)?;
+        self.record(kernel, &bound.bind_group, invocations);
+        Ok(())
+    }
+
+    /// Records a dispatch prepared with [`Kernel::bind`] (no uniform or bind group made here: for time
+    /// loops that bind the same buffers every step). `bound` must come from `kernel`.
+    pub fn dispatch_bound(&mut self, kernel: &Kernel, bound: &BoundDispatch) {
+        debug_assert_eq!(bound.kernel, kernel.name);
+        if bound.invocations > 0 {
+            self.record(kernel, &bound.bind_group, bound.invocations);
+        }
+    }
+
+    /// One compute pass with `kernel` over `invocations` invocations.
+    fn record(&mut self, kernel: &Kernel, bind_group: &wgpu::BindGroup, invocations: u32) {
         let grid = Grid::cover(
             invocations as u64,
             kernel.workgroup_size,
@@ -326,9 +376,8 @@ impl<'c> Batch<'c> {
                 timestamp_writes,
             });
         pass.set_pipeline(&kernel.pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
+        pass.set_bind_group(0, bind_group, &[]);
         pass.dispatch_workgroups(grid.x, grid.y, 1);
-        Ok(())
     }
 
     /// Dispatches `kernel` over `items` items in chunks of at most `chunk` (see [`Kernel::chunk_items`]);

@@ -18,7 +18,9 @@ pub use adapter::{
 };
 pub use buffer::{GpuBuffer, Range};
 pub use context::GpuContext;
-pub use kernel::{Access, Batch, BatchTiming, DispatchParams, Grid, Kernel, WORKGROUP_SIZE};
+pub use kernel::{
+    Access, Batch, BatchTiming, BoundDispatch, DispatchParams, Grid, Kernel, WORKGROUP_SIZE,
+};
 pub use mesh::GpuMesh;
 pub use surface::WindowSurface;
 
