@@ -9,6 +9,17 @@ use cardiotwin::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain};
 use cardiotwin::ep::tp06::Tp06;
 use cardiotwin::verify::ep;
 
+/// The benchmark slab at dx 0.5 mm, its tissue and its corner stimulus.
+fn slab() -> (
+    cardiotwin::TetMesh,
+    Vec<cardiotwin::ep::monodomain::Tissue>,
+    cardiotwin::ep::monodomain::Stimulus,
+) {
+    let mesh = ep::slab(0.5).unwrap();
+    let (tissue, stim) = (ep::tissue(&mesh), ep::stimulus(&mesh));
+    (mesh, tissue, stim)
+}
+
 /// The TP06 slab at dx 0.5 mm, dt 0.05 ms, stepped 60 ms (the wave crosses the slab along the fibres)
 /// on both backends: activation times node by node and the potential at the end. f32 against f64 on the
 /// same operator and integrator: the CPU's Rush-Larsen and Euler updates in f32 differ by rounding
@@ -20,9 +31,7 @@ fn tp06_on_the_gpu_matches_the_cpu_reference() {
     let Some(ctx) = common::gpu("ep_gpu::tp06") else {
         return;
     };
-    let mesh = ep::slab(0.5).unwrap();
-    let tissue = ep::tissue(&mesh);
-    let stim = ep::stimulus(&mesh);
+    let (mesh, tissue, stim) = slab();
     let mut reference =
         Monodomain::new(&mesh, &tissue, Membrane::NIEDERER, Tp06::default(), 0.0).unwrap();
     let (dt, steps) = (0.05, 1200);
@@ -68,9 +77,7 @@ fn gpu_activation_times_match_the_cpu_reference() {
     let Some(ctx) = common::gpu("ep_gpu") else {
         return;
     };
-    let mesh = ep::slab(0.5).unwrap();
-    let tissue = ep::tissue(&mesh);
-    let stim = ep::stimulus(&mesh);
+    let (mesh, tissue, stim) = slab();
     let cpu = || {
         Monodomain::new(
             &mesh,
@@ -191,9 +198,7 @@ fn mixed_cells_on_the_gpu_match_the_cpu_reference() {
     let Some(ctx) = common::gpu("ep_gpu::mixed") else {
         return;
     };
-    let mesh = ep::slab(0.5).unwrap();
-    let tissue = ep::tissue(&mesh);
-    let stim = ep::stimulus(&mesh);
+    let (mesh, tissue, stim) = slab();
     let cells: Vec<AnyCell> = [
         Cell::Tp06,
         Cell::Tp06Endo,
@@ -273,9 +278,7 @@ fn s1_s2_with_repolarisation_matches_the_cpu_reference() {
     let Some(ctx) = common::gpu("ep_gpu::s1s2") else {
         return;
     };
-    let mesh = ep::slab(0.5).unwrap();
-    let tissue = ep::tissue(&mesh);
-    let s1 = ep::stimulus(&mesh);
+    let (mesh, tissue, s1) = slab();
     let far: Vec<u32> = (0..mesh.node_count() as u32)
         .filter(|&i| mesh.nodes()[i as usize][0] >= 18.5)
         .collect();

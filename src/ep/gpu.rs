@@ -66,6 +66,19 @@ pub trait GpuCell: CellModel {
         states: &[f64],
         nodes: &[u32],
         dt: f64,
+    ) -> Result<GpuReaction, GpuError> {
+        self.gpu_reaction_strided(ctx, states, Self::STATES, nodes, dt)
+    }
+
+    /// [`GpuCell::gpu_reaction`] from states `stride` apart (a mixed problem's state is wider than a
+    /// cell's own).
+    fn gpu_reaction_strided(
+        &self,
+        ctx: &GpuContext,
+        states: &[f64],
+        stride: usize,
+        nodes: &[u32],
+        dt: f64,
     ) -> Result<GpuReaction, GpuError>;
 }
 
@@ -133,8 +146,8 @@ fn gather(
     out
 }
 
-impl MitchellSchaeffer {
-    fn reaction(
+impl GpuCell for MitchellSchaeffer {
+    fn gpu_reaction_strided(
         &self,
         ctx: &GpuContext,
         states: &[f64],
@@ -162,20 +175,8 @@ impl MitchellSchaeffer {
     }
 }
 
-impl GpuCell for MitchellSchaeffer {
-    fn gpu_reaction(
-        &self,
-        ctx: &GpuContext,
-        states: &[f64],
-        nodes: &[u32],
-        dt: f64,
-    ) -> Result<GpuReaction, GpuError> {
-        self.reaction(ctx, states, Self::STATES, nodes, dt)
-    }
-}
-
-impl Tp06 {
-    fn reaction(
+impl GpuCell for Tp06 {
+    fn gpu_reaction_strided(
         &self,
         ctx: &GpuContext,
         states: &[f64],
@@ -214,29 +215,18 @@ impl Tp06 {
     }
 }
 
-impl GpuCell for Tp06 {
-    fn gpu_reaction(
-        &self,
-        ctx: &GpuContext,
-        states: &[f64],
-        nodes: &[u32],
-        dt: f64,
-    ) -> Result<GpuReaction, GpuError> {
-        self.reaction(ctx, states, Self::STATES, nodes, dt)
-    }
-}
-
 impl GpuCell for AnyCell {
-    fn gpu_reaction(
+    fn gpu_reaction_strided(
         &self,
         ctx: &GpuContext,
         states: &[f64],
+        stride: usize,
         nodes: &[u32],
         dt: f64,
     ) -> Result<GpuReaction, GpuError> {
         match self {
-            AnyCell::MitchellSchaeffer(c) => c.reaction(ctx, states, Self::STATES, nodes, dt),
-            AnyCell::Tp06(c) => c.reaction(ctx, states, Self::STATES, nodes, dt),
+            AnyCell::MitchellSchaeffer(c) => c.gpu_reaction_strided(ctx, states, stride, nodes, dt),
+            AnyCell::Tp06(c) => c.gpu_reaction_strided(ctx, states, stride, nodes, dt),
         }
     }
 }
