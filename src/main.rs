@@ -302,6 +302,18 @@ struct SlabArgs {
     /// Mitchell-Schaeffer.
     #[arg(long, value_enum, default_value = "tp06")]
     cell: CellArg,
+    /// Mass matrix of the diffusion step.
+    #[arg(long, value_enum, default_value = "lumped")]
+    mass: MassArg,
+}
+
+/// The mass matrix of the monodomain's diffusion step.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MassArg {
+    /// Lumped, explicit step (the GPU's too).
+    Lumped,
+    /// Consistent, implicit step solved by conjugate gradients (CPU only; more accurate on coarse meshes).
+    Consistent,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -720,6 +732,10 @@ fn verify_slab(
         dt_ms: a.dt,
         end_ms: a.end_ms,
         cell: a.cell.cell(),
+        mass: match a.mass {
+            MassArg::Lumped => cardiotwin::ep::monodomain::Mass::Lumped,
+            MassArg::Consistent => cardiotwin::ep::monodomain::Mass::Consistent,
+        },
     };
     let v = if case == "niederer" {
         let (backend, _) = backend.resolve(adapter)?;

@@ -127,8 +127,8 @@ fn gpu_activation_times_match_the_cpu_reference() {
 }
 
 /// `cardiotwin verify niederer --backend gpu`: the benchmark's points on the GPU within 0.01 ms of the
-/// CPU's with both cell models (f32 against f64 on the same operator: see the tests above), and
-/// eikonal-slab refused on the GPU.
+/// CPU's with both cell models (f32 against f64 on the same operator: see the tests above); the
+/// consistent-mass diffusion and eikonal-slab refused on the GPU.
 #[test]
 fn verify_niederer_runs_on_the_gpu_backend() {
     if common::gpu("ep_gpu::verify_niederer").is_none() {
@@ -178,6 +178,23 @@ fn verify_niederer_runs_on_the_gpu_backend() {
             }
         }
     }
+    let o = common::cardiotwin(
+        &[
+            "--backend",
+            "gpu",
+            "verify",
+            "niederer",
+            "--mass",
+            "consistent",
+        ],
+        &[],
+    );
+    assert!(!o.status.success());
+    assert!(
+        common::text(&o).contains("--backend cpu"),
+        "{}",
+        common::text(&o)
+    );
     let o = common::cardiotwin(&["--backend", "gpu", "verify", "eikonal-slab"], &[]);
     assert!(!o.status.success());
     assert!(

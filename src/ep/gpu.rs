@@ -12,7 +12,9 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::AnyCell;
-use super::monodomain::{CellModel, MitchellSchaeffer, Monodomain, MonodomainError, Stimulus};
+use super::monodomain::{
+    CellModel, Mass, MitchellSchaeffer, Monodomain, MonodomainError, Stimulus,
+};
 use super::tp06::{self, Tp06, Tp06Layer};
 use crate::gpu::shaders::{EP_MONODOMAIN, EP_TP06};
 use crate::gpu::{Access, Batch, BoundDispatch, GpuBuffer, GpuContext, GpuError, Kernel, Range};
@@ -240,6 +242,11 @@ pub enum GpuMonodomainError {
     Setup(#[from] MonodomainError),
     #[error("{count} stimuli: the GPU problem takes at most {MAX_STIMULI}")]
     TooManyStimuli { count: usize },
+    #[error(
+        "the consistent-mass (implicit) diffusion runs on the CPU backend only: use --backend cpu, or \
+         the lumped mass"
+    )]
+    ConsistentMass,
 }
 
 /// A monodomain problem resident on the GPU.
@@ -310,6 +317,9 @@ impl GpuMonodomain {
         let stable = cpu.stable_step();
         if dt > stable {
             return Err(MonodomainError::Unstable { dt, limit: stable }.into());
+        }
+        if cpu.mass() != Mass::Lumped {
+            return Err(GpuMonodomainError::ConsistentMass);
         }
         if stimuli.len() > MAX_STIMULI {
             return Err(GpuMonodomainError::TooManyStimuli {

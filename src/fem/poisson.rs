@@ -116,6 +116,31 @@ pub fn stiffness_with(mesh: &TetMesh, sigma: impl Fn(usize) -> [[f64; 3]; 3] + S
     }
 }
 
+/// The P1 consistent mass matrix, M_ij = sum over tets of V_e (1 + delta_ij) / 20, mm^3, on the same
+/// sparsity as [`stiffness_with`]'s.
+pub fn mass_matrix(mesh: &TetMesh) -> Csr {
+    let mut m = stiffness(mesh);
+    let adjacency = NodeTets::build(mesh);
+    let rows: Vec<Vec<f64>> = (0..mesh.node_count())
+        .into_par_iter()
+        .map(|i| {
+            let row_cols = &m.cols[m.row_ptr[i]..m.row_ptr[i + 1]];
+            let mut vals = vec![0.0; row_cols.len()];
+            for &[t, corner] in adjacency.of(i) {
+                let tet = mesh.tets()[t as usize];
+                let v = crate::mesh::signed_volume(&mesh.tet_points(t as usize)).abs();
+                for (b, &node) in tet.iter().enumerate() {
+                    let k = row_cols.binary_search(&node).unwrap_or(0);
+                    vals[k] += v * if b == corner as usize { 2.0 } else { 1.0 } / 20.0;
+                }
+            }
+            vals
+        })
+        .collect();
+    m.vals = rows.into_iter().flatten().collect();
+    m
+}
+
 /// Gradients of the four shape functions from Dm^-1 (rows are grad N1..N3).
 pub fn shape_gradients(dm_inv: &[[f64; 3]; 3]) -> [[f64; 3]; 4] {
     let g0 = std::array::from_fn(|k| -(dm_inv[0][k] + dm_inv[1][k] + dm_inv[2][k]));

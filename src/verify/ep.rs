@@ -15,7 +15,9 @@ use serde_json::json;
 use crate::anatomy::block::Block;
 use crate::ep::AnyCell;
 use crate::ep::eikonal::{self, Conduction};
-use crate::ep::monodomain::{CellModel, Membrane, Monodomain, Stimulus, Tissue, harmonic_mean};
+use crate::ep::monodomain::{
+    CellModel, Mass, Membrane, Monodomain, Stimulus, Tissue, harmonic_mean,
+};
 use crate::error::{Error, Result};
 use crate::mesh::TetMesh;
 
@@ -45,6 +47,8 @@ pub struct SlabOptions {
     /// Stop at this time, ms, or when every node is activated.
     pub end_ms: f64,
     pub cell: Cell,
+    /// The diffusion step's mass: lumped (explicit) or consistent (implicit; CPU only).
+    pub mass: Mass,
 }
 
 pub use crate::ep::Cell;
@@ -139,7 +143,8 @@ fn run_slab<C: CellModel>(
     cell: C,
 ) -> Result<(Vec<f64>, f64, usize)> {
     let mut md = Monodomain::new(mesh, &tissue(mesh), Membrane::NIEDERER, cell, 0.0)
-        .map_err(|e| Error::Invalid(e.to_string()))?;
+        .map_err(|e| Error::Invalid(e.to_string()))?
+        .with_mass(mesh, opts.mass);
     let stimulus = stimulus(mesh);
     let steps_total = (opts.end_ms / opts.dt_ms).round() as usize;
     let chunk = ((1.0 / opts.dt_ms).round() as usize).max(1);
@@ -191,7 +196,8 @@ fn run_slab_gpu<C: crate::ep::gpu::GpuCell>(
 ) -> Result<(Vec<f64>, f64, usize)> {
     use crate::ep::gpu::GpuMonodomain;
     let md = Monodomain::new(mesh, &tissue(mesh), Membrane::NIEDERER, cell, 0.0)
-        .map_err(|e| Error::Invalid(e.to_string()))?;
+        .map_err(|e| Error::Invalid(e.to_string()))?
+        .with_mass(mesh, opts.mass);
     let stimulus = stimulus(mesh);
     let mut gpu = GpuMonodomain::new(ctx, &md, std::slice::from_ref(&stimulus), opts.dt_ms)
         .map_err(|e| Error::Invalid(e.to_string()))?;
@@ -232,6 +238,7 @@ pub fn niederer(opts: SlabOptions, backend: crate::backend::Backend) -> Result<s
     Ok(json!({
         "case": "niederer",
         "cell_model": opts.cell.name(),
+        "mass": opts.mass,
         "activation_ms": points_json(&mesh, &times),
         "activation_threshold_mv": 0.0,
         "dx_mm": opts.dx_mm,
