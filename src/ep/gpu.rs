@@ -278,6 +278,13 @@ pub struct GpuMonodomain {
     stable: f64,
     /// The step's dispatches, bound once for each parity of the V ping-pong (`bound[current]`).
     bound: [Vec<(Slot, BoundDispatch)>; 2],
+    /// The clock at step 0 and the steps recorded since (the GPU's clock, known here too), the stimulus
+    /// windows (ms), and whether the stimulus buffer may hold non-zero values: the stimulus pass is
+    /// recorded only for steps in or just after a window.
+    start_ms: f64,
+    steps_recorded: u64,
+    windows: Vec<(f64, f64)>,
+    stim_dirty: bool,
 }
 
 /// Which kernel a bound dispatch belongs to.
@@ -431,6 +438,13 @@ impl GpuMonodomain {
             dt,
             stable,
             bound: [Vec::new(), Vec::new()],
+            start_ms: cpu.t_ms,
+            steps_recorded: 0,
+            windows: stimuli
+                .iter()
+                .map(|s| (s.start_ms, s.start_ms + s.duration_ms))
+                .collect(),
+            stim_dirty: false,
         };
         g.bound = [g.bind_step(ctx, 0)?, g.bind_step(ctx, 1)?];
         Ok(g)
@@ -501,8 +515,22 @@ impl GpuMonodomain {
     pub fn run(&mut self, ctx: &GpuContext, steps: usize) -> Result<(), GpuError> {
         let mut batch = Batch::new(ctx, "monodomain steps");
         for _ in 0..steps {
+            let t = self.start_ms + self.steps_recorded as f64 * self.dt;
+            // Wider than the kernel's own test (1e-6 ms) and than the f32 clock's spacing (~1e-7 t, a
+            // few units of it): the kernel decides at the edges.
+            let margin = 1e-3 + 1e-6 * t.abs();
+            let near = self
+                .windows
+                .iter()
+                .any(|&(a, b)| t >= a - margin && t < b + margin);
+            // Outside every window the stimulus is zero: one pass clears the buffer, later ones are
+            // skipped.
+            let stimulate = near || self.stim_dirty;
+            self.stim_dirty = near;
+            self.steps_recorded += 1;
             for (slot, bound) in &self.bound[self.current] {
                 let kernel = match *slot {
+                    Slot::Stimulus if !stimulate => continue,
                     Slot::Stimulus => &self.stimulus,
                     Slot::Reaction(i) => &self.reactions[i].kernel,
                     Slot::Diffusion => &self.diffusion,

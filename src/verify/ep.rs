@@ -3,9 +3,11 @@
 //! activation times of P1..P9; `eikonal-slab` compares the eikonal activation with the monodomain one on
 //! the same mesh.
 //!
-//! The benchmark's cell model is ten Tusscher-Panfilov 2006 ([`crate::ep::tp06::Tp06`], checked against an independent
-//! implementation in `tests/tp06.rs`), the default; the Mitchell-Schaeffer model (`--cell
-//! mitchell-schaeffer`) is allowed by the definition for convergence studies only.
+//! The benchmark's cell model is ten Tusscher-Panfilov 2006 ([`crate::ep::tp06::Tp06`], checked against
+//! an independent implementation in `tests/tp06.rs`), the default; the Mitchell-Schaeffer model (`--cell
+//! mitchell-schaeffer`) is allowed by the definition for convergence studies only. The diffusion step's
+//! mass is lumped (explicit; the GPU's too) or consistent (implicit, CPU only: far closer to converged on
+//! coarse meshes, see VERIFICATION.md).
 
 use std::time::Instant;
 
