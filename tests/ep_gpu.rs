@@ -178,6 +178,26 @@ fn verify_niederer_runs_on_the_gpu_backend() {
             }
         }
     }
+    // More stimuli than the per-node mask has bits: refused, saying what to do.
+    let (mesh, tissue, stim) = slab();
+    let md = Monodomain::new(
+        &mesh,
+        &tissue,
+        Membrane::NIEDERER,
+        MitchellSchaeffer::default(),
+        0.0,
+    )
+    .unwrap();
+    let many = vec![stim; cardiotwin::ep::gpu::MAX_STIMULI + 1];
+    let ctx = common::gpu("ep_gpu::verify_niederer::stimuli").unwrap();
+    let e = GpuMonodomain::new(&ctx, &md, &many, 0.05)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("at most 32") && e.contains("--backend cpu"),
+        "{e}"
+    );
     let o = common::cardiotwin(
         &[
             "--backend",

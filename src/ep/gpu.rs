@@ -240,7 +240,10 @@ pub enum GpuMonodomainError {
     Gpu(#[from] GpuError),
     #[error(transparent)]
     Setup(#[from] MonodomainError),
-    #[error("{count} stimuli: the GPU problem takes at most {MAX_STIMULI}")]
+    #[error(
+        "{count} stimuli (pacing sites and their times): the GPU problem takes at most {MAX_STIMULI}; \
+         use --backend cpu"
+    )]
     TooManyStimuli { count: usize },
     #[error(
         "the consistent-mass (implicit) diffusion runs on the CPU backend only: use --backend cpu, or \
