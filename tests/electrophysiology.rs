@@ -197,6 +197,13 @@ fn cells_follow_the_wall_and_the_regions() {
     assert_eq!(s.cells.len(), 3);
     assert_eq!(s.cells.iter().map(|c| c.nodes).sum::<usize>(), s.nodes);
     assert!(s.cells.iter().all(|c| c.nodes > 0));
+    // activation.vtu says which cell each node runs, as counted in the summary.
+    let maps = cardiotwin::mesh::io::read(&dir.join("activation.vtu")).unwrap();
+    let cell = &maps.point_field("cell").expect("cell").data;
+    for (k, c) in s.cells.iter().enumerate() {
+        let n = cell.iter().filter(|&&v| v == k as f64).count();
+        assert_eq!(n, c.nodes, "{}", c.cell);
+    }
     let total = s.total_activation_ms.unwrap();
     assert!((50.0..=150.0).contains(&total), "{total} ms");
 }

@@ -1,16 +1,18 @@
 //! `cardiotwin ep`: the electrophysiology of a scenario on its own, for pacing studies and teaching:
 //! monodomain reaction-diffusion on the scenario's heart from its pacing sites (several sites and times:
 //! biventricular pacing, S1-S2 protocols), with the transmembrane potential over time and each node's
-//! activation and repolarisation times.
+//! activation and repolarisation times. The cells are the scenario's ([`NodeCells::from_scenario`]: one
+//! model, per region, or TP06 across the wall); it runs on the CPU or the GPU ([`Solver`]).
 //!
 //! `DIR/` holds:
 //! - `vm/NNNNNN.vtu` and `vm.pvd`: the mesh with the point field `vm_mv` every `--vm-interval` ms;
 //! - `activation.vtu`: the mesh with point fields `activation_time_ms` (first upstroke),
 //!   `last_activation_time_ms` (latest upstroke: the S2 wave's after a second stimulus),
 //!   `repolarisation_time_ms` (first return through the APD90 level after the first upstroke) and
-//!   `apd90_ms` (their difference); -1 where none happened;
+//!   `apd90_ms` (their difference); -1 where none happened; `cell`, the node's cell model as an index
+//!   into `summary.json`'s `cells`;
 //! - `summary.json`: the cell model, thresholds, tuned conductivities, total activation time, APD90
-//!   statistics, counts, wall time;
+//!   statistics, counts, per cell its nodes and mean APD90, backend, wall time;
 //! - `scenario.toml`: the scenario as run.
 //!
 //! The conductivities are tuned to the mesh's resolution ([`super::activation::monodomain_setup`]), so
@@ -214,6 +216,12 @@ fn run_with<C: GpuCell>(
             data.iter().map(|&v| finite_or(v)).collect(),
         ))?;
     }
+    // Which cell each node runs: the index into summary.json's `cells`.
+    times.add_point_field(Field::new(
+        "cell",
+        1,
+        cells.cell_of.iter().map(|&c| f64::from(c)).collect(),
+    ))?;
     write(
         &dir.join("activation.vtu"),
         &crate::mesh::io::vtk::write_vtu(&times),
