@@ -484,21 +484,18 @@ impl<C: CellModel> Monodomain<C> {
                     .zip(cell_of)
                     .for_each(|((s, &i), &c)| cells[c as usize].step(s, dt, i));
             }
-            // Diffusion: V -= dt M^-1 K V.
+            // Diffusion: scratch = K V (lumped: V -= dt M_L^-1 K V below), or the implicit step's V.
             self.v_reacted
                 .par_iter_mut()
                 .with_min_len(4096)
                 .zip(self.states.par_chunks(ns))
                 .for_each(|(v, s)| *v = s[0]);
-            if let Some(implicit) = &mut self.implicit {
-                // scratch = V_new; then "after" below reads it back as V - dt * (V - V_new) / dt.
-                let iterations = implicit
+            let implicit = self.implicit.is_some();
+            if let Some(solver) = &mut self.implicit {
+                let iterations = solver
                     .solve(&self.k, dt, &self.v_reacted, &mut self.scratch)
                     .map_err(|residual| MonodomainError::Solver { t: t0, residual })?;
                 self.solver_iterations += iterations;
-                for ((s, v), m) in self.scratch.iter_mut().zip(&self.v_reacted).zip(&self.mass) {
-                    *s = (v - *s) / dt * m;
-                }
             } else {
                 self.k.mul(&self.v_reacted, &mut self.scratch);
             }
@@ -513,7 +510,11 @@ impl<C: CellModel> Monodomain<C> {
                 .zip(self.repolarisation_ms.par_iter_mut())
                 .enumerate()
                 .for_each(|(i, (((s, at), last), rep))| {
-                    let after = v[i] - dt * scratch[i] / mass[i];
+                    let after = if implicit {
+                        scratch[i]
+                    } else {
+                        v[i] - dt * scratch[i] / mass[i]
+                    };
                     s[0] = after;
                     // Crossings within the step, linearly interpolated.
                     let crossing =
