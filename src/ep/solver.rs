@@ -88,7 +88,7 @@ impl<'a, C: GpuCell> Solver<'a, C> {
     pub fn t_ms(&self) -> Result<f64> {
         match self {
             Solver::Cpu { md, .. } => Ok(md.t_ms),
-            Solver::Gpu { gpu, ctx } => gpu.t_ms(ctx).map_err(|e| Error::Invalid(e.to_string())),
+            Solver::Gpu { gpu, .. } => Ok(gpu.t_ms()),
         }
     }
 
@@ -101,7 +101,7 @@ impl<'a, C: GpuCell> Solver<'a, C> {
                     .potentials(ctx)
                     .map_err(|e| Error::Invalid(e.to_string()))?;
                 if let Some(node) = v.iter().position(|v| !v.is_finite()) {
-                    let t = gpu.t_ms(ctx).unwrap_or(f64::NAN);
+                    let t = gpu.t_ms();
                     return Err(unstable(format!(
                         "the potential became non-finite at node {node} by t = {t:.3} ms (GPU)"
                     )));
