@@ -6,7 +6,8 @@
 //! Aróstica LV (`arostica-lv`, 5 mm, 11,628 tets).
 //!
 //! One iteration is `STEPS` steps: on the CPU `STEPS` calls of `tled::step` or one `FusedTled::run`; on
-//! the GPU one `GpuTled::run` of `STEPS` steps (one submission, one 16-byte readback). The state keeps advancing
+//! the GPU one `GpuTled::run` of `STEPS` steps (one submission, one 20-byte readback), and apart from it
+//! the host's cost of recording those steps (`gpu_record_only`: no submission). The state keeps advancing
 //! across iterations and samples (a few hundred microseconds of simulated time at 1 kPa: far from
 //! any instability).
 //!
@@ -19,7 +20,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 use cardiotwin::bench::{BenchProblem, Workload, builtin_mesh};
-use cardiotwin::gpu::GpuContext;
+use cardiotwin::gpu::{Batch, GpuContext};
 use cardiotwin::mechanics::gpu::GpuTled;
 use cardiotwin::mechanics::tled::{self, Scratch};
 use cardiotwin::mechanics::{FusedTled, Real};
@@ -96,6 +97,15 @@ fn bench(c: &mut Criterion) {
             gpu.run(ctx, 1, p.stepping).expect("warm-up");
             group.bench_function(BenchmarkId::new("gpu_f32", &name), |b| {
                 b.iter(|| gpu.run(ctx, STEPS, p.stepping).expect("gpu run"))
+            });
+            // The host's share alone: recording the steps' dispatches into a batch that is then
+            // dropped unsubmitted. On a hardware GPU a step cannot take less wall time than this.
+            group.bench_function(BenchmarkId::new("gpu_record_only", &name), |b| {
+                b.iter(|| {
+                    let mut batch = Batch::new(ctx, "recorded, not submitted");
+                    gpu.record(ctx, &mut batch, STEPS, p.stepping)
+                        .expect("gpu record")
+                })
             });
         }
     }

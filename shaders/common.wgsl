@@ -32,8 +32,9 @@ struct TetData {
     g3: vec4<f32>,
 }
 
-// Parameters of one explicit mechanics step, shared by mech_element.wgsl and mech_node.wgsl (one uniform per
-// step). Rust: mechanics::gpu::data::StepParams (48 bytes).
+// Parameters of the explicit mechanics steps of one batch, shared by mech_element.wgsl and mech_node.wgsl
+// (one uniform, the same for every step of the batch; the step's index is the clock status[4], see
+// mech_node.wgsl). Rust: mechanics::gpu::data::StepParams (32 bytes).
 struct StepParams {
     // Body force per unit mass, mm/ms^2.
     gravity: vec3<f32>,
@@ -43,15 +44,10 @@ struct StepParams {
     alpha: f32,
     // Kelvin-Voigt viscosity, kPa ms (0: none).
     eta: f32,
-    // Index of this step within the submitted batch (for failure reports).
-    step: u32,
     // Active stress: 0 PK2 Ta f0 (x) f0, 1 Cauchy Ta J / I4f f0 (x) f0.
     active_form: u32,
     // Volumetric term: 0 per element, 1 averaged nodal pressure.
     nodal: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 // Whether v is finite, from its bits (compilers may assume that float comparisons never see NaN or inf).

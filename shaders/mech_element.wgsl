@@ -28,7 +28,8 @@
 //   9  x_prev       storage read        array<vec4<f32>>    displacements one step ago
 //  10  j_node       storage read        array<f32>          nodal volume ratios (nodal averaging only)
 //  11  vp           storage read_write  array<mat3x3<f32>>  V0 P per tetrahedron
-//  12  status       storage read_write  array<atomic<u32>>  [0] first failing step, [1] its smallest tet
+//  12  status       storage read_write  array<atomic<u32>>  [0] first failing step, [1] its smallest tet;
+//                                                            [4] this step's index in the batch (read)
 // Owner: src/mechanics/gpu.rs.
 
 // Material parameters (Rust: mechanics::gpu::data::MaterialParams, 48 bytes).
@@ -144,8 +145,9 @@ fn pk2_deviatoric(m: MaterialParams, c: mat3x3<f32>, c_inv: mat3x3<f32>, j: f32,
 // Records a failure at this step: status[slot] keeps the first failing step, status[slot + 1] the smallest
 // index that failed at that step (later steps leave both alone).
 fn record_failure(slot: u32, index: u32) {
-    let first = atomicMin(&status[slot], params.step);
-    if (first >= params.step) {
+    let step = atomicLoad(&status[4]);
+    let first = atomicMin(&status[slot], step);
+    if (first >= step) {
         atomicMin(&status[slot + 1u], index);
     }
 }

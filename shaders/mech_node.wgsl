@@ -12,7 +12,9 @@
 // fixed components. The constrained current position is written back to x too, so that the next step's
 // x_prev is constrained as the CPU's is (it only changes anything at the first step of an unconstrained
 // initial state). A non-finite x_next records the first step and smallest node in status[2..4]. The total
-// force is kept in `forces` for readback. Units: mm, ms, mg, mN. CPU twin: src/mechanics/tled.rs (step),
+// force is kept in `forces` for readback. The step's index within the batch, for those records, is the
+// clock status[4]: `advance_step` (one invocation, after each node pass) counts it up, so that the
+// uniforms and bind groups of a step are the same every step and are made once. Units: mm, ms, mg, mN. CPU twin: src/mechanics/tled.rs (step),
 // src/mechanics/loads.rs.
 //
 // Dispatch: WG-wide workgroups on a 2-D grid covering `dispatch.count` nodes.
@@ -32,7 +34,8 @@
 //  12  face_entries storage read        array<u32>         triangle indices
 //  13  face_force   storage read        array<vec4<f32>>   pressure force per triangle corner (face pass)
 //  14  forces       storage read_write  array<vec4<f32>>   total force per node, mN
-//  15  status       storage read_write  array<atomic<u32>> [2] first step with a non-finite position, [3] node
+//  15  status       storage read_write  array<atomic<u32>> [2] first step with a non-finite position, [3] node,
+//                                                           [4] the step clock (advance_step)
 // Owner: src/mechanics/gpu.rs.
 
 // Per-node data (Rust: mechanics::gpu::data::NodeData, 64 bytes).
@@ -138,8 +141,9 @@ fn node_pass(
     let next = now + (now - before) * ((1.0 - h) / (1.0 + h)) + f * (params.dt * params.dt / (m * (1.0 + h)));
     // Checked before the constraints, as the CPU does, so that a fixed component cannot hide a NaN.
     if (!is_finite(next.x) || !is_finite(next.y) || !is_finite(next.z)) {
-        let first = atomicMin(&status[2], params.step);
-        if (first >= params.step) {
+        let step = atomicLoad(&status[4]);
+        let first = atomicMin(&status[2], step);
+        if (first >= step) {
             atomicMin(&status[3], n);
         }
     }
@@ -147,4 +151,18 @@ fn node_pass(
     if (node.flags != 0u) {
         x[n] = vec4<f32>(constrain(now, node), 0.0);
     }
+}
+
+// The step clock: status[4] += 1, by one invocation after the node pass of each step (the element and node
+// passes of the next step read it). Bound like node_pass, dispatched with a count of 1.
+@compute @workgroup_size(WG)
+fn advance_step(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+    if (local_index(wid, nwg, lid) >= dispatch.count) {
+        return;
+    }
+    atomicAdd(&status[4], 1u);
 }

@@ -4,7 +4,8 @@
 //! viscosity, follower pressure, Robin springs (full and normal-only), a sliding face, a fixed node, gravity
 //! and damping, with the pressure and the tension changed between two batches; compared node by node. Also:
 //! nodal forces at a strain where the Holzapfel-Ogden switch overflows f32 (clamped, not NaN); an inverted
-//! element and a non-finite position reported as the CPU reports them; bad input refused with errors; and
+//! element and a non-finite position reported as the CPU reports them, at the step they happen inside a
+//! batch; bad input refused with errors; and
 //! the throughput, printed for information.
 
 mod common;
@@ -137,6 +138,56 @@ fn gpu_reports_an_inverted_element() {
         model.tets[tet].contains(&0),
         "tet {tet} does not hold node 0"
     );
+}
+
+/// A failure in the middle of a batch carries the step at which it happened: node 0 is thrown through
+/// the body at 0.1 mm per step (the internal forces change that by about 1e-5 mm in a step), so a
+/// tetrahedron inverts part-way (step 16 measured); the CPU reference finds the step, the GPU must report
+/// the same one from a single run of 20 steps (the step clock, status word 4, counted on the GPU; with
+/// the clock not advancing the GPU reports step 0 and this fails).
+#[test]
+fn gpu_reports_the_step_of_a_failure_inside_a_batch() {
+    let Some(ctx) = common::gpu("tled_gpu_failure_step") else {
+        return;
+    };
+    let mesh = Block::cube(2, 1.0).build().unwrap();
+    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None)
+        .unwrap()
+        .with_volumetric(Volumetric::Element);
+    let mut state = TledState::at_rest(&mesh);
+    state.x_prev[0] = state.x[0] - DVec3::splat(0.1);
+    let (loads, constraints) = (Loads::default(), Constraints::default());
+    let stepping = Stepping {
+        dt: 1e-4,
+        damping: 0.0,
+    };
+    let mut gpu = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
+    let mut scratch = Scratch::default();
+    let cpu_err = (0..20)
+        .find_map(|_| {
+            tled::step(
+                &model,
+                &mut state,
+                stepping,
+                &loads,
+                &constraints,
+                &mut scratch,
+            )
+            .err()
+        })
+        .expect("the CPU reference inverts a tetrahedron within 20 steps");
+    let SimError::Inverted { step: cpu_step, .. } = cpu_err else {
+        panic!("{cpu_err}")
+    };
+    assert!(
+        cpu_step >= 2,
+        "inverted at step {cpu_step}: not inside a batch"
+    );
+    let Error::Sim(SimError::Inverted { step, .. }) = gpu.run(&ctx, 20, stepping).unwrap_err()
+    else {
+        panic!("the GPU did not report an inversion")
+    };
+    assert_eq!(step, cpu_step);
 }
 
 #[test]

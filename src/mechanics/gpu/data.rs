@@ -67,7 +67,7 @@ impl MaterialParams {
     }
 }
 
-/// `StepParams` of `shaders/common.wgsl`: one uniform per step.
+/// `StepParams` of `shaders/common.wgsl`: one uniform, the same for every step of a batch.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub(super) struct StepParams {
@@ -75,12 +75,10 @@ pub(super) struct StepParams {
     pub dt: f32,
     pub alpha: f32,
     pub eta: f32,
-    pub step: u32,
     pub active_form: u32,
     pub nodal: u32,
-    pub _pad: [u32; 3],
 }
-const _: () = assert!(size_of::<StepParams>() == 48);
+const _: () = assert!(size_of::<StepParams>() == 32);
 
 /// `NodeData` of `shaders/mech_node.wgsl`.
 #[repr(C)]

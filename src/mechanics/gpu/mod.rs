@@ -13,11 +13,17 @@
 //! | V0 P | `mech_element.wgsl::element_pass` | tetrahedron | always |
 //! | pressure | `mech_surface.wgsl::face_pass` | triangle | pressure loads present |
 //! | update | `mech_node.wgsl::node_pass` | node (CSR gathers) | always |
+//! | clock | `mech_node.wgsl::advance_step` | one invocation | always |
+//!
+//! Every pass is bound once, for each of the three rotations of the displacement buffers, when the model
+//! is uploaded; a step only records the dispatches. What changes from step to step on the GPU is the step
+//! clock (status word 4, which the failure records read); the parameters (time step, damping, gravity)
+//! are one uniform per batch.
 //!
 //! State stays on the GPU between steps and runs: the displacements u = x - X in three buffers that
 //! rotate (previous, current, next), the rest positions X relative to the mean rest position
 //! ([`GpuTled::origin`]), so that f32 keeps the digits that matter. A [`GpuTled::run`] of N steps records
-//! all of them in one submission and reads back one 16-byte status word: nothing else crosses the bus
+//! all of them in one submission and reads back the 20-byte status: nothing else crosses the bus
 //! until [`GpuTled::positions`], [`GpuTled::velocities`] or [`GpuTled::forces`] is asked for. A coupled
 //! time loop records steps into its own batch instead ([`GpuTled::record`], then [`GpuTled::finish`] with
 //! the status words it read back), between passes of its own that read [`GpuTled::current`] or write
@@ -40,11 +46,12 @@ use super::material::ActiveStress;
 use super::tled::{SimError, Stepping, TledModel, TledState, Volumetric};
 use crate::error::{Error, Result};
 use crate::gpu::shaders::{MECH_ELEMENT, MECH_NODE, MECH_SURFACE, MECH_VOLUME};
-use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel};
+use crate::gpu::{Access, Batch, BoundDispatch, GpuBuffer, GpuContext, GpuError, Kernel};
 use data::{MaterialParams, NodeData, SpringData, StepParams};
 
-/// Status word value for "nothing recorded".
-const CLEAR: [u32; 4] = [u32::MAX; 4];
+/// The status words at the start of a batch: no failure recorded (the first four, see
+/// [`GpuTled::finish`]), the step clock at 0.
+const CLEAR: [u32; 5] = [u32::MAX, u32::MAX, u32::MAX, u32::MAX, 0];
 
 /// The kernels of one step.
 struct Kernels {
@@ -53,6 +60,28 @@ struct Kernels {
     element: Kernel,
     face: Kernel,
     node: Kernel,
+    clock: Kernel,
+}
+
+/// Node pass bindings (`mech_node.wgsl`), shared by `node_pass` and `advance_step`.
+const NODE_ACCESS: [Access; 15] = {
+    use Access::{Read, ReadWrite, Uniform};
+    [
+        Uniform, Read, Read, Read, Read, ReadWrite, Read, ReadWrite, Read, Read, Read, Read, Read,
+        ReadWrite, ReadWrite,
+    ]
+};
+
+/// The passes of one step bound to their buffers, for one of the three rotations of the displacement
+/// buffers (made once: a step records dispatches, no uniforms or bind groups).
+struct StepPasses {
+    tet_jacobian: BoundDispatch,
+    node_jacobian: BoundDispatch,
+    element: BoundDispatch,
+    /// `None` without pressure loads.
+    face: Option<BoundDispatch>,
+    node: BoundDispatch,
+    clock: BoundDispatch,
 }
 
 impl Kernels {
@@ -86,15 +115,8 @@ impl Kernels {
                 "face_pass",
                 &[Read, Read, Read, ReadWrite, Read],
             )?,
-            node: Kernel::new(
-                ctx,
-                &MECH_NODE,
-                "node_pass",
-                &[
-                    Uniform, Read, Read, Read, Read, ReadWrite, Read, ReadWrite, Read, Read, Read,
-                    Read, Read, ReadWrite, ReadWrite,
-                ],
-            )?,
+            node: Kernel::new(ctx, &MECH_NODE, "node_pass", &NODE_ACCESS)?,
+            clock: Kernel::new(ctx, &MECH_NODE, "advance_step", &NODE_ACCESS)?,
         })
     }
 }
@@ -102,6 +124,10 @@ impl Kernels {
 /// A TLED model, its loads and constraints, and its state, resident on the GPU.
 pub struct GpuTled {
     kernels: Kernels,
+    /// The bound passes for `cur` = 0, 1, 2.
+    passes: Vec<StepPasses>,
+    /// The [`StepParams`] of the steps being recorded (written by [`GpuTled::record`]).
+    params: GpuBuffer<StepParams>,
     // Per tetrahedron.
     materials: GpuBuffer<MaterialParams>,
     material_of: GpuBuffer<u32>,
@@ -263,6 +289,8 @@ impl GpuTled {
         let buffer = |label: &str, data: &[[f32; 4]]| GpuBuffer::from_slice(ctx, label, data);
         let mut gpu = GpuTled {
             kernels: Kernels::new(ctx)?,
+            passes: Vec::new(),
+            params: GpuBuffer::uniform(ctx, "step params", &bytemuck::Zeroable::zeroed())?,
             materials: GpuBuffer::from_slice(
                 ctx,
                 "materials",
@@ -318,7 +346,75 @@ impl GpuTled {
         if !loads.active_tension.is_empty() {
             gpu.set_active_tension(ctx, &loads.active_tension)?;
         }
+        gpu.passes = (0..3)
+            .map(|cur| gpu.bind_passes(ctx, cur))
+            .collect::<Result<_, GpuError>>()?;
         Ok(gpu)
+    }
+
+    /// The passes of a step from the displacements in `x[cur]`, bound to the buffers (see [`StepPasses`]).
+    fn bind_passes(&self, ctx: &GpuContext, cur: usize) -> Result<StepPasses, GpuError> {
+        let (n_tets, n_nodes) = (self.tets.len() as u32, self.x[0].len() as u32);
+        let n_faces = self.faces.len() as u32;
+        let (prev, next) = ((cur + 2) % 3, (cur + 1) % 3);
+        let k = &self.kernels;
+        let x = self.x[cur].whole();
+        let volume = [self.tets.whole(), self.tet_data.whole(), x, self.vj.whole()];
+        let mut node_volume = volume.to_vec();
+        node_volume.extend([
+            self.offsets.whole(),
+            self.entries.whole(),
+            self.node_volume.whole(),
+            self.j_node.whole(),
+        ]);
+        let element = [
+            self.params.whole(),
+            self.materials.whole(),
+            self.material_of.whole(),
+            self.tets.whole(),
+            self.tet_data.whole(),
+            self.frames.whole(),
+            self.active.whole(),
+            x,
+            self.x[prev].whole(),
+            self.j_node.whole(),
+            self.vp.whole(),
+            self.status.whole(),
+        ];
+        let face = [
+            self.faces.whole(),
+            self.pressures.whole(),
+            x,
+            self.face_force.whole(),
+            self.rest.whole(),
+        ];
+        let node = [
+            self.params.whole(),
+            self.offsets.whole(),
+            self.entries.whole(),
+            self.vp.whole(),
+            self.tet_data.whole(),
+            x,
+            self.x[prev].whole(),
+            self.x[next].whole(),
+            self.nodes.whole(),
+            self.springs.whole(),
+            self.face_offsets.whole(),
+            self.face_entries.whole(),
+            self.face_force.whole(),
+            self.forces.whole(),
+            self.status.whole(),
+        ];
+        Ok(StepPasses {
+            tet_jacobian: k.tet_jacobian.bind(ctx, &volume, n_tets, 0)?,
+            node_jacobian: k.node_jacobian.bind(ctx, &node_volume, n_nodes, 0)?,
+            element: k.element.bind(ctx, &element, n_tets, 0)?,
+            face: (n_faces > 0)
+                .then(|| k.face.bind(ctx, &face, n_faces, 0))
+                .transpose()?,
+            node: k.node.bind(ctx, &node, n_nodes, 0)?,
+            clock: k.clock.bind(ctx, &node, 1, 0)?,
+        })
     }
 
     /// Replaces the active tension Ta (kPa, one value per tetrahedron) from the next run on.
@@ -362,9 +458,9 @@ impl GpuTled {
     /// Records `steps` steps into `batch`, to run with the caller's own passes before and after them (a
     /// coupled time loop: see [`crate::heartbeat`]): the state buffers rotate now, the current positions
     /// ([`GpuTled::current`]) are those after the steps for every pass recorded later. Once the batch ran,
-    /// hand its [`GpuTled::status_buffer`] words to [`GpuTled::finish`]. The pressures and the cleared
-    /// status are queued writes, which run before the next submission: record one batch of steps per
-    /// submission.
+    /// hand its [`GpuTled::status_buffer`] words to [`GpuTled::finish`]. The pressures, the step
+    /// parameters and the cleared status are queued writes, which run before the next submission: record
+    /// one batch of steps per submission.
     pub fn record(
         &mut self,
         ctx: &GpuContext,
@@ -379,98 +475,37 @@ impl GpuTled {
             self.pressures.write(ctx, &pressures);
         }
         self.status.write(ctx, &CLEAR);
-        let (n_tets, n_nodes) = (self.tets.len() as u32, self.x[0].len() as u32);
-        let n_faces = self.faces.len() as u32;
+        self.params.write(
+            ctx,
+            &[StepParams {
+                gravity: self.gravity.as_vec3().to_array(),
+                dt: dt as f32,
+                alpha: damping as f32,
+                eta: self.eta as f32,
+                active_form: self.active_form,
+                nodal: self.nodal as u32,
+            }],
+        );
         let k = &self.kernels;
-        for s in 0..steps {
-            let params = GpuBuffer::uniform(
-                ctx,
-                "step params",
-                &StepParams {
-                    gravity: self.gravity.as_vec3().to_array(),
-                    dt: dt as f32,
-                    alpha: damping as f32,
-                    eta: self.eta as f32,
-                    step: s,
-                    active_form: self.active_form,
-                    nodal: self.nodal as u32,
-                    _pad: [0; 3],
-                },
-            )?;
-            let (cur, prev, next) = (self.cur, (self.cur + 2) % 3, (self.cur + 1) % 3);
-            let x = self.x[cur].whole();
+        for _ in 0..steps {
+            let p = &self.passes[self.cur];
             if self.nodal {
-                let volume = [self.tets.whole(), self.tet_data.whole(), x, self.vj.whole()];
-                batch.dispatch(&k.tet_jacobian, &volume, n_tets, 0)?;
-                let mut node = volume.to_vec();
-                node.extend([
-                    self.offsets.whole(),
-                    self.entries.whole(),
-                    self.node_volume.whole(),
-                    self.j_node.whole(),
-                ]);
-                batch.dispatch(&k.node_jacobian, &node, n_nodes, 0)?;
+                batch.dispatch_bound(&k.tet_jacobian, &p.tet_jacobian);
+                batch.dispatch_bound(&k.node_jacobian, &p.node_jacobian);
             }
-            batch.dispatch(
-                &k.element,
-                &[
-                    params.whole(),
-                    self.materials.whole(),
-                    self.material_of.whole(),
-                    self.tets.whole(),
-                    self.tet_data.whole(),
-                    self.frames.whole(),
-                    self.active.whole(),
-                    x,
-                    self.x[prev].whole(),
-                    self.j_node.whole(),
-                    self.vp.whole(),
-                    self.status.whole(),
-                ],
-                n_tets,
-                0,
-            )?;
-            batch.dispatch(
-                &k.face,
-                &[
-                    self.faces.whole(),
-                    self.pressures.whole(),
-                    x,
-                    self.face_force.whole(),
-                    self.rest.whole(),
-                ],
-                n_faces,
-                0,
-            )?;
-            batch.dispatch(
-                &k.node,
-                &[
-                    params.whole(),
-                    self.offsets.whole(),
-                    self.entries.whole(),
-                    self.vp.whole(),
-                    self.tet_data.whole(),
-                    x,
-                    self.x[prev].whole(),
-                    self.x[next].whole(),
-                    self.nodes.whole(),
-                    self.springs.whole(),
-                    self.face_offsets.whole(),
-                    self.face_entries.whole(),
-                    self.face_force.whole(),
-                    self.forces.whole(),
-                    self.status.whole(),
-                ],
-                n_nodes,
-                0,
-            )?;
-            self.cur = next;
+            batch.dispatch_bound(&k.element, &p.element);
+            if let Some(face) = &p.face {
+                batch.dispatch_bound(&k.face, face);
+            }
+            batch.dispatch_bound(&k.node, &p.node);
+            batch.dispatch_bound(&k.clock, &p.clock);
+            self.cur = (self.cur + 1) % 3;
         }
         Ok(PendingSteps { steps, dt })
     }
 
     /// Completes steps recorded by [`GpuTled::record`] after their batch ran: advances the step count and
-    /// the time, and reports a failure from `status` (the 4 words of [`GpuTled::status_buffer`], read
+    /// the time, and reports a failure from `status` (the first 4 words of [`GpuTled::status_buffer`], read
     /// back) as [`GpuTled::run`] does.
     pub fn finish(&mut self, pending: PendingSteps, status: &[u32]) -> Result<()> {
         let PendingSteps { steps, dt } = pending;
@@ -478,10 +513,10 @@ impl GpuTled {
         self.step += steps as u64;
         self.t += steps as f64 * dt;
         self.last_dt = dt;
-        let [inv_step, tet, nan_step, node] = status[..] else {
+        let Some(&[inv_step, tet, nan_step, node]) = status.get(..4) else {
             return Err(GpuError::Readback {
                 label: "status".into(),
-                message: format!("{} words, 4 expected", status.len()),
+                message: format!("{} words, at least 4 expected", status.len()),
             }
             .into());
         };
@@ -508,7 +543,8 @@ impl GpuTled {
         Ok(())
     }
 
-    /// The 4-word status buffer the steps write failures to (see [`GpuTled::finish`]).
+    /// The status buffer: the failures the steps write in words 0-3 (see [`GpuTled::finish`]), the step
+    /// clock in word 4.
     pub fn status_buffer(&self) -> &GpuBuffer<u32> {
         &self.status
     }
