@@ -6,7 +6,7 @@
 // with p = U'(J) of the element (StepParams.nodal == 0) or the mean of U'(J_n) over its four corners, J_n the
 // nodal averages of mech_volume.wgsl (nodal == 1; Joldes et al. 2009); S_act = Ta f0 (x) f0 (active_form 0,
 // PK2) or Ta J / I4f f0 (x) f0 (1, Cauchy); S_visc = eta/2 (Fdot^T F + F^T Fdot), Fdot from the nodal
-// velocities (x - x_prev) / dt (only when eta > 0). Laws (MaterialParams.law): 0 compressible neo-Hookean,
+// velocities du / dt, du the last step's displacement increment (only when eta > 0). Laws (MaterialParams.law): 0 compressible neo-Hookean,
 // 1 Guccione, 2 Holzapfel-Ogden; volumetric terms (MaterialParams.penalty): 0 none, 1 St91, 2 quadratic,
 // 3 neo-Hookean lambda ln J / J. Exponentials take arguments clamped at EXP_MAX, so a switch or an
 // exponential law never makes inf * 0 = NaN; a real blow-up still shows as huge forces, then non-finite
@@ -25,7 +25,7 @@
 //   6  frames       storage read        array<mat3x3<f32>>  fibre frame [f0 | s0 | n0] per tetrahedron
 //   7  tension      storage read        array<f32>          active tension Ta per tetrahedron, kPa
 //   8  x            storage read        array<vec4<f32>>    current displacements u = x - X (xyz), mm
-//   9  x_prev       storage read        array<vec4<f32>>    displacements one step ago
+//   9  du           storage read        array<vec4<f32>>    the last step's increments u_n - u_{n-1}
 //  10  j_node       storage read        array<f32>          nodal volume ratios (nodal averaging only)
 //  11  vp           storage read_write  array<mat3x3<f32>>  V0 P per tetrahedron
 //  12  status       storage read_write  array<atomic<u32>>  [0] first failing step, [1] its smallest tet;
@@ -57,7 +57,7 @@ struct MaterialParams {
 @group(0) @binding(6) var<storage, read> frames: array<mat3x3<f32>>;
 @group(0) @binding(7) var<storage, read> tension: array<f32>;
 @group(0) @binding(8) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(9) var<storage, read> x_prev: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> du: array<vec4<f32>>;
 @group(0) @binding(10) var<storage, read> j_node: array<f32>;
 @group(0) @binding(11) var<storage, read_write> vp: array<mat3x3<f32>>;
 @group(0) @binding(12) var<storage, read_write> status: array<atomic<u32>>;
@@ -201,10 +201,10 @@ fn element_pass(
     if (params.eta > 0.0) {
         let k = 1.0 / params.dt;
         let f_dot = gradient_of(
-            (xa - x_prev[t.x].xyz) * k,
-            (xb - x_prev[t.y].xyz) * k,
-            (xc - x_prev[t.z].xyz) * k,
-            (xd - x_prev[t.w].xyz) * k,
+            du[t.x].xyz * k,
+            du[t.y].xyz * k,
+            du[t.z].xyz * k,
+            du[t.w].xyz * k,
             d,
         );
         s += (0.5 * params.eta) * (transpose(f_dot) * f + transpose(f) * f_dot);

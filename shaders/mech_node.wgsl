@@ -5,13 +5,20 @@
 // pressure forces of its triangles (mech_surface.wgsl, gathered through a node -> triangle CSR in triangle
 // order) and its Robin springs f = -(K u + C v) (v = (u - u_prev) / dt; K and C the node's summed spring
 // tensors, kPa mm), then advances by central differences with mass-proportional damping alpha. The state is
-// the displacement u = x - X, not the position: f32 keeps ~7 digits of what it stores, and a step's motion
-// (1e-6 mm and less) vanishes against a position 90 mm from the origin but not against a displacement:
-//   u_next = u + (u - u_prev) (1 - alpha dt / 2) / (1 + alpha dt / 2) + dt^2 / m f / (1 + alpha dt / 2),
-// and enforces the constraints on u_next: up to two sliding planes (u -= n (u . n), in order), then the
-// fixed components. The constrained current position is written back to x too, so that the next step's
-// x_prev is constrained as the CPU's is (it only changes anything at the first step of an unconstrained
-// initial state). A non-finite x_next records the first step and smallest node in status[2..4]. The total
+// the displacement u = x - X, not the position, and the last step's increment du = u_n - u_{n-1}, not the
+// previous displacement: f32 keeps ~7 digits of what it stores. A step's motion (1e-6 mm and less) vanishes
+// against a position 90 mm from the origin but not against a displacement; and a step's change of motion,
+// dt^2 f / m, can be below one unit in the last place of u (at the elastodynamics benchmark's 2.2 us step:
+// 2e-9 mm against 4e-9 mm for u = 0.05 mm), so kept as u and u_prev it would be rounded away step after step
+// (measured: the benchmark's apex 1.5% short after 20 ms). The increment keeps it:
+//   du_next = du (1 - alpha dt / 2) / (1 + alpha dt / 2) + dt^2 / m f / (1 + alpha dt / 2),
+//   u_next = u + du_next,
+// the same central difference as the CPU's u_next = u + (u - u_prev) (...) + (...). The constraints act on
+// u_next: up to two sliding planes (u -= n (u . n), in order), then the fixed components; a constrained node's
+// increment is then the constrained u_next minus its constrained u, as the CPU's u_prev is constrained (this
+// only differs at the first step of an unconstrained initial state). Each invocation reads and writes its own
+// node's u and du only, so both are updated in place. A non-finite u_next records the first step and
+// smallest node in status[2..4]. The total
 // force is kept in `forces` for readback. The step's index within the batch, for those records, is the
 // clock status[4]: `advance_step` (one invocation, after each node pass) counts it up, so that the
 // uniforms and bind groups of a step are the same every step and are made once. Units: mm, ms, mg, mN. CPU twin: src/mechanics/tled.rs (step),
@@ -25,16 +32,15 @@
 //   3  entries      storage read        array<vec2<u32>>   (tet, corner) pairs
 //   4  vp           storage read        array<mat3x3<f32>> V0 P per tetrahedron (element pass)
 //   5  tet_data     storage read        array<TetData>     grad N_0..3
-//   6  x            storage read_write  array<vec4<f32>>   displacements u = x - X now (written back constrained)
-//   7  x_prev       storage read        array<vec4<f32>>   displacements one step ago
-//   8  x_next       storage read_write  array<vec4<f32>>   displacements after the step
-//   9  nodes        storage read        array<NodeData>    rest position, mass, constraints, spring index
-//  10  springs      storage read        array<SpringData>  summed spring tensors of the nodes that have any
-//  11  face_offsets storage read        array<u32>         node -> triangle CSR row starts (nodes + 1)
-//  12  face_entries storage read        array<u32>         triangle indices
-//  13  face_force   storage read        array<vec4<f32>>   pressure force per triangle corner (face pass)
-//  14  forces       storage read_write  array<vec4<f32>>   total force per node, mN
-//  15  status       storage read_write  array<atomic<u32>> [2] first step with a non-finite position, [3] node,
+//   6  x            storage read_write  array<vec4<f32>>   displacements u = x - X (now; after the step)
+//   7  du           storage read_write  array<vec4<f32>>   increments u_n - u_{n-1} (now; after the step)
+//   8  nodes        storage read        array<NodeData>    rest position, mass, constraints, spring index
+//   9  springs      storage read        array<SpringData>  summed spring tensors of the nodes that have any
+//  10  face_offsets storage read        array<u32>         node -> triangle CSR row starts (nodes + 1)
+//  11  face_entries storage read        array<u32>         triangle indices
+//  12  face_force   storage read        array<vec4<f32>>   pressure force per triangle corner (face pass)
+//  13  forces       storage read_write  array<vec4<f32>>   total force per node, mN
+//  14  status       storage read_write  array<atomic<u32>> [2] first step with a non-finite position, [3] node,
 //                                                           [4] the step clock (advance_step)
 // Owner: src/mechanics/gpu.rs.
 
@@ -72,15 +78,14 @@ struct SpringData {
 @group(0) @binding(4) var<storage, read> vp: array<mat3x3<f32>>;
 @group(0) @binding(5) var<storage, read> tet_data: array<TetData>;
 @group(0) @binding(6) var<storage, read_write> x: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read> x_prev: array<vec4<f32>>;
-@group(0) @binding(8) var<storage, read_write> x_next: array<vec4<f32>>;
-@group(0) @binding(9) var<storage, read> nodes: array<NodeData>;
-@group(0) @binding(10) var<storage, read> springs: array<SpringData>;
-@group(0) @binding(11) var<storage, read> face_offsets: array<u32>;
-@group(0) @binding(12) var<storage, read> face_entries: array<u32>;
-@group(0) @binding(13) var<storage, read> face_force: array<vec4<f32>>;
-@group(0) @binding(14) var<storage, read_write> forces: array<vec4<f32>>;
-@group(0) @binding(15) var<storage, read_write> status: array<atomic<u32>>;
+@group(0) @binding(7) var<storage, read_write> du: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read> nodes: array<NodeData>;
+@group(0) @binding(9) var<storage, read> springs: array<SpringData>;
+@group(0) @binding(10) var<storage, read> face_offsets: array<u32>;
+@group(0) @binding(11) var<storage, read> face_entries: array<u32>;
+@group(0) @binding(12) var<storage, read> face_force: array<vec4<f32>>;
+@group(0) @binding(13) var<storage, read_write> forces: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read_write> status: array<atomic<u32>>;
 
 const NO_SPRING: u32 = 0xffffffffu;
 
@@ -131,14 +136,15 @@ fn node_pass(
         f += face_force[face_entries[k]].xyz;
     }
     let now = x[n].xyz;
-    let before = x_prev[n].xyz;
+    let inc = du[n].xyz;
     if (node.spring != NO_SPRING) {
         let s = springs[node.spring];
-        f -= s.k * now + s.c * ((now - before) * (1.0 / params.dt));
+        f -= s.k * now + s.c * (inc * (1.0 / params.dt));
     }
     forces[n] = vec4<f32>(f, 0.0);
     let h = 0.5 * params.alpha * params.dt;
-    let next = now + (now - before) * ((1.0 - h) / (1.0 + h)) + f * (params.dt * params.dt / (m * (1.0 + h)));
+    let inc_next = inc * ((1.0 - h) / (1.0 + h)) + f * (params.dt * params.dt / (m * (1.0 + h)));
+    let next = now + inc_next;
     // Checked before the constraints, as the CPU does, so that a fixed component cannot hide a NaN.
     if (!is_finite(next.x) || !is_finite(next.y) || !is_finite(next.z)) {
         let step = atomicLoad(&status[4]);
@@ -147,9 +153,13 @@ fn node_pass(
             atomicMin(&status[3], n);
         }
     }
-    x_next[n] = vec4<f32>(constrain(next, node), 0.0);
-    if (node.flags != 0u) {
-        x[n] = vec4<f32>(constrain(now, node), 0.0);
+    if (node.flags == 0u) {
+        x[n] = vec4<f32>(next, 0.0);
+        du[n] = vec4<f32>(inc_next, 0.0);
+    } else {
+        let constrained = constrain(next, node);
+        x[n] = vec4<f32>(constrained, 0.0);
+        du[n] = vec4<f32>(constrained - constrain(now, node), 0.0);
     }
 }
 

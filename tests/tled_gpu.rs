@@ -514,26 +514,27 @@ fn gpu_recorded_steps_and_restored_states_continue_bit_for_bit() {
     }
 
     // Saved at step 40, restored into a fresh model that starts elsewhere: 30 more steps agree.
-    let (u, u_prev) = a.displacements(&ctx).unwrap();
+    let (u, du) = a.displacements(&ctx).unwrap();
     a.run(&ctx, 30, stepping).unwrap();
     let mut c = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
     c.run(&ctx, 5, stepping).unwrap();
-    c.set_displacements(&ctx, &u, &u_prev).unwrap();
+    c.set_displacements(&ctx, &u, &du).unwrap();
     c.run(&ctx, 30, stepping).unwrap();
     assert_eq!(
         bits(&a.positions(&ctx).unwrap()),
         bits(&c.positions(&ctx).unwrap())
     );
-    // Without the previous displacements the velocity is lost: the state differs.
+    // Without the increments the velocity is lost: the state differs.
     let mut d = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
-    d.set_displacements(&ctx, &u, &u).unwrap();
+    d.set_displacements(&ctx, &u, &vec![[0.0; 4]; u.len()])
+        .unwrap();
     d.run(&ctx, 30, stepping).unwrap();
     assert_ne!(
         bits(&a.positions(&ctx).unwrap()),
         bits(&d.positions(&ctx).unwrap())
     );
     // Wrong lengths are errors.
-    assert!(c.set_displacements(&ctx, &u[1..], &u_prev).is_err());
+    assert!(c.set_displacements(&ctx, &u[1..], &du).is_err());
     let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "one step");
     let pending = b.record(&ctx, &mut batch, 1, stepping).unwrap();
     batch.submit().unwrap();

@@ -18,9 +18,10 @@
 //! for samples, fields and checkpoints.
 //!
 //! ## Checkpoints, bit for bit
-//! The GPU state is the f32 displacement `u = x - X`. A checkpoint stores `x = X + u` in f64, and a
-//! resumed run uploads `f32(x - X)`, which gives `u` back exactly unless a component of `u` is so small
-//! that its low bits fall below the f64 resolution of `X` (|u| below about 2^-29 |X|, a fraction of a
+//! The GPU state is the f32 displacement `u = x - X` and the last step's increment `du = u_n - u_{n-1}`.
+//! A checkpoint stores `x = X + u` and `x_prev = X + (u - du)` in f64, and a resumed run uploads
+//! `f32(x - X)` and `f32(x - x_prev)`, which give `u` and `du` back exactly unless a component is so small
+//! that its low bits fall below the f64 resolution of `X` (below about 2^-29 |X|, a fraction of a
 //! nanometre). [`GpuHeart::save`] checks every component and lists the nodes where the round trip
 //! would not be exact with their f32 values ([`ExactDisplacement`]), which the resume writes back: a
 //! resumed GPU run continues from the very bits an uninterrupted one holds.
@@ -195,13 +196,13 @@ pub struct GpuNodes {
     pub origin: DVec3,
 }
 
-/// A node whose f32 displacements a checkpoint's f64 positions would not give back exactly (module
-/// docs): its current and previous displacements `x - X`, mm, as the GPU held them.
+/// A node whose f32 state a checkpoint's f64 positions would not give back exactly (module docs): its
+/// displacement `x - X` and last increment `x - x_prev`, mm, as the GPU held them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ExactDisplacement {
     pub node: u32,
     pub u: [f32; 3],
-    pub u_prev: [f32; 3],
+    pub du: [f32; 3],
 }
 
 /// The GPU's state as a checkpoint holds it: positions (f64) and the exceptions to their round trip.
@@ -211,65 +212,68 @@ pub struct SavedState {
     pub exact: Vec<ExactDisplacement>,
 }
 
-/// `X + u` in f64, as [`GpuTled::positions`] forms it.
-fn position(rest: DVec3, u: [f32; 4]) -> [f64; 3] {
-    (rest + DVec3::new(u[0] as f64, u[1] as f64, u[2] as f64)).to_array()
+/// The xyz of a GPU vector in f64.
+fn wide(v: [f32; 4]) -> DVec3 {
+    DVec3::new(v[0] as f64, v[1] as f64, v[2] as f64)
 }
 
-/// Whether uploading `x` gives `u` back: the upload is `f32(x - X)` per component.
-fn round_trips(rest: DVec3, x: [f64; 3], u: [f32; 4]) -> bool {
-    (0..3).all(|c| ((x[c] - rest[c]) as f32).to_bits() == u[c].to_bits())
+/// `f32(a - b)` per component, as an upload forms it.
+fn rel(a: DVec3, b: DVec3) -> [f32; 4] {
+    let q = a - b;
+    [q.x as f32, q.y as f32, q.z as f32, 0.0]
 }
 
-/// The positions of `u` and `u_prev` over the rest positions `rest`, with the nodes whose round trip is
-/// not exact.
-pub fn save_displacements(rest: &[DVec3], u: &[[f32; 4]], u_prev: &[[f32; 4]]) -> SavedState {
+/// Whether `f32(a - b)` gives `v` back bit for bit.
+fn round_trips(a: DVec3, b: DVec3, v: [f32; 4]) -> bool {
+    let r = rel(a, b);
+    (0..3).all(|c| r[c].to_bits() == v[c].to_bits())
+}
+
+/// The positions `X + u` and `X + (u - du)` (f64) of the state `u`, `du` over the rest positions `rest`,
+/// with the nodes whose round trip is not exact.
+pub fn save_displacements(rest: &[DVec3], u: &[[f32; 4]], du: &[[f32; 4]]) -> SavedState {
     let mut saved = SavedState {
         x: Vec::with_capacity(rest.len()),
         x_prev: Vec::with_capacity(rest.len()),
         exact: Vec::new(),
     };
-    for (i, ((&r, &a), &b)) in rest.iter().zip(u).zip(u_prev).enumerate() {
-        let (x, xp) = (position(r, a), position(r, b));
-        if !(round_trips(r, x, a) && round_trips(r, xp, b)) {
+    for (i, ((&r, &a), &d)) in rest.iter().zip(u).zip(du).enumerate() {
+        let (x, xp) = (r + wide(a), r + (wide(a) - wide(d)));
+        if !(round_trips(x, r, a) && round_trips(x, xp, d)) {
             saved.exact.push(ExactDisplacement {
                 node: i as u32,
                 u: [a[0], a[1], a[2]],
-                u_prev: [b[0], b[1], b[2]],
+                du: [d[0], d[1], d[2]],
             });
         }
-        saved.x.push(x);
-        saved.x_prev.push(xp);
+        saved.x.push(x.to_array());
+        saved.x_prev.push(xp.to_array());
     }
     saved
 }
 
-/// The displacements a resume uploads: `f32(x - X)`, with the exceptions written back. An exception
-/// naming a node the mesh lacks is an error.
+/// The state a resume uploads: `u = f32(x - X)` and `du = f32(x - x_prev)` (as [`GpuTled::new`] forms
+/// them), with the exceptions written back. An exception naming a node the mesh lacks is an error.
 pub fn restore_displacements(
     rest: &[DVec3],
     x: &[DVec3],
     x_prev: &[DVec3],
     exact: &[ExactDisplacement],
 ) -> Result<(Displacements, Displacements)> {
-    let rel = |p: &DVec3, r: &DVec3| {
-        let q = *p - *r;
-        [q.x as f32, q.y as f32, q.z as f32, 0.0]
-    };
-    let mut u: Vec<[f32; 4]> = x.iter().zip(rest).map(|(p, r)| rel(p, r)).collect();
-    let mut u_prev: Vec<[f32; 4]> = x_prev.iter().zip(rest).map(|(p, r)| rel(p, r)).collect();
+    let mut u: Vec<[f32; 4]> = x.iter().zip(rest).map(|(&p, &r)| rel(p, r)).collect();
+    let mut du: Vec<[f32; 4]> = x.iter().zip(x_prev).map(|(&p, &q)| rel(p, q)).collect();
     for e in exact {
         let n = e.node as usize;
-        if n >= u.len() || n >= u_prev.len() {
+        if n >= u.len() || n >= du.len() {
             return Err(crate::error::Error::Invalid(format!(
                 "checkpoint: exact displacement of node {n}, but the mesh has {} nodes",
                 u.len()
             )));
         }
         u[n] = [e.u[0], e.u[1], e.u[2], 0.0];
-        u_prev[n] = [e.u_prev[0], e.u_prev[1], e.u_prev[2], 0.0];
+        du[n] = [e.du[0], e.du[1], e.du[2], 0.0];
     }
-    Ok((u, u_prev))
+    Ok((u, du))
 }
 
 /// The heart's mechanics, resident on the GPU (module docs).
@@ -304,8 +308,8 @@ impl GpuHeart {
         let mut tled = GpuTled::new(&ctx, &heart.model, state, loads, &Constraints::default())?;
         let rest = heart.model.rest.clone();
         if !exact.is_empty() {
-            let (u, u_prev) = restore_displacements(&rest, &state.x, &state.x_prev, exact)?;
-            tled.set_displacements(&ctx, &u, &u_prev)?;
+            let (u, du) = restore_displacements(&rest, &state.x, &state.x_prev, exact)?;
+            tled.set_displacements(&ctx, &u, &du)?;
         }
         let origin = tled.origin();
         let cavity = |c: &crate::coupling::cavity::Cavity| {
@@ -426,8 +430,8 @@ impl GpuHeart {
 
     /// The state a checkpoint stores (module docs).
     pub fn save(&self) -> Result<SavedState> {
-        let (u, u_prev) = self.tled.displacements(&self.ctx)?;
-        Ok(save_displacements(&self.rest, &u, &u_prev))
+        let (u, du) = self.tled.displacements(&self.ctx)?;
+        Ok(save_displacements(&self.rest, &u, &du))
     }
 }
 
@@ -445,13 +449,13 @@ mod tests {
             [0.1, 0.2, 0.3, 0.0],
             [0.0, 0.0, 0.0, 0.0],
         ];
-        let u_prev = vec![
+        let du = vec![
             [0.25f32, 0.0, 0.0, 0.0],
             [0.0; 4],
             [0.1, 0.2, 0.3, 0.0],
             [0.0, 3.0e-10, 0.0, 0.0],
         ];
-        let saved = save_displacements(&rest, &u, &u_prev);
+        let saved = save_displacements(&rest, &u, &du);
         let nodes: Vec<u32> = saved.exact.iter().map(|e| e.node).collect();
         assert_eq!(nodes, [1, 3], "the nodes whose f64 positions lose f32 bits");
         let x: Vec<DVec3> = saved.x.iter().map(|p| DVec3::from_array(*p)).collect();
@@ -469,12 +473,12 @@ mod tests {
         );
         assert_eq!(
             bytemuck::cast_slice::<_, u32>(&b),
-            bytemuck::cast_slice::<_, u32>(&u_prev)
+            bytemuck::cast_slice::<_, u32>(&du)
         );
         let bad = [ExactDisplacement {
             node: 9,
             u: [0.0; 3],
-            u_prev: [0.0; 3],
+            du: [0.0; 3],
         }];
         assert!(restore_displacements(&rest, &x, &xp, &bad).is_err());
     }

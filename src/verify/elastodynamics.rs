@@ -22,6 +22,10 @@
 //! benchmark's gmsh mesh) with analytic fibres on a Laplace transmural coordinate, exactly the benchmark's
 //! rule. Benchmark 2's is the benchmark's own coarse biventricle ([`arostica_biv`]), with its vertex fibres
 //! averaged per tetrahedron ([`fibres::from_point_fields`]).
+//!
+//! Backends: the CPU's fused step in f64 ([`FusedTled`]), or the GPU step in f32 ([`GpuTled`]), which
+//! takes one submission per step (the loads change every step: the pressures and, with an activation,
+//! the tension of every tetrahedron are written before it) and reads the positions back at the samples.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -35,9 +39,12 @@ use crate::anatomy::arostica_biv;
 use crate::anatomy::arostica_ellipsoid::ArosticaEllipsoid;
 use crate::anatomy::coordinates::{VentricleSurfaces, VentricularCoordinates};
 use crate::anatomy::fibres;
+use crate::backend::Backend;
 use crate::coupling::cavity::Cavity;
 use crate::error::Result;
+use crate::gpu::GpuContext;
 use crate::mechanics::FusedTled;
+use crate::mechanics::gpu::GpuTled;
 use crate::mechanics::loads::{Constraints, Loads, PressureLoad, SpringLoad};
 use crate::mechanics::material::{FibreFrame, HolzapfelOgden, KelvinVoigt, Material};
 use crate::mechanics::tled::{Stepping, TledModel, TledState};
@@ -295,12 +302,73 @@ struct Trace {
     p_max: Vec<f64>,
 }
 
+/// The explicit step of a run on either backend.
+enum Stepper<'a> {
+    Cpu(Box<FusedTled<f64>>),
+    Gpu(&'a GpuContext, Box<GpuTled>),
+}
+
+impl<'a> Stepper<'a> {
+    fn new(
+        backend: &'a Backend,
+        model: &'a TledModel,
+        loads: &Loads,
+        state: &TledState,
+    ) -> Result<Self> {
+        let free = Constraints::default();
+        Ok(match backend {
+            Backend::Cpu => Stepper::Cpu(Box::new(FusedTled::new(model, loads, &free, state)?)),
+            Backend::Gpu(ctx) => Stepper::Gpu(
+                ctx,
+                Box::new(GpuTled::new(ctx, model, state, loads, &free)?),
+            ),
+        })
+    }
+
+    /// One step under `loads` (their pressures and active tension; the rest as uploaded).
+    fn step(&mut self, stepping: Stepping, loads: &Loads) -> Result<()> {
+        match self {
+            Stepper::Cpu(fused) => fused.step(stepping, loads)?,
+            Stepper::Gpu(ctx, gpu) => {
+                for (i, p) in loads.pressures.iter().enumerate() {
+                    gpu.set_pressure(i, p.pressure)?;
+                }
+                if !loads.active_tension.is_empty() {
+                    gpu.set_active_tension(ctx, &loads.active_tension)?;
+                }
+                gpu.run(ctx, 1, stepping)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Time, ms.
+    fn t(&self) -> f64 {
+        match self {
+            Stepper::Cpu(fused) => fused.t,
+            Stepper::Gpu(_, gpu) => gpu.t,
+        }
+    }
+
+    fn state(&self) -> Result<TledState> {
+        Ok(match self {
+            Stepper::Cpu(fused) => fused.state(),
+            Stepper::Gpu(ctx, gpu) => TledState {
+                x: gpu.positions(ctx)?,
+                x_prev: gpu.previous_positions(ctx)?,
+                t: gpu.t,
+                step: gpu.step,
+            },
+        })
+    }
+}
+
 impl Dynamics<'_> {
-    /// Runs to the end time with samples every 10 ms (or one sample at the end time if that is shorter):
-    /// a time step that divides the sample interval, at most [`SAFETY`] times the stable step. Loads at
-    /// step n use the drivers at t_n; the drivers are then advanced over the step. Logs the progress
-    /// (info) every 100 ms of simulated time.
-    fn run(mut self) -> Result<Trace> {
+    /// Runs to the end time with samples every 10 ms (or one sample at the end time if that is shorter)
+    /// on `backend`: a time step that divides the sample interval, at most [`SAFETY`] times the stable
+    /// step. Loads at step n use the drivers at t_n; the drivers are then advanced over the step. Logs the
+    /// progress (info) every 100 ms of simulated time.
+    fn run(mut self, backend: &Backend) -> Result<Trace> {
         let (mesh, model) = (self.mesh, &self.model);
         let samples = (self.end_ms / SAMPLE_MS).ceil().max(1.0) as u64;
         let sample_ms = self.end_ms / samples as f64;
@@ -314,7 +382,7 @@ impl Dynamics<'_> {
         let stepping = Stepping { dt, damping: 0.0 };
         let clock = Instant::now();
         let mut state = TledState::at_rest(mesh);
-        let mut fused = FusedTled::<f64>::new(model, &self.loads, &Constraints::default(), &state)?;
+        let mut stepper = Stepper::new(backend, model, &self.loads, &state)?;
         let mut csv = String::from("time_s");
         for (name, _) in &self.probes {
             let _ = write!(csv, ",{name}_ux_m,{name}_uy_m,{name}_uz_m");
@@ -361,8 +429,8 @@ impl Dynamics<'_> {
                 }
                 let ta = tau * 1e-3;
                 self.loads.active_tension.iter_mut().for_each(|t| *t = ta);
-                fused.step(stepping, &self.loads)?;
-                let (t0, dt_s) = ((fused.t - dt) * 1e-3, dt * 1e-3);
+                stepper.step(stepping, &self.loads)?;
+                let (t0, dt_s) = ((stepper.t() - dt) * 1e-3, dt * 1e-3);
                 let mid = t0 + 0.5 * dt_s;
                 if let Some(driver) = &self.activation {
                     let (rate, source) = driver.rates(mid);
@@ -375,7 +443,7 @@ impl Dynamics<'_> {
                     *p_max = p_max.max(*p);
                 }
             }
-            state = fused.state();
+            state = stepper.state()?;
             let (v, u) = record(&state, sample as f64 * sample_ms * 1e-3, &mut csv);
             if sample % 10 == 0 || sample == samples {
                 let volumes: Vec<String> = v.iter().map(|v| format!("{:.2}", v * 1e-3)).collect();
@@ -417,11 +485,18 @@ fn solve_json(
     tets: usize,
     (dt_physical, dt_stable, added_mass): (f64, f64, f64),
     start: Instant,
+    backend: &Backend,
 ) -> serde_json::Value {
     let steps = trace.state.step;
     let wall = start.elapsed().as_secs_f64();
+    let (name, precision, adapter) = match backend {
+        Backend::Cpu => ("cpu", "f64", None),
+        Backend::Gpu(ctx) => ("gpu", "f32", Some(ctx.report.describe())),
+    };
     json!({
-        "backend": "cpu",
+        "backend": name,
+        "precision": precision,
+        "adapter": adapter,
         "method": "explicit central differences, backward-velocity viscosity",
         "end_time_ms": trace.state.t,
         "time_step_ms": trace.dt,
@@ -461,7 +536,7 @@ fn end_ms(options: &VerifyOptions) -> f64 {
 }
 
 /// Runs benchmark 1 step `step`; the outcome carries `qoi.csv`.
-pub fn benchmark1(step: Step, options: VerifyOptions) -> Result<Outcome> {
+pub fn benchmark1(step: Step, options: VerifyOptions, backend: &Backend) -> Result<Outcome> {
     let start = Instant::now();
     // The benchmark's own mesh was made at 5 mm.
     let h = 5.0 / options.refine;
@@ -520,7 +595,7 @@ pub fn benchmark1(step: Step, options: VerifyOptions) -> Result<Outcome> {
         dt_stable: scaling.1,
         end_ms: end_ms(&options),
     }
-    .run()?;
+    .run(backend)?;
     let (volume, ejection_fraction) = volume_json(&trace.volumes[0]);
     Ok(Outcome {
         json: json!({
@@ -535,7 +610,7 @@ pub fn benchmark1(step: Step, options: VerifyOptions) -> Result<Outcome> {
             "reference": "the ten solvers' curves of Arostica et al. 2025 are not distributed with the \
                           benchmark definition here; compare qoi.csv with them (figures 5-9 of the paper)",
             "mesh": MeshSize::of(&mesh, h),
-            "solve": solve_json(&trace, mesh.tet_count(), scaling, start),
+            "solve": solve_json(&trace, mesh.tet_count(), scaling, start, backend),
         }),
         deformed: Some(with_displacement(&mesh, &trace.state.x)?),
         csv: Some(trace.csv),
@@ -553,7 +628,7 @@ pub const BIV_PROBES: [(&str, [f64; 3]); 3] = [
 /// (columns time_s, then p0, p1, p2 ux, uy, uz in m, then the LV volume `cavity_volume_m3` and the RV volume
 /// `rv_cavity_volume_m3`). A probe outside the mesh is left out of `qoi.csv` and listed in the JSON under
 /// `probes_outside_mesh`.
-pub fn benchmark2(options: VerifyOptions) -> Result<Outcome> {
+pub fn benchmark2(options: VerifyOptions, backend: &Backend) -> Result<Outcome> {
     let start = Instant::now();
     if options.refine != 1.0 {
         return Err(crate::Error::Invalid(format!(
@@ -621,7 +696,7 @@ pub fn benchmark2(options: VerifyOptions) -> Result<Outcome> {
         dt_stable: scaling.1,
         end_ms: end_ms(&options),
     }
-    .run()?;
+    .run(backend)?;
     let (lv_volume, lv_ef) = volume_json(&trace.volumes[0]);
     let (rv_volume, rv_ef) = volume_json(&trace.volumes[1]);
     let max_displacement: serde_json::Map<String, serde_json::Value> = names
@@ -659,7 +734,7 @@ pub fn benchmark2(options: VerifyOptions) -> Result<Outcome> {
                 "tets": mesh.tet_count(),
                 "degenerate_fibre_frames": field.degenerate,
             },
-            "solve": solve_json(&trace, mesh.tet_count(), scaling, start),
+            "solve": solve_json(&trace, mesh.tet_count(), scaling, start, backend),
         }),
         deformed: Some(with_displacement(&mesh, &trace.state.x)?),
         csv: Some(trace.csv),

@@ -15,14 +15,14 @@
 //! | update | `mech_node.wgsl::node_pass` | node (CSR gathers) | always |
 //! | clock | `mech_node.wgsl::advance_step` | one invocation | always |
 //!
-//! Every pass is bound once, for each of the three rotations of the displacement buffers, when the model
-//! is uploaded; a step only records the dispatches. What changes from step to step on the GPU is the step
+//! Every pass is bound once, when the model is uploaded; a step only records the dispatches. What changes from step to step on the GPU is the step
 //! clock (status word 4, which the failure records read); the parameters (time step, damping, gravity)
 //! are one uniform per batch.
 //!
-//! State stays on the GPU between steps and runs: the displacements u = x - X in three buffers that
-//! rotate (previous, current, next), the rest positions X relative to the mean rest position
-//! ([`GpuTled::origin`]), so that f32 keeps the digits that matter. A [`GpuTled::run`] of N steps records
+//! State stays on the GPU between steps and runs: the displacements u = x - X and the last step's
+//! increments du = u_n - u_{n-1}, updated in place by the node pass, and the rest positions X relative to
+//! the mean rest position ([`GpuTled::origin`]), so that f32 keeps the digits that matter (the increment
+//! keeps a step's change of motion that u_{n-1} would round away: `mech_node.wgsl`). A [`GpuTled::run`] of N steps records
 //! all of them in one submission and reads back the 20-byte status: nothing else crosses the bus
 //! until [`GpuTled::positions`], [`GpuTled::velocities`] or [`GpuTled::forces`] is asked for. A coupled
 //! time loop records steps into its own batch instead ([`GpuTled::record`], then [`GpuTled::finish`] with
@@ -64,16 +64,16 @@ struct Kernels {
 }
 
 /// Node pass bindings (`mech_node.wgsl`), shared by `node_pass` and `advance_step`.
-const NODE_ACCESS: [Access; 15] = {
+const NODE_ACCESS: [Access; 14] = {
     use Access::{Read, ReadWrite, Uniform};
     [
-        Uniform, Read, Read, Read, Read, ReadWrite, Read, ReadWrite, Read, Read, Read, Read, Read,
+        Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite, Read, Read, Read, Read, Read,
         ReadWrite, ReadWrite,
     ]
 };
 
-/// The passes of one step bound to their buffers, for one of the three rotations of the displacement
-/// buffers (made once: a step records dispatches, no uniforms or bind groups).
+/// The passes of a step bound to their buffers (made once: a step records dispatches, no uniforms or
+/// bind groups).
 struct StepPasses {
     tet_jacobian: BoundDispatch,
     node_jacobian: BoundDispatch,
@@ -124,8 +124,8 @@ impl Kernels {
 /// A TLED model, its loads and constraints, and its state, resident on the GPU.
 pub struct GpuTled {
     kernels: Kernels,
-    /// The bound passes for `cur` = 0, 1, 2.
-    passes: Vec<StepPasses>,
+    /// Bound in [`GpuTled::new`], once the buffers exist; never `None` after it.
+    passes: Option<StepPasses>,
     /// The [`StepParams`] of the steps being recorded (written by [`GpuTled::record`]).
     params: GpuBuffer<StepParams>,
     // Per tetrahedron.
@@ -145,9 +145,10 @@ pub struct GpuTled {
     nodes: GpuBuffer<NodeData>,
     springs: GpuBuffer<SpringData>,
     forces: GpuBuffer<[f32; 4]>,
-    x: [GpuBuffer<[f32; 4]>; 3],
-    /// Index in `x` of the current positions; `cur + 2` (mod 3) holds the previous ones.
-    cur: usize,
+    /// Displacements u = x - X, mm, and the last step's increments du = u_n - u_{n-1} (`mech_node.wgsl`
+    /// says why the increment, not u_{n-1}).
+    x: GpuBuffer<[f32; 4]>,
+    du: GpuBuffer<[f32; 4]>,
     // Pressure loads.
     faces: GpuBuffer<[u32; 4]>,
     pressures: GpuBuffer<f32>,
@@ -276,20 +277,18 @@ impl GpuTled {
         let pressure_values: Vec<f64> = loads.pressures.iter().map(|p| p.pressure).collect();
         let pressures: Vec<f32> = pressure_values.iter().map(|&p| p as f32).collect();
 
-        // The GPU state is the displacement u = x - X (see mech_node.wgsl for why).
-        let displacement = |x: &[DVec3]| -> Vec<[f32; 4]> {
-            x.iter()
-                .zip(&model.rest)
-                .map(|(&p, &r)| data::rel(p, r))
-                .collect()
+        // The GPU state is the displacement u = x - X and the increment du = x - x_prev, each formed in
+        // f64 (see mech_node.wgsl for why).
+        let relative = |x: &[DVec3], to: &[DVec3]| -> Vec<[f32; 4]> {
+            x.iter().zip(to).map(|(&p, &r)| data::rel(p, r)).collect()
         };
-        let current = displacement(&state.x);
-        let previous = displacement(&state.x_prev);
+        let current = relative(&state.x, &model.rest);
+        let increment = relative(&state.x, &state.x_prev);
         let rest: Vec<[f32; 4]> = model.rest.iter().map(|&p| data::rel(p, origin)).collect();
         let buffer = |label: &str, data: &[[f32; 4]]| GpuBuffer::from_slice(ctx, label, data);
         let mut gpu = GpuTled {
             kernels: Kernels::new(ctx)?,
-            passes: Vec::new(),
+            passes: None,
             params: GpuBuffer::uniform(ctx, "step params", &bytemuck::Zeroable::zeroed())?,
             materials: GpuBuffer::from_slice(
                 ctx,
@@ -314,12 +313,8 @@ impl GpuTled {
             nodes: GpuBuffer::from_slice(ctx, "node data", &node_data)?,
             springs: GpuBuffer::from_slice(ctx, "springs", &spring_data)?,
             forces: GpuBuffer::zeroed(ctx, "forces", n_nodes)?,
-            x: [
-                buffer("x0", &current)?,
-                buffer("x1", &current)?,
-                buffer("x2", &previous)?,
-            ],
-            cur: 0,
+            x: buffer("displacements", &current)?,
+            du: buffer("increments", &increment)?,
             faces: GpuBuffer::from_slice(ctx, "pressure faces", &faces)?,
             pressures: GpuBuffer::from_slice(ctx, "pressures", &pressures)?,
             face_offsets: GpuBuffer::from_slice(ctx, "face offsets", &face_offsets)?,
@@ -346,19 +341,16 @@ impl GpuTled {
         if !loads.active_tension.is_empty() {
             gpu.set_active_tension(ctx, &loads.active_tension)?;
         }
-        gpu.passes = (0..3)
-            .map(|cur| gpu.bind_passes(ctx, cur))
-            .collect::<Result<_, GpuError>>()?;
+        gpu.passes = Some(gpu.bind_passes(ctx)?);
         Ok(gpu)
     }
 
-    /// The passes of a step from the displacements in `x[cur]`, bound to the buffers (see [`StepPasses`]).
-    fn bind_passes(&self, ctx: &GpuContext, cur: usize) -> Result<StepPasses, GpuError> {
-        let (n_tets, n_nodes) = (self.tets.len() as u32, self.x[0].len() as u32);
+    /// The passes of a step, bound to the buffers (see [`StepPasses`]).
+    fn bind_passes(&self, ctx: &GpuContext) -> Result<StepPasses, GpuError> {
+        let (n_tets, n_nodes) = (self.tets.len() as u32, self.x.len() as u32);
         let n_faces = self.faces.len() as u32;
-        let (prev, next) = ((cur + 2) % 3, (cur + 1) % 3);
         let k = &self.kernels;
-        let x = self.x[cur].whole();
+        let x = self.x.whole();
         let volume = [self.tets.whole(), self.tet_data.whole(), x, self.vj.whole()];
         let mut node_volume = volume.to_vec();
         node_volume.extend([
@@ -376,7 +368,7 @@ impl GpuTled {
             self.frames.whole(),
             self.active.whole(),
             x,
-            self.x[prev].whole(),
+            self.du.whole(),
             self.j_node.whole(),
             self.vp.whole(),
             self.status.whole(),
@@ -395,8 +387,7 @@ impl GpuTled {
             self.vp.whole(),
             self.tet_data.whole(),
             x,
-            self.x[prev].whole(),
-            self.x[next].whole(),
+            self.du.whole(),
             self.nodes.whole(),
             self.springs.whole(),
             self.face_offsets.whole(),
@@ -487,8 +478,11 @@ impl GpuTled {
             }],
         );
         let k = &self.kernels;
+        let p = self
+            .passes
+            .as_ref()
+            .expect("GpuTled::new binds the passes before returning");
         for _ in 0..steps {
-            let p = &self.passes[self.cur];
             if self.nodal {
                 batch.dispatch_bound(&k.tet_jacobian, &p.tet_jacobian);
                 batch.dispatch_bound(&k.node_jacobian, &p.node_jacobian);
@@ -499,7 +493,6 @@ impl GpuTled {
             }
             batch.dispatch_bound(&k.node, &p.node);
             batch.dispatch_bound(&k.clock, &p.clock);
-            self.cur = (self.cur + 1) % 3;
         }
         Ok(PendingSteps { steps, dt })
     }
@@ -552,7 +545,7 @@ impl GpuTled {
     /// The current displacements u = x - X, mm, one `[f32; 4]` per node (w unused): the positions are
     /// `rest_buffer() + current()` relative to [`GpuTled::origin`].
     pub fn current(&self) -> &GpuBuffer<[f32; 4]> {
-        &self.x[self.cur]
+        &self.x
     }
 
     /// The rest positions X relative to [`GpuTled::origin`], mm, one `[f32; 4]` per node.
@@ -571,34 +564,33 @@ impl GpuTled {
         &self.active
     }
 
-    /// The current and previous displacements (u, u_prev = x - X, x_prev - X), mm, exactly as the GPU
-    /// holds them: with [`GpuTled::set_displacements`] a state saved and restored bit for bit.
+    /// The current displacements and the last step's increments (u = x - X, du = u - u_prev), mm,
+    /// exactly as the GPU holds them: with [`GpuTled::set_displacements`] a state saved and restored bit
+    /// for bit.
     pub fn displacements(&self, ctx: &GpuContext) -> Result<(Displacements, Displacements)> {
-        Ok((
-            self.x[self.cur].read(ctx)?,
-            self.x[(self.cur + 2) % 3].read(ctx)?,
-        ))
+        Ok((self.x.read(ctx)?, self.du.read(ctx)?))
     }
 
-    /// Replaces the current and previous displacements (see [`GpuTled::displacements`]), one value per
+    /// Replaces the current displacements and increments (see [`GpuTled::displacements`]), one value per
     /// node each.
     pub fn set_displacements(
         &mut self,
         ctx: &GpuContext,
         current: &[[f32; 4]],
-        previous: &[[f32; 4]],
+        increment: &[[f32; 4]],
     ) -> Result<()> {
-        let n = self.x[0].len();
+        let n = self.x.len();
         check_len("displacements", current.len(), n, "nodes")?;
-        check_len("previous displacements", previous.len(), n, "nodes")?;
-        self.x[self.cur].write(ctx, current);
-        self.x[(self.cur + 2) % 3].write(ctx, previous);
+        check_len("increments", increment.len(), n, "nodes")?;
+        self.x.write(ctx, current);
+        self.du.write(ctx, increment);
         Ok(())
     }
 
     /// The current positions X + u, mm (the rest positions in f64, the displacements from the GPU).
     pub fn positions(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
-        Ok(self.x[self.cur]
+        Ok(self
+            .x
             .read(ctx)?
             .iter()
             .zip(&self.rest_f64)
@@ -606,35 +598,24 @@ impl GpuTled {
             .collect())
     }
 
-    /// The previous positions X + u_prev, mm (the step before [`GpuTled::positions`]).
+    /// The previous positions X + u - du, mm (the step before [`GpuTled::positions`]), in f64.
     pub fn previous_positions(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
-        Ok(self.x[(self.cur + 2) % 3]
-            .read(ctx)?
-            .iter()
+        let (u, du) = self.displacements(ctx)?;
+        Ok(u.iter()
+            .zip(&du)
             .zip(&self.rest_f64)
-            .map(|(u, r)| *r + DVec3::new(u[0] as f64, u[1] as f64, u[2] as f64))
+            .map(|((u, d), r)| *r + (wide(u) - wide(d)))
             .collect())
     }
 
-    /// The velocities (x - x_prev) / dt of the last run's time step, mm/ms (zero before any run).
+    /// The velocities du / dt of the last run's time step, mm/ms (zero before any run).
     pub fn velocities(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
-        let x = self.x[self.cur].read(ctx)?;
-        let prev = self.x[(self.cur + 2) % 3].read(ctx)?;
         let k = if self.last_dt > 0.0 {
             1.0 / self.last_dt
         } else {
             0.0
         };
-        Ok(x.iter()
-            .zip(&prev)
-            .map(|(a, b)| {
-                DVec3::new(
-                    (a[0] - b[0]) as f64,
-                    (a[1] - b[1]) as f64,
-                    (a[2] - b[2]) as f64,
-                ) * k
-            })
-            .collect())
+        Ok(self.du.read(ctx)?.iter().map(|d| wide(d) * k).collect())
     }
 
     /// The total nodal forces (internal, gravity, pressure, springs) of the last step, mN: the twin of
@@ -651,6 +632,11 @@ impl GpuTled {
 
 /// Displacements as the GPU holds them: one `[f32; 4]` per node, xyz in mm, w unused.
 pub type Displacements = Vec<[f32; 4]>;
+
+/// The xyz of a GPU vector in f64.
+fn wide(v: &[f32; 4]) -> DVec3 {
+    DVec3::new(v[0] as f64, v[1] as f64, v[2] as f64)
+}
 
 /// Steps recorded by [`GpuTled::record`], to complete with [`GpuTled::finish`] once their batch ran.
 #[derive(Debug)]
