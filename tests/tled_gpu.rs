@@ -109,16 +109,22 @@ fn gpu_steps_match_the_cpu_reference_for_every_law_and_load() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// The 1 mm neo-Hookean cube of 2 x 2 x 2 cells with the element pressure, at rest: the model the
+/// failure tests break.
+fn element_cube() -> (TledModel, TledState) {
+    let mesh = Block::cube(2, 1.0).build().unwrap();
+    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None)
+        .unwrap()
+        .with_volumetric(Volumetric::Element);
+    (model, TledState::at_rest(&mesh))
+}
+
 #[test]
 fn gpu_reports_an_inverted_element() {
     let Some(ctx) = common::gpu("tled_gpu_inverted") else {
         return;
     };
-    let mesh = Block::cube(2, 1.0).build().unwrap();
-    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None)
-        .unwrap()
-        .with_volumetric(Volumetric::Element);
-    let mut state = TledState::at_rest(&mesh);
+    let (model, mut state) = element_cube();
     // Crush one node through the body.
     state.x[0] = DVec3::new(2.0, 2.0, 2.0);
     state.x_prev[0] = state.x[0];
@@ -150,11 +156,7 @@ fn gpu_reports_the_step_of_a_failure_inside_a_batch() {
     let Some(ctx) = common::gpu("tled_gpu_failure_step") else {
         return;
     };
-    let mesh = Block::cube(2, 1.0).build().unwrap();
-    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None)
-        .unwrap()
-        .with_volumetric(Volumetric::Element);
-    let mut state = TledState::at_rest(&mesh);
+    let (model, mut state) = element_cube();
     state.x_prev[0] = state.x[0] - DVec3::splat(0.1);
     let (loads, constraints) = (Loads::default(), Constraints::default());
     let stepping = Stepping {
