@@ -6,9 +6,9 @@
 // with p = U'(J) of the element (StepParams.nodal == 0) or the mean of U'(J_n) over its four corners, J_n the
 // nodal averages of mech_volume.wgsl (nodal == 1; Joldes et al. 2009); S_act = Ta f0 (x) f0 (active_form 0,
 // PK2) or Ta J / I4f f0 (x) f0 (1, Cauchy); S_visc = eta/2 (Fdot^T F + F^T Fdot), Fdot from the nodal
-// velocities du / dt, du the last step's displacement increment (only when eta > 0). Laws (MaterialParams.law): 0 compressible neo-Hookean,
-// 1 Guccione, 2 Holzapfel-Ogden; volumetric terms (MaterialParams.penalty): 0 none, 1 St91, 2 quadratic,
-// 3 neo-Hookean lambda ln J / J. Exponentials take arguments clamped at EXP_MAX, so a switch or an
+// velocities du / dt, du the last step's displacement increment (only when eta > 0). Laws
+// (MaterialParams.law): 0 compressible neo-Hookean, 1 Guccione, 2 Holzapfel-Ogden; volumetric terms
+// (MaterialParams.penalty): 0 none, 1 St91, 2 quadratic, 3 neo-Hookean lambda ln J / J. Exponentials take arguments clamped at EXP_MAX, so a switch or an
 // exponential law never makes inf * 0 = NaN; a real blow-up still shows as huge forces, then non-finite
 // positions (mech_node.wgsl). An inverted tetrahedron (J <= 0 or NaN) records the first step and smallest
 // index in status[0..2] (see record_failure) and contributes no force. Units: mm, ms, kPa; V0 P in mN mm.

@@ -3,7 +3,7 @@
 // Gathers the internal force f = -sum over the node's (tet, corner) pairs of (V0 P)_tet grad N_corner through
 // the CSR adjacency, in tetrahedron order (deterministic, no float atomics), adds gravity m g, the follower
 // pressure forces of its triangles (mech_surface.wgsl, gathered through a node -> triangle CSR in triangle
-// order) and its Robin springs f = -(K u + C v) (v = (u - u_prev) / dt; K and C the node's summed spring
+// order) and its Robin springs f = -(K u + C v) (v = du / dt; K and C the node's summed spring
 // tensors, kPa mm), then advances by central differences with mass-proportional damping alpha. The state is
 // the displacement u = x - X, not the position, and the last step's increment du = u_n - u_{n-1}, not the
 // previous displacement: f32 keeps ~7 digits of what it stores. A step's motion (1e-6 mm and less) vanishes
@@ -18,11 +18,10 @@
 // increment is then the constrained u_next minus its constrained u, as the CPU's u_prev is constrained (this
 // only differs at the first step of an unconstrained initial state). Each invocation reads and writes its own
 // node's u and du only, so both are updated in place. A non-finite u_next records the first step and
-// smallest node in status[2..4]. The total
-// force is kept in `forces` for readback. The step's index within the batch, for those records, is the
-// clock status[4]: `advance_step` (one invocation, after each node pass) counts it up, so that the
-// uniforms and bind groups of a step are the same every step and are made once. Units: mm, ms, mg, mN. CPU twin: src/mechanics/tled.rs (step),
-// src/mechanics/loads.rs.
+// smallest node in status[2..4]. The total force is kept in `forces` for readback. The step's index within
+// the batch, for those records, is the clock status[4]: `advance_step` (one invocation, after each node
+// pass) counts it up, so that the uniforms and bind groups of a step are the same every step and are made
+// once. Units: mm, ms, mg, mN. CPU twin: src/mechanics/tled.rs (step), src/mechanics/loads.rs.
 //
 // Dispatch: WG-wide workgroups on a 2-D grid covering `dispatch.count` nodes.
 // Bindings (group 0):

@@ -15,17 +15,17 @@
 //! | update | `mech_node.wgsl::node_pass` | node (CSR gathers) | always |
 //! | clock | `mech_node.wgsl::advance_step` | one invocation | always |
 //!
-//! Every pass is bound once, when the model is uploaded; a step only records the dispatches. What changes from step to step on the GPU is the step
-//! clock (status word 4, which the failure records read); the parameters (time step, damping, gravity)
-//! are one uniform per batch.
+//! Every pass is bound once, when the model is uploaded; a step only records the dispatches. What changes
+//! from step to step on the GPU is the step clock (status word 4, which the failure records read); the
+//! parameters (time step, damping, gravity) are one uniform per batch.
 //!
 //! State stays on the GPU between steps and runs: the displacements u = x - X and the last step's
 //! increments du = u_n - u_{n-1}, updated in place by the node pass, and the rest positions X relative to
 //! the mean rest position ([`GpuTled::origin`]), so that f32 keeps the digits that matter (the increment
-//! keeps a step's change of motion that u_{n-1} would round away: `mech_node.wgsl`). A [`GpuTled::run`] of N steps records
-//! all of them in one submission and reads back the 20-byte status: nothing else crosses the bus
-//! until [`GpuTled::positions`], [`GpuTled::velocities`] or [`GpuTled::forces`] is asked for. A coupled
-//! time loop records steps into its own batch instead ([`GpuTled::record`], then [`GpuTled::finish`] with
+//! keeps a step's change of motion that u_{n-1} would round away: `mech_node.wgsl`). A [`GpuTled::run`]
+//! of N steps records all of them in one submission and reads back the 20-byte status: nothing else
+//! crosses the bus until [`GpuTled::positions`], [`GpuTled::velocities`] or [`GpuTled::forces`] is asked
+//! for. A coupled time loop records steps into its own batch instead ([`GpuTled::record`], then [`GpuTled::finish`] with
 //! the status words it read back), between passes of its own that read [`GpuTled::current`] or write
 //! [`GpuTled::active_tension_buffer`]; a checkpoint saves and restores the exact state with
 //! [`GpuTled::displacements`] and [`GpuTled::set_displacements`]. Every sum is a gather in a fixed order
@@ -447,9 +447,9 @@ impl GpuTled {
     }
 
     /// Records `steps` steps into `batch`, to run with the caller's own passes before and after them (a
-    /// coupled time loop: see [`crate::heartbeat`]): the state buffers rotate now, the current positions
-    /// ([`GpuTled::current`]) are those after the steps for every pass recorded later. Once the batch ran,
-    /// hand its [`GpuTled::status_buffer`] words to [`GpuTled::finish`]. The pressures, the step
+    /// coupled time loop: see [`crate::heartbeat`]): the state is updated in place, so the current
+    /// positions ([`GpuTled::current`]) are those after the steps for every pass recorded later. Once the
+    /// batch ran, hand its [`GpuTled::status_buffer`] words to [`GpuTled::finish`]. The pressures, the step
     /// parameters and the cleared status are queued writes, which run before the next submission: record
     /// one batch of steps per submission.
     pub fn record(
