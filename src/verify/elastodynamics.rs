@@ -311,7 +311,7 @@ enum Stepper<'a> {
 impl<'a> Stepper<'a> {
     fn new(
         backend: &'a Backend,
-        model: &'a TledModel,
+        model: &TledModel,
         loads: &Loads,
         state: &TledState,
     ) -> Result<Self> {
@@ -353,12 +353,7 @@ impl<'a> Stepper<'a> {
     fn state(&self) -> Result<TledState> {
         Ok(match self {
             Stepper::Cpu(fused) => fused.state(),
-            Stepper::Gpu(ctx, gpu) => TledState {
-                x: gpu.positions(ctx)?,
-                x_prev: gpu.previous_positions(ctx)?,
-                t: gpu.t,
-                step: gpu.step,
-            },
+            Stepper::Gpu(ctx, gpu) => gpu.state(ctx)?,
         })
     }
 }

@@ -600,12 +600,25 @@ impl GpuTled {
 
     /// The previous positions X + u - du, mm (the step before [`GpuTled::positions`]), in f64.
     pub fn previous_positions(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
+        Ok(self.state(ctx)?.x_prev)
+    }
+
+    /// The state as the CPU steps hold it: positions X + u and X + u - du (f64, one read-back of each
+    /// buffer), time and step count.
+    pub fn state(&self, ctx: &GpuContext) -> Result<TledState> {
         let (u, du) = self.displacements(ctx)?;
-        Ok(u.iter()
+        let (x, x_prev) = u
+            .iter()
             .zip(&du)
             .zip(&self.rest_f64)
-            .map(|((u, d), r)| *r + (wide(u) - wide(d)))
-            .collect())
+            .map(|((u, d), r)| (*r + wide(u), *r + (wide(u) - wide(d))))
+            .unzip();
+        Ok(TledState {
+            x,
+            x_prev,
+            t: self.t,
+            step: self.step,
+        })
     }
 
     /// The velocities du / dt of the last run's time step, mm/ms (zero before any run).
