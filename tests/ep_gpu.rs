@@ -4,9 +4,11 @@
 
 mod common;
 
-use cardiotwin::ep::gpu::GpuMonodomain;
+use cardiotwin::ep::gpu::{GpuCell, GpuMonodomain};
+use cardiotwin::ep::monodomain::Stimulus;
 use cardiotwin::ep::monodomain::{Membrane, MitchellSchaeffer, Monodomain};
 use cardiotwin::ep::tp06::Tp06;
+use cardiotwin::gpu::GpuContext;
 use cardiotwin::verify::ep;
 
 /// The largest |CPU - GPU| time (ms) over the nodes with a time; a node with a time on one backend only
@@ -21,6 +23,25 @@ fn worst_difference(what: &str, cpu: &[f64], gpu: &[f64]) -> f64 {
         }
     }
     worst
+}
+
+/// Uploads `reference` to the GPU, then steps both `steps` steps of `dt` under `stim`: the GPU problem,
+/// its activation times and the GPU's stepping time, s.
+fn step_both<C: GpuCell>(
+    ctx: &GpuContext,
+    reference: &mut Monodomain<C>,
+    stim: &Stimulus,
+    dt: f64,
+    steps: usize,
+) -> (GpuMonodomain, Vec<f64>, f64) {
+    let stimuli = std::slice::from_ref(stim);
+    let mut gpu = GpuMonodomain::new(ctx, reference, stimuli, dt).unwrap();
+    reference.run(steps, dt, stimuli).unwrap();
+    let start = std::time::Instant::now();
+    gpu.run(ctx, steps).unwrap();
+    let seconds = start.elapsed().as_secs_f64();
+    let on_gpu = gpu.activation_ms(ctx).unwrap();
+    (gpu, on_gpu, seconds)
 }
 
 /// The benchmark slab at dx 0.5 mm, its tissue and its corner stimulus.
@@ -49,12 +70,7 @@ fn tp06_on_the_gpu_matches_the_cpu_reference() {
     let mut reference =
         Monodomain::new(&mesh, &tissue, Membrane::NIEDERER, Tp06::default(), 0.0).unwrap();
     let (dt, steps) = (0.05, 1200);
-    let mut gpu = GpuMonodomain::new(&ctx, &reference, std::slice::from_ref(&stim), dt).unwrap();
-    reference
-        .run(steps, dt, std::slice::from_ref(&stim))
-        .unwrap();
-    gpu.run(&ctx, steps).unwrap();
-    let on_gpu = gpu.activation_ms(&ctx).unwrap();
+    let (gpu, on_gpu, _) = step_both(&ctx, &mut reference, &stim, dt, steps);
     let worst = worst_difference("activation", &reference.activation_ms, &on_gpu);
     let activated = reference
         .activation_ms
@@ -101,17 +117,10 @@ fn gpu_activation_times_match_the_cpu_reference() {
     };
     let (dt, steps) = (0.05, 2000);
     let mut reference = cpu();
-    let mut gpu = GpuMonodomain::new(&ctx, &reference, std::slice::from_ref(&stim), dt).unwrap();
-    reference
-        .run(steps, dt, std::slice::from_ref(&stim))
-        .unwrap();
-    let start = std::time::Instant::now();
-    gpu.run(&ctx, steps).unwrap();
-    let on_gpu = gpu.activation_ms(&ctx).unwrap();
+    let (gpu, on_gpu, gpu_s) = step_both(&ctx, &mut reference, &stim, dt, steps);
     println!(
-        "{} nodes x {steps} steps on the GPU in {:.2} s",
-        mesh.node_count(),
-        start.elapsed().as_secs_f64()
+        "{} nodes x {steps} steps on the GPU in {gpu_s:.2} s",
+        mesh.node_count()
     );
     let worst = worst_difference("activation", &reference.activation_ms, &on_gpu);
     let last = reference.activation_ms.iter().copied().fold(0.0, f64::max);
@@ -272,12 +281,7 @@ fn mixed_cells_on_the_gpu_match_the_cpu_reference() {
     .with_cells(cells, cell_of.clone())
     .unwrap();
     let (dt, steps) = (0.05, 1600);
-    let mut gpu = GpuMonodomain::new(&ctx, &reference, std::slice::from_ref(&stim), dt).unwrap();
-    reference
-        .run(steps, dt, std::slice::from_ref(&stim))
-        .unwrap();
-    gpu.run(&ctx, steps).unwrap();
-    let on_gpu = gpu.activation_ms(&ctx).unwrap();
+    let (gpu, on_gpu, _) = step_both(&ctx, &mut reference, &stim, dt, steps);
     let worst = worst_difference("activation", &reference.activation_ms, &on_gpu);
     let mut activated = [0usize; 4];
     for (t, &c) in reference.activation_ms.iter().zip(&cell_of) {
