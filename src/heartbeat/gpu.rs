@@ -36,7 +36,7 @@ use crate::coupling::cavity_gpu::GpuCavity;
 use crate::error::Result;
 use crate::gpu::shaders::ACTIVE_TENSION;
 use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel};
-use crate::mechanics::gpu::{Displacements, GpuTled};
+use crate::mechanics::gpu::{Displacements, GpuTled, rel, wide};
 use crate::mechanics::loads::{Constraints, Loads};
 use crate::mechanics::tled::{Stepping, TledState};
 
@@ -212,17 +212,6 @@ pub struct SavedState {
     pub exact: Vec<ExactDisplacement>,
 }
 
-/// The xyz of a GPU vector in f64.
-fn wide(v: [f32; 4]) -> DVec3 {
-    DVec3::new(v[0] as f64, v[1] as f64, v[2] as f64)
-}
-
-/// `f32(a - b)` per component, as an upload forms it.
-fn rel(a: DVec3, b: DVec3) -> [f32; 4] {
-    let q = a - b;
-    [q.x as f32, q.y as f32, q.z as f32, 0.0]
-}
-
 /// Whether `f32(a - b)` gives `v` back bit for bit.
 fn round_trips(a: DVec3, b: DVec3, v: [f32; 4]) -> bool {
     let r = rel(a, b);
@@ -238,7 +227,7 @@ pub fn save_displacements(rest: &[DVec3], u: &[[f32; 4]], du: &[[f32; 4]]) -> Sa
         exact: Vec::new(),
     };
     for (i, ((&r, &a), &d)) in rest.iter().zip(u).zip(du).enumerate() {
-        let (x, xp) = (r + wide(a), r + (wide(a) - wide(d)));
+        let (x, xp) = (r + wide(&a), r + (wide(&a) - wide(&d)));
         if !(round_trips(x, r, a) && round_trips(x, xp, d)) {
             saved.exact.push(ExactDisplacement {
                 node: i as u32,

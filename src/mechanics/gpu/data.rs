@@ -112,10 +112,15 @@ pub(super) fn mat3(m: DMat3) -> [[f32; 4]; 3] {
     [m.x_axis, m.y_axis, m.z_axis].map(|c| [c.x as f32, c.y as f32, c.z as f32, 0.0])
 }
 
-/// `p - origin` as a padded f32 vector.
-pub(super) fn rel(p: DVec3, origin: DVec3) -> [f32; 4] {
+/// `p - origin` (formed in f64) as a padded f32 vector: how every position-like value is uploaded.
+pub fn rel(p: DVec3, origin: DVec3) -> [f32; 4] {
     let q = p - origin;
     [q.x as f32, q.y as f32, q.z as f32, 0.0]
+}
+
+/// The xyz of a padded f32 vector in f64: how every one is read back.
+pub fn wide(v: &[f32; 4]) -> DVec3 {
+    DVec3::new(v[0] as f64, v[1] as f64, v[2] as f64)
 }
 
 fn unsupported(what: String) -> Error {

@@ -48,6 +48,7 @@ use crate::error::{Error, Result};
 use crate::gpu::shaders::{MECH_ELEMENT, MECH_NODE, MECH_SURFACE, MECH_VOLUME};
 use crate::gpu::{Access, Batch, BoundDispatch, GpuBuffer, GpuContext, GpuError, Kernel};
 use data::{MaterialParams, NodeData, SpringData, StepParams};
+pub use data::{rel, wide};
 
 /// The status words at the start of a batch: no failure recorded (the first four, see
 /// [`GpuTled::finish`]), the step clock at 0.
@@ -594,7 +595,7 @@ impl GpuTled {
             .read(ctx)?
             .iter()
             .zip(&self.rest_f64)
-            .map(|(u, r)| *r + DVec3::new(u[0] as f64, u[1] as f64, u[2] as f64))
+            .map(|(u, r)| *r + wide(u))
             .collect())
     }
 
@@ -634,22 +635,12 @@ impl GpuTled {
     /// The total nodal forces (internal, gravity, pressure, springs) of the last step, mN: the twin of
     /// [`super::tled::Scratch::forces`].
     pub fn forces(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
-        Ok(self
-            .forces
-            .read(ctx)?
-            .iter()
-            .map(|f| DVec3::new(f[0] as f64, f[1] as f64, f[2] as f64))
-            .collect())
+        Ok(self.forces.read(ctx)?.iter().map(wide).collect())
     }
 }
 
 /// Displacements as the GPU holds them: one `[f32; 4]` per node, xyz in mm, w unused.
 pub type Displacements = Vec<[f32; 4]>;
-
-/// The xyz of a GPU vector in f64.
-fn wide(v: &[f32; 4]) -> DVec3 {
-    DVec3::new(v[0] as f64, v[1] as f64, v[2] as f64)
-}
 
 /// Steps recorded by [`GpuTled::record`], to complete with [`GpuTled::finish`] once their batch ran.
 #[derive(Debug)]
