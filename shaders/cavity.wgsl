@@ -17,7 +17,7 @@
 //
 // Dispatch: WG-wide workgroups on a 2-D grid covering `dispatch.count` items. The reduction entry points
 // cannot return early (workgroupBarrier needs uniform control flow): invocations past `dispatch.count`
-// contribute 0 and only workgroups holding items write.
+// contribute 0 and only workgroups holding items write (the tree: tree_sum of common.wgsl).
 // Bindings (group 0), per entry point:
 //   cavity_caps:      0 dispatch, 1 params storage read CavityParams, 2 x storage read array<vec4<f32>>
 //                     (xyz mm relative to the origin, or displacements), 3 loop_offsets read array<u32>,
@@ -59,30 +59,12 @@ struct CavityParams {
 @group(0) @binding(1) var<storage, read> values: array<f32>;
 @group(0) @binding(2) var<storage, read_write> sums: array<f32>;
 
-var<workgroup> scratch: array<f32, WG>;
-
-// Flat index of a workgroup on the 2-D grid.
-fn group_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return wid.y * nwg.x + wid.x;
-}
-
 // Position of node n relative to r.
 fn offset_of(n: u32, r: vec3<f32>) -> vec3<f32> {
     if (params.with_rest != 0u) {
         return (rest[n].xyz - r) + x[n].xyz;
     }
     return x[n].xyz - r;
-}
-
-// Sums scratch[0..WG) into scratch[0] by halving strides: the same tree on every run and every GPU.
-fn tree_sum(lid: u32) {
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-        if (lid < stride) {
-            scratch[lid] = scratch[lid] + scratch[lid + stride];
-        }
-        workgroupBarrier();
-    }
 }
 
 @compute @workgroup_size(WG)

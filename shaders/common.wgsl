@@ -23,6 +23,27 @@ fn local_index(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
     return (wid.y * nwg.x + wid.x) * WG + lid.x;
 }
 
+// Deterministic workgroup sums (cavity.wgsl, mech_relax.wgsl): each invocation writes its term to
+// scratch[lid], then tree_sum adds scratch[0..WG) into scratch[0] by halving strides, the same tree on every
+// run and every GPU (no float atomics). Entry points that call it must not return early (workgroupBarrier
+// needs uniform control flow).
+var<workgroup> scratch: array<f32, WG>;
+
+fn tree_sum(lid: u32) {
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if (lid < stride) {
+            scratch[lid] = scratch[lid] + scratch[lid + stride];
+        }
+        workgroupBarrier();
+    }
+}
+
+// Flat index of a workgroup on the 2-D grid.
+fn group_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wid.y * nwg.x + wid.x;
+}
+
 // Per-tetrahedron data of the mechanics kernels (mech_element.wgsl, mech_node.wgsl): the gradients of the
 // four shape functions (xyz, 1/mm) and the rest volume V0 (mm^3) in g0.w. Rust: mechanics::gpu.
 struct TetData {
