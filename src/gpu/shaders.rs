@@ -78,6 +78,15 @@ pub const MECH_SURFACE: Shader = Shader {
     uses_common: true,
 };
 
+/// `shaders/mech_relax.wgsl`: dynamic relaxation's load ramp and kinetic damping between explicit steps
+/// (per tetrahedron, per node, one workgroup).
+pub const MECH_RELAX: Shader = Shader {
+    name: "mech_relax",
+    file: "shaders/mech_relax.wgsl",
+    source: include_str!("../../shaders/mech_relax.wgsl"),
+    uses_common: true,
+};
+
 /// `shaders/cavity.wgsl`: cavity volume by the divergence theorem and a tree reduction (one invocation
 /// per opening, per triangle, per partial sum).
 pub const CAVITY: Shader = Shader {
@@ -141,6 +150,7 @@ pub const ALL: &[Shader] = &[
     MECH_VOLUME,
     MECH_SURFACE,
     MECH_NODE,
+    MECH_RELAX,
     CAVITY,
     EP_MONODOMAIN,
     EP_TP06,

@@ -14,7 +14,9 @@
 //! The load is ramped linearly over `ramp_steps` (the callback maps the fraction in [0, 1] to loads), then
 //! held until the out-of-balance force on the free motion, relative to the internal force scale, falls
 //! below `tolerance`, checked every `check_every` steps. The report gives the steps, the final residual and
-//! kinetic energy, and whether it converged; a run that does not converge is reported, not hidden.
+//! kinetic energy, and whether it converged; a run that does not converge is reported, not hidden. The GPU
+//! twin, with the ramp and the kinetic damping on the device and an f32 floor on the residual, is
+//! [`crate::mechanics::gpu::relax`].
 
 use std::time::Instant;
 
@@ -57,9 +59,14 @@ pub struct RelaxReport {
     pub steps: u64,
     /// |r_free|_2 / |f_internal|_2 at the end.
     pub residual: f64,
+    /// What `residual` was to fall below ([`RelaxOptions::tolerance`]).
+    pub tolerance: f64,
     /// Kinetic energy at the end, in the pseudo units of the scaled masses.
     pub kinetic_energy: f64,
     pub converged: bool,
+    /// Stopped before `max_steps` because the residual had stopped falling, above the tolerance (the GPU's
+    /// f32 floor, [`crate::mechanics::gpu::relax`]; the CPU never stops early).
+    pub stalled: bool,
     /// Times the velocities were reset.
     pub resets: u64,
     pub wall_s: f64,
@@ -135,6 +142,7 @@ pub fn relax(
         if fraction >= 1.0 && steps % options.check_every == 0 {
             *state = fused.state();
             residual_now = residual(model, state, loads, constraints)?;
+            log::debug!("relaxation: step {steps}, residual {residual_now:.3e}");
             if residual_now < options.tolerance {
                 break;
             }
@@ -144,8 +152,10 @@ pub fn relax(
     Ok(RelaxReport {
         steps,
         residual: residual_now,
+        tolerance: options.tolerance,
         kinetic_energy: fused.kinetic_energy(1.0),
         converged: residual_now < options.tolerance,
+        stalled: false,
         resets,
         wall_s: start.elapsed().as_secs_f64(),
     })

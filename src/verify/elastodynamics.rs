@@ -484,10 +484,7 @@ fn solve_json(
 ) -> serde_json::Value {
     let steps = trace.state.step;
     let wall = start.elapsed().as_secs_f64();
-    let (name, precision, adapter) = match backend {
-        Backend::Cpu => ("cpu", "f64", None),
-        Backend::Gpu(ctx) => ("gpu", "f32", Some(ctx.report.describe())),
-    };
+    let (name, precision, adapter) = super::backend_fields(backend);
     json!({
         "backend": name,
         "precision": precision,

@@ -15,12 +15,14 @@ use glam::DVec3;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{MeshSize, Outcome, VerifyOptions, with_displacement};
+use super::{MeshSize, Outcome, VerifyOptions, backend_fields, with_displacement};
 use crate::anatomy::block::{Block, land_beam as beam_mesh};
 use crate::anatomy::fibres;
 use crate::anatomy::land_ellipsoid::{self, LandEllipsoid};
 use crate::anatomy::sphere_shell::{self, SphereShell};
+use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::mechanics::gpu::relax::relax as gpu_relax;
 use crate::mechanics::loads::{Constraints, Loads, PressureLoad};
 use crate::mechanics::material::{
     ActiveStress, FibreFrame, Guccione, Material, NeoHookean, Penalty,
@@ -34,6 +36,8 @@ use crate::mesh::locate::MaterialPoint;
 #[derive(Debug, Clone, Serialize)]
 struct Solve {
     backend: &'static str,
+    precision: &'static str,
+    adapter: Option<String>,
     method: &'static str,
     volumetric: Volumetric,
     /// Pseudo time step of the mass-scaled relaxation (the masses are fictitious).
@@ -45,9 +49,17 @@ struct Solve {
 }
 
 impl Solve {
-    fn new(relaxations: Vec<RelaxReport>, start: Instant, volumetric: Volumetric) -> Self {
+    fn new(
+        relaxations: Vec<RelaxReport>,
+        start: Instant,
+        volumetric: Volumetric,
+        backend: &Backend,
+    ) -> Self {
+        let (backend_name, precision, adapter) = backend_fields(backend);
         Solve {
-            backend: "cpu",
+            backend: backend_name,
+            precision,
+            adapter,
             method: "dynamic relaxation (kinetic damping, element-wise mass scaling)",
             volumetric,
             time_step: 1.0,
@@ -59,14 +71,20 @@ impl Solve {
     }
 }
 
-fn relax_options() -> RelaxOptions {
+/// The relaxation's tolerance on |r_free| / |f_internal| on `backend`: 1e-6 on the CPU; on the GPU the
+/// case's `gpu`, above the floor its f32 state leaves (crate::mechanics::gpu::relax; measured per case in
+/// VERIFICATION.md).
+fn relax_options(backend: &Backend, gpu: f64) -> RelaxOptions {
     RelaxOptions {
         // 0.5 cycles without converging on the neo-Hookean cube at stretch 1.3 (the tangent stiffness
         // outgrows the small-strain estimate); 0.3 converges on every case.
         safety: 0.3,
         ramp_steps: 4000,
         max_steps: 1_500_000,
-        tolerance: 1e-6,
+        tolerance: match backend {
+            Backend::Cpu => 1e-6,
+            Backend::Gpu(_) => gpu,
+        },
         check_every: 500,
     }
 }
@@ -76,29 +94,28 @@ fn locate(mesh: &TetMesh, p: DVec3, what: &str) -> Result<MaterialPoint> {
         .ok_or_else(|| Error::Invalid(format!("{what} {p} is outside the mesh")))
 }
 
-/// Relaxes to the loads `at(fraction)` sets, ramped from the current state.
+/// Relaxes to the loads `at(fraction)` sets, ramped from the current state, on `backend` (to the GPU
+/// tolerance `gpu_tolerance` there: [`relax_options`]).
 fn relax_to(
+    (backend, gpu_tolerance): (&Backend, f64),
     model: &mut TledModel,
     state: &mut TledState,
     loads: &mut Loads,
     at: impl FnMut(f64, &mut Loads),
     constraints: &Constraints,
 ) -> Result<RelaxReport> {
-    Ok(relax(
-        model,
-        state,
-        loads,
-        at,
-        constraints,
-        relax_options(),
-    )?)
+    let options = relax_options(backend, gpu_tolerance);
+    match backend {
+        Backend::Cpu => Ok(relax(model, state, loads, at, constraints, options)?),
+        Backend::Gpu(ctx) => gpu_relax(ctx, model, state, loads, at, constraints, options),
+    }
 }
 
 /// Uniaxial stretch of a compressible neo-Hookean cube (mu = 10 kPa, Lambda = 100 kPa) with symmetry
 /// conditions on x = 0, y = 0, z = 0 and the face x = 1 mm moved, stretches 1.1 to 1.5: the lateral
 /// stretch and the Cauchy stress from the reaction, against the closed form of ANALYTIC.md. A uniform
 /// deformation: exact up to rounding and the relaxation tolerance, on a jittered mesh.
-pub fn uniaxial_nh(options: VerifyOptions) -> Result<Outcome> {
+pub fn uniaxial_nh(options: VerifyOptions, backend: &Backend) -> Result<Outcome> {
     let start = Instant::now();
     let nh = NeoHookean {
         mu: 10.0,
@@ -129,6 +146,7 @@ pub fn uniaxial_nh(options: VerifyOptions) -> Result<Outcome> {
         }
         state.stop();
         reports.push(relax_to(
+            (backend, 5e-5), // GPU floor 2.5e-6 to 3.7e-6 (mu 10, Lambda 100 kPa)
             &mut model,
             &mut state,
             &mut loads,
@@ -161,7 +179,7 @@ pub fn uniaxial_nh(options: VerifyOptions) -> Result<Outcome> {
             "analytic_cauchy_kpa": sigma,
         }));
     }
-    let solve = Solve::new(reports, start, model.volumetric);
+    let solve = Solve::new(reports, start, model.volumetric, backend);
     Ok(Outcome {
         json: json!({
             "case": "uniaxial-nh",
@@ -218,7 +236,7 @@ fn lame_stretches(mu: f64, p: f64) -> (f64, f64) {
 /// Lambda = 1000 kPa, Poisson ratio 0.495), inflated to 0.5, 1, ..., 4 kPa: inner and outer stretch
 /// against the incompressible closed form. Rigid motion is removed by six components at the outer poles
 /// (consistent with the symmetric solution).
-pub fn lame_sphere(options: VerifyOptions) -> Result<Outcome> {
+pub fn lame_sphere(options: VerifyOptions, backend: &Backend) -> Result<Outcome> {
     let start = Instant::now();
     let nh = NeoHookean {
         mu: 10.0,
@@ -277,6 +295,7 @@ pub fn lame_sphere(options: VerifyOptions) -> Result<Outcome> {
     for k in 1..=8 {
         let p = 0.5 * k as f64;
         reports.push(relax_to(
+            (backend, 5e-4), // GPU floor 2.7e-4 at 0.5 kPa (Lambda 1000 kPa)
             &mut model,
             &mut state,
             &mut loads,
@@ -298,7 +317,7 @@ pub fn lame_sphere(options: VerifyOptions) -> Result<Outcome> {
             "analytic_outer_stretch": lb,
         }));
     }
-    let solve = Solve::new(reports, start, model.volumetric);
+    let solve = Solve::new(reports, start, model.volumetric, backend);
     Ok(Outcome {
         json: json!({
             "case": "lame-sphere",
@@ -320,7 +339,7 @@ pub fn lame_sphere(options: VerifyOptions) -> Result<Outcome> {
 
 /// Land problem 1: the Guccione beam under 0.004 kPa follower pressure on z = 0, clamped at x = 0; the
 /// deformed z of the material point (10, 0.5, 1).
-pub fn land_beam(options: VerifyOptions) -> Result<Outcome> {
+pub fn land_beam(options: VerifyOptions, backend: &Backend) -> Result<Outcome> {
     let start = Instant::now();
     let h = 0.25 / options.refine;
     let mesh = beam_mesh(h)?;
@@ -335,6 +354,7 @@ pub fn land_beam(options: VerifyOptions) -> Result<Outcome> {
     };
     let probe = locate(&mesh, DVec3::new(10.0, 0.5, 1.0), "the probe point")?;
     let report = relax_to(
+        (backend, 2e-3), // GPU floor 1e-3 (kappa 1000 kPa against 0.004 kPa)
         &mut model,
         &mut state,
         &mut loads,
@@ -343,7 +363,7 @@ pub fn land_beam(options: VerifyOptions) -> Result<Outcome> {
     )?;
     let tip = probe.interpolate(&mesh, &state.x);
     let (consensus, spread) = (4.17, [4.151, 4.185]);
-    let solve = Solve::new(vec![report], start, model.volumetric);
+    let solve = Solve::new(vec![report], start, model.volumetric, backend);
     Ok(Outcome {
         json: json!({
             "case": "land-beam",
@@ -368,7 +388,7 @@ pub fn land_beam(options: VerifyOptions) -> Result<Outcome> {
 /// Land problems 2 (passive inflation to 10 kPa, isotropic Guccione C = 10 kPa) and 3 (`active`: Guccione
 /// C = 2 kPa, bf 8, bt 2, bfs 4 with the benchmark's fibres, 15 kPa and Ta = 60 kPa): deformed z of the
 /// endocardial and epicardial apex.
-pub fn land_lv(options: VerifyOptions, active: bool) -> Result<Outcome> {
+pub fn land_lv(options: VerifyOptions, active: bool, backend: &Backend) -> Result<Outcome> {
     let start = Instant::now();
     let h = 1.5 / options.refine;
     let mesh = LandEllipsoid::with_element_size(h).build()?;
@@ -418,6 +438,8 @@ pub fn land_lv(options: VerifyOptions, active: bool) -> Result<Outcome> {
     let endo = locate(&mesh, DVec3::new(0.0, 0.0, -17.0), "the endocardial apex")?;
     let epi = locate(&mesh, DVec3::new(0.0, 0.0, -20.0), "the epicardial apex")?;
     let report = relax_to(
+        // GPU floor 1.5e-5 (active: kappa 1000 kPa, 15 kPa, Ta 60 kPa); passive under 4.2e-5.
+        (backend, if active { 5e-5 } else { 1e-4 }),
         &mut model,
         &mut state,
         &mut loads,
@@ -445,7 +467,7 @@ pub fn land_lv(options: VerifyOptions, active: bool) -> Result<Outcome> {
     };
     let ref_endo = reference["endo_apex_z_mm"].as_f64().unwrap_or(f64::NAN);
     let ref_epi = reference["epi_apex_z_mm"].as_f64().unwrap_or(f64::NAN);
-    let solve = Solve::new(vec![report], start, model.volumetric);
+    let solve = Solve::new(vec![report], start, model.volumetric, backend);
     Ok(Outcome {
         json: json!({
             "case": if active { "land-lv-active" } else { "land-lv-passive" },

@@ -15,7 +15,8 @@
 //! | update | `mech_node.wgsl::node_pass` | node (CSR gathers) | always |
 //! | clock | `mech_node.wgsl::advance_step` | one invocation | always |
 //!
-//! Every pass is bound once, when the model is uploaded; a step only records the dispatches. What changes
+//! Dynamic relaxation ([`relax`]) adds its own passes around these (`mech_relax.wgsl`: load ramp, kinetic
+//! energy, velocity reset). Every pass is bound once, when the model is uploaded; a step only records the dispatches. What changes
 //! from step to step on the GPU is the step clock (status word 4, which the failure records read); the
 //! parameters (time step, damping, gravity) are one uniform per batch.
 //!
@@ -38,6 +39,7 @@
 //! batch, so after an error the state is garbage: rebuild from a saved [`TledState`].
 
 mod data;
+pub mod relax;
 
 use glam::DVec3;
 
@@ -460,6 +462,19 @@ impl GpuTled {
         steps: u32,
         stepping: Stepping,
     ) -> Result<PendingSteps> {
+        self.begin(ctx, stepping)?;
+        for _ in 0..steps {
+            self.record_step(batch);
+        }
+        Ok(PendingSteps {
+            steps,
+            dt: stepping.dt,
+        })
+    }
+
+    /// Queues the writes a batch of steps starts from: the pressures, the step parameters and the cleared
+    /// status (with its clock at 0).
+    fn begin(&mut self, ctx: &GpuContext, stepping: Stepping) -> Result<()> {
         check_stepping(stepping)?;
         let Stepping { dt, damping } = stepping;
         let pressures: Vec<f32> = self.pressure_values.iter().map(|&p| p as f32).collect();
@@ -478,24 +493,26 @@ impl GpuTled {
                 nodal: self.nodal as u32,
             }],
         );
+        Ok(())
+    }
+
+    /// Records the passes of one step (after [`GpuTled::begin`]).
+    fn record_step(&self, batch: &mut Batch<'_>) {
         let k = &self.kernels;
         let p = self
             .passes
             .as_ref()
             .expect("GpuTled::new binds the passes before returning");
-        for _ in 0..steps {
-            if self.nodal {
-                batch.dispatch_bound(&k.tet_jacobian, &p.tet_jacobian);
-                batch.dispatch_bound(&k.node_jacobian, &p.node_jacobian);
-            }
-            batch.dispatch_bound(&k.element, &p.element);
-            if let Some(face) = &p.face {
-                batch.dispatch_bound(&k.face, face);
-            }
-            batch.dispatch_bound(&k.node, &p.node);
-            batch.dispatch_bound(&k.clock, &p.clock);
+        if self.nodal {
+            batch.dispatch_bound(&k.tet_jacobian, &p.tet_jacobian);
+            batch.dispatch_bound(&k.node_jacobian, &p.node_jacobian);
         }
-        Ok(PendingSteps { steps, dt })
+        batch.dispatch_bound(&k.element, &p.element);
+        if let Some(face) = &p.face {
+            batch.dispatch_bound(&k.face, face);
+        }
+        batch.dispatch_bound(&k.node, &p.node);
+        batch.dispatch_bound(&k.clock, &p.clock);
     }
 
     /// Completes steps recorded by [`GpuTled::record`] after their batch ran: advances the step count and
