@@ -1,5 +1,5 @@
-// mech_relax.wgsl: dynamic relaxation on the GPU, the device side of src/mechanics/gpu/relax.rs: the load ramp
-// and kinetic damping (Cundall 1976) between the explicit steps of mech_element.wgsl and mech_node.wgsl, so
+// mech_relax.wgsl: dynamic relaxation on the GPU, the device side of src/mechanics/gpu/relax.rs: the load
+// ramp and kinetic damping (Cundall 1976) between the explicit steps of mech_element.wgsl and mech_node.wgsl, so
 // that a relaxation runs whole batches of steps without reading anything back. Per step, around the step's
 // own passes:
 //

@@ -2,7 +2,8 @@
 //! kinetic damping on the device, f32) against the CPU's (`mechanics::relax`, f64): the same equilibrium on
 //! a cube with every kind of load it ramps, through a callback that is not linear; a ramp of anything else
 //! refused; and the verification cases `uniaxial-nh` (exact) and `land-lv-active` (Land 2015 problem 3) on
-//! both backends. Times on 2 cores with lavapipe: cube 9 s (most of it the stalled run), uniaxial 12 s, ventricle 9 s (GPU) + 4 s (CPU).
+//! both backends. Times on 2 cores with lavapipe: cube 9 s (most of it the stalled run), uniaxial 12 s,
+//! ventricle 9 s (GPU) + 4 s (CPU).
 
 mod common;
 
