@@ -1106,9 +1106,17 @@ fn verify_mechanics(
     adapter: Option<&str>,
 ) -> CliResult {
     use cardiotwin::verify::{self, VerifyOptions};
-    // `auto` means "the best backend for this job": the verification cases run on the CPU.
+    // `auto` means "the best backend for this job": the verification cases run on the CPU, in f64.
     let (backend, report) = match choice {
-        BackendChoice::Auto => BackendChoice::Cpu.resolve(adapter)?,
+        BackendChoice::Auto => {
+            let (backend, mut report) = BackendChoice::Cpu.resolve(adapter)?;
+            report.requested = BackendChoice::Auto;
+            report.reason =
+                "auto: verification runs on the CPU's f64 reference (--backend gpu for the \
+                             GPU's f32)"
+                    .into();
+            (backend, report)
+        }
         other => other.resolve(adapter)?,
     };
     eprintln!("backend: {} ({})", report.kind, report.reason);
