@@ -399,7 +399,7 @@ fn gpu_rejects_bad_input_with_errors() {
 /// (about 1.6e-7 mm at the end) is far below the f32 spacing of a coordinate 45 mm from the mesh centre
 /// (3.8e-6 mm), so a GPU state of f32 positions would lose it; the displacement state keeps it. The GPU
 /// must agree with the CPU to a tolerance that scales with the displacement, not with the bar's size:
-/// 8 N eps |u|max, the same per-step rounding budget as the cube cases, without their (R + scale) term.
+/// N eps |u|max, the bound of the cube cases (measured: 2.8e-11 mm against 1.5e-9).
 #[test]
 fn gpu_keeps_small_steps_far_from_the_origin() {
     let Some(ctx) = common::gpu("tled_gpu_far") else {
@@ -452,7 +452,7 @@ fn gpu_keeps_small_steps_far_from_the_origin() {
     let x_gpu = gpu.positions(&ctx).unwrap();
     let scale = largest_gap(&cpu.x, &model.rest);
     let worst = largest_gap(&cpu.x, &x_gpu);
-    let tol = 8.0 * steps as f64 * f32::EPSILON as f64 * scale;
+    let tol = steps as f64 * f32::EPSILON as f64 * scale;
     eprintln!(
         "90 mm bar, {steps} steps of {dt:.2e} ms: max |x_gpu - x_cpu| = {worst:.2e} mm, max displacement \
          {scale:.2e} mm, tolerance {tol:.1e} mm"
