@@ -45,13 +45,24 @@ use crate::mesh::topology::NodeTets;
 /// fork-join overhead).
 const MIN_LEN: usize = 2048;
 
+/// J of an inverted tetrahedron for [`SimError::Inverted`]'s message: NaN where it was not finite or not
+/// recorded (the GPU records only which tetrahedron failed at which step).
+fn jacobian_text(j: f64) -> String {
+    if j.is_nan() {
+        "J not finite, or not recorded: the GPU records only the tetrahedron and the step".into()
+    } else {
+        format!("J = {j:.3e}")
+    }
+}
+
 /// Why a step failed, or a model could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SimError {
     #[error(
-        "step {step}: tetrahedron {tet} (region {region}, nodes {nodes:?}) inverted (J = {j:.3e}); \
+        "step {step}: tetrahedron {tet} (region {region}, nodes {nodes:?}) inverted ({}); \
          reduce the time step or the load rate, stiffen the volumetric penalty, or check the boundary \
-         conditions"
+         conditions",
+        jacobian_text(*.j)
     )]
     Inverted {
         step: u64,
