@@ -529,8 +529,19 @@ fn gpu_volume_of_displacements_matches_cpu() {
         assert!((v - cpu).abs() < tol, "{name}: {v} vs {cpu}");
         // The rest configuration alone (u = 0) is not what was measured: the displacements count.
         assert!((v - cavity.volume(&x0)).abs() > 10.0 * tol, "{name}");
+        // The same passes bound once (the heartbeat's time loop): the same bits.
+        let bound = gpu.bind_displacement(&ctx, &u, &rest).unwrap();
+        let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "bound volume of displacements");
+        gpu.record_bound(&mut batch, &bound);
+        let (again, _) = batch.submit_and_read(gpu.volume_buffer()).unwrap();
+        assert_eq!(
+            again[0].to_bits(),
+            (v as f32).to_bits(),
+            "{name}: bound passes"
+        );
         let short = GpuBuffer::<[f32; 4]>::zeroed(&ctx, "short rest", 3).unwrap();
         let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "bad rest");
         assert!(gpu.record_displacement(&mut batch, &u, &short).is_err());
+        assert!(gpu.bind_displacement(&ctx, &u, &short).is_err());
     }
 }

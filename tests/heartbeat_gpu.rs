@@ -212,6 +212,8 @@ fn active_tension_kernel_matches_the_cpu_twitch() {
     let mut kernel = ActiveTension::new(&ctx, &heart, period).unwrap();
     assert_eq!(kernel.len(), heart.report.tets);
     let out = cardiotwin::gpu::GpuBuffer::<f32>::zeroed(&ctx, "tension", kernel.len()).unwrap();
+    let bound_out = cardiotwin::gpu::GpuBuffer::<f32>::zeroed(&ctx, "bound", kernel.len()).unwrap();
+    let bound = kernel.bind(&ctx, &bound_out).unwrap();
     let (mut worst, mut active) = (0.0f64, 0usize);
     // As a scenario runs (beats from 0), then as the viewer's settings change it: a new beat start, a
     // longer period and half the contractility.
@@ -233,6 +235,15 @@ fn active_tension_kernel_matches_the_cpu_twitch() {
             let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "tension");
             kernel.record(&ctx, &mut batch, t, &out).unwrap();
             let (gpu, _) = batch.submit_and_read(&out).unwrap();
+            // The pass bound once (the heartbeat's time loop) writes the same bits.
+            let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "tension, bound");
+            kernel.record_bound(&ctx, &mut batch, &bound, t);
+            let (again, _) = batch.submit_and_read(&bound_out).unwrap();
+            assert!(
+                gpu.iter()
+                    .zip(&again)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            );
             for (i, &g) in gpu.iter().enumerate() {
                 let s = (t - beat_start - heart.activation_ms[i]).rem_euclid(period);
                 let cpu = scale * heart.contractility[i] * heart.twitch.lookup(s);
@@ -252,4 +263,5 @@ fn active_tension_kernel_matches_the_cpu_twitch() {
     let short = cardiotwin::gpu::GpuBuffer::<f32>::zeroed(&ctx, "short", 3).unwrap();
     let mut batch = cardiotwin::gpu::Batch::untimed(&ctx, "bad");
     assert!(kernel.record(&ctx, &mut batch, 0.0, &short).is_err());
+    assert!(kernel.bind(&ctx, &short).is_err());
 }

@@ -17,7 +17,7 @@ use glam::DVec3;
 
 use super::cavity::Cavity;
 use crate::gpu::shaders::CAVITY;
-use crate::gpu::{Access, Batch, GpuBuffer, GpuContext, GpuError, Kernel};
+use crate::gpu::{Access, Batch, BoundDispatch, GpuBuffer, GpuContext, GpuError, Kernel, Range};
 
 /// `CavityParams` of `shaders/cavity.wgsl`.
 #[repr(C)]
@@ -30,6 +30,21 @@ struct CavityParams {
     _pad: [u32; 3],
 }
 const _: () = assert!(size_of::<CavityParams>() == 32);
+
+/// The kernels of a volume, in the order they run.
+#[derive(Debug, Clone, Copy)]
+enum Pass {
+    Caps,
+    Partials,
+    Reduce,
+}
+
+/// The passes of one cavity's volume bound to a displacement buffer once
+/// ([`GpuCavity::bind_displacement`]), for a time loop that records them every step without making bind
+/// groups ([`GpuCavity::record_bound`]).
+pub struct BoundVolume {
+    passes: Vec<(Pass, BoundDispatch)>,
+}
 
 /// A [`Cavity`] resident on the GPU, with its kernels and scratch buffers. Build once per cavity.
 pub struct GpuCavity {
@@ -173,12 +188,58 @@ impl GpuCavity {
         self.record_with(batch, u, Some(rest))
     }
 
+    /// The passes of [`Self::record_displacement`] on `u` and `rest`, bound once (see [`BoundVolume`]).
+    pub fn bind_displacement(
+        &self,
+        ctx: &GpuContext,
+        u: &GpuBuffer<[f32; 4]>,
+        rest: &GpuBuffer<[f32; 4]>,
+    ) -> Result<BoundVolume, GpuError> {
+        let passes = self
+            .passes(u, Some(rest))?
+            .into_iter()
+            .map(|(kernel, bindings, count)| {
+                Ok((kernel, self.kernel(kernel).bind(ctx, &bindings, count, 0)?))
+            })
+            .collect::<Result<_, GpuError>>()?;
+        Ok(BoundVolume { passes })
+    }
+
+    /// Records the passes of [`Self::bind_displacement`]: the volume of the displacements it was bound
+    /// to, as they are when the passes run.
+    pub fn record_bound(&self, batch: &mut Batch<'_>, bound: &BoundVolume) {
+        for (kernel, pass) in &bound.passes {
+            batch.dispatch_bound(self.kernel(*kernel), pass);
+        }
+    }
+
+    fn kernel(&self, pass: Pass) -> &Kernel {
+        match pass {
+            Pass::Caps => &self.caps_kernel,
+            Pass::Partials => &self.partials_kernel,
+            Pass::Reduce => &self.reduce_kernel,
+        }
+    }
+
     fn record_with(
         &self,
         batch: &mut Batch<'_>,
         x: &GpuBuffer<[f32; 4]>,
         rest: Option<&GpuBuffer<[f32; 4]>>,
     ) -> Result<(), GpuError> {
+        for (kernel, bindings, count) in self.passes(x, rest)? {
+            batch.dispatch(self.kernel(kernel), &bindings, count, 0)?;
+        }
+        Ok(())
+    }
+
+    /// The passes that leave the volume of `x` (or `rest + x`) in [`Self::volume_buffer`], in order:
+    /// kernel, bindings and invocations.
+    fn passes<'a>(
+        &'a self,
+        x: &'a GpuBuffer<[f32; 4]>,
+        rest: Option<&'a GpuBuffer<[f32; 4]>>,
+    ) -> Result<Vec<(Pass, Vec<Range<'a>>, u32)>, GpuError> {
         for b in std::iter::once(x).chain(rest) {
             if b.len() != self.node_count {
                 return Err(GpuError::Validation {
@@ -194,9 +255,9 @@ impl GpuCavity {
         }
         let params = self.params[rest.is_some() as usize].whole();
         let rest = rest.unwrap_or(&self.no_rest).whole();
-        batch.dispatch(
-            &self.caps_kernel,
-            &[
+        let mut passes = vec![(
+            Pass::Caps,
+            vec![
                 params,
                 x.whole(),
                 self.loop_offsets.whole(),
@@ -205,8 +266,7 @@ impl GpuCavity {
                 rest,
             ],
             self.loops as u32,
-            0,
-        )?;
+        )];
         // Values left by each pass: one per workgroup of its input, until one is left.
         let triangles = self.triangles.len();
         let mut count = triangles.div_ceil(self.workgroup);
@@ -215,9 +275,9 @@ impl GpuCavity {
         } else {
             &self.partials[0]
         };
-        batch.dispatch(
-            &self.partials_kernel,
-            &[
+        passes.push((
+            Pass::Partials,
+            vec![
                 params,
                 x.whole(),
                 self.triangles.whole(),
@@ -226,8 +286,7 @@ impl GpuCavity {
                 rest,
             ],
             triangles as u32,
-            0,
-        )?;
+        ));
         let mut level = 0;
         while count > 1 {
             let n_in = count;
@@ -239,14 +298,13 @@ impl GpuCavity {
                 level = 1 - level;
                 &self.partials[level]
             };
-            batch.dispatch(
-                &self.reduce_kernel,
-                &[input.range(0..n_in), out.whole()],
+            passes.push((
+                Pass::Reduce,
+                vec![input.range(0..n_in), out.whole()],
                 n_in as u32,
-                0,
-            )?;
+            ));
         }
-        Ok(())
+        Ok(passes)
     }
 
     /// The one-value buffer the recorded passes leave the volume in, mm^3.
