@@ -17,7 +17,7 @@
 //
 // Dispatch: WG-wide workgroups on a 2-D grid covering `dispatch.count` items. The reduction entry points
 // cannot return early (workgroupBarrier needs uniform control flow): invocations past `dispatch.count`
-// contribute 0 and only workgroups holding items write (the tree: tree_sum of common.wgsl).
+// contribute 0 and only workgroups holding items write (the tree: workgroup_sum of common.wgsl).
 // Bindings (group 0), per entry point:
 //   cavity_caps:      0 dispatch, 1 params storage read CavityParams, 2 x storage read array<vec4<f32>>
 //                     (xyz mm relative to the origin, or displacements), 3 loop_offsets read array<u32>,
@@ -108,11 +108,10 @@ fn cavity_partials(
         }
         term = dot(a, cross(b, c)) / 6.0;
     }
-    scratch[lid.x] = term;
-    tree_sum(lid.x);
+    let sum = workgroup_sum(term, lid.x);
     let g = group_index(wid, nwg);
     if (lid.x == 0u && g * WG < dispatch.count) {
-        partials[g] = scratch[0];
+        partials[g] = sum;
     }
 }
 
@@ -127,10 +126,9 @@ fn cavity_reduce(
     if (i < dispatch.count) {
         v = values[i];
     }
-    scratch[lid.x] = v;
-    tree_sum(lid.x);
+    let sum = workgroup_sum(v, lid.x);
     let g = group_index(wid, nwg);
     if (lid.x == 0u && g * WG < dispatch.count) {
-        sums[g] = scratch[0];
+        sums[g] = sum;
     }
 }

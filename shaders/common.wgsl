@@ -23,13 +23,14 @@ fn local_index(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
     return (wid.y * nwg.x + wid.x) * WG + lid.x;
 }
 
-// Deterministic workgroup sums (cavity.wgsl, mech_relax.wgsl): each invocation writes its term to
-// scratch[lid], then tree_sum adds scratch[0..WG) into scratch[0] by halving strides, the same tree on every
+// Deterministic workgroup sums (cavity.wgsl, mech_relax.wgsl): workgroup_sum(term, lid) returns, to every
+// invocation, the sum of the workgroup's terms, added in scratch by halving strides: the same tree on every
 // run and every GPU (no float atomics). Entry points that call it must not return early (workgroupBarrier
 // needs uniform control flow).
 var<workgroup> scratch: array<f32, WG>;
 
-fn tree_sum(lid: u32) {
+fn workgroup_sum(term: f32, lid: u32) -> f32 {
+    scratch[lid] = term;
     workgroupBarrier();
     for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
         if (lid < stride) {
@@ -37,6 +38,7 @@ fn tree_sum(lid: u32) {
         }
         workgroupBarrier();
     }
+    return scratch[0];
 }
 
 // Flat index of a workgroup on the 2-D grid.

@@ -9,7 +9,7 @@
 //                     per tetrahedron, p_k = p0_k (1 - f) + p1_k f per pressure load (exactly the end values
 //                     at f = 1)
 //   kinetic_partials  after the node pass, one invocation per node: m |du|^2, summed per workgroup by the
-//                     tree of common.wgsl into partials[workgroup]
+//                     tree of common.wgsl (workgroup_sum) into partials[workgroup]
 //   kinetic_damping   one workgroup: the partials summed in a fixed order, KE = sum / 2 (the pseudo time step
 //                     is 1, so du is the velocity). When KE fell below the last step's, the motion has passed
 //                     a peak of kinetic energy: reset = 1, resets += 1 and KE = 0 (the CPU twin's stop);
@@ -115,11 +115,10 @@ fn kinetic_partials(
         let d = du[n].xyz;
         term = mass[n] * dot(d, d);
     }
-    scratch[lid.x] = term;
-    tree_sum(lid.x);
+    let sum = workgroup_sum(term, lid.x);
     let g = group_index(wid, nwg);
     if (lid.x == 0u && g * WG < dispatch.count) {
-        partials[g] = scratch[0];
+        partials[g] = sum;
     }
 }
 
@@ -129,10 +128,8 @@ fn kinetic_damping(@builtin(local_invocation_id) lid: vec3<u32>) {
     for (var k = lid.x; k < arrayLength(&partial_sums); k += WG) {
         sum += partial_sums[k];
     }
-    scratch[lid.x] = sum;
-    tree_sum(lid.x);
+    let ke = 0.5 * workgroup_sum(sum, lid.x);
     if (lid.x == 0u) {
-        let ke = 0.5 * scratch[0];
         if (ke < relax.ke_prev) {
             relax.reset = 1u;
             relax.resets += 1u;
