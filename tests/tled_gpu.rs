@@ -16,6 +16,7 @@ use cardiotwin::anatomy::block::Block;
 use cardiotwin::error::Error;
 use cardiotwin::gpu::GpuContext;
 use cardiotwin::mechanics::gpu::GpuTled;
+use cardiotwin::mechanics::gpu::loads::ScheduledSteps;
 use cardiotwin::mechanics::material::{Guccione, HolzapfelOgden, KelvinVoigt, Material};
 use cardiotwin::mechanics::tled::{
     self, Scratch, SimError, Stepping, TledModel, TledState, Volumetric,
@@ -545,4 +546,79 @@ fn gpu_recorded_steps_and_restored_states_continue_bit_for_bit() {
         b.finish(pending, &[u32::MAX; 2]).is_err(),
         "a short status word"
     );
+}
+
+/// Steps whose loads are known ahead (`ScheduledSteps`: the loads written on the device before each step,
+/// one submission for all) give the bits of setting the loads and running one step at a time; a schedule
+/// that does not fit is refused.
+#[test]
+fn gpu_scheduled_steps_equal_one_step_at_a_time() {
+    let Some(ctx) = common::gpu("tled_gpu_schedule") else {
+        return;
+    };
+    let mesh = cube();
+    let model = TledModel::new(
+        &mesh,
+        Material::Guccione(Guccione::default()),
+        1.0,
+        Some(skew_frames(mesh.tet_count())),
+    )
+    .unwrap();
+    let loads = Loads {
+        pressures: vec![PressureLoad::on_surfaces(&mesh, &[PRESSURE_Z0], 0.0).unwrap()],
+        active_tension: vec![0.0; mesh.tet_count()],
+        ..Loads::default()
+    };
+    let constraints = Constraints::default();
+    let state = TledState::at_rest(&mesh);
+    let stepping = Stepping {
+        dt: 0.5 * model.stable_time_step(),
+        damping: 0.5,
+    };
+    let steps = 25;
+    let tension: Vec<f64> = (0..steps).map(|k| 3.0 * (0.2 * k as f64).sin()).collect();
+    let pressures: Vec<f64> = (0..steps).map(|k| 0.1 * k as f64).collect();
+
+    let mut one = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
+    for k in 0..steps {
+        one.set_pressure(0, pressures[k]).unwrap();
+        one.set_active_tension(&ctx, &vec![tension[k]; mesh.tet_count()])
+            .unwrap();
+        one.run(&ctx, 1, stepping).unwrap();
+    }
+    let mut all = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
+    let schedule = ScheduledSteps::new(&ctx, &all, steps, true).unwrap();
+    schedule
+        .run(&ctx, &mut all, stepping, &tension, &pressures)
+        .unwrap();
+    assert_eq!((one.step, all.step), (steps as u64, steps as u64));
+    let (a, b) = (
+        one.displacements(&ctx).unwrap(),
+        all.displacements(&ctx).unwrap(),
+    );
+    let bits = |v: &[[f32; 4]]| -> Vec<u32> { v.iter().flatten().map(|x| x.to_bits()).collect() };
+    assert_eq!(bits(&a.0), bits(&b.0), "displacements");
+    assert_eq!(bits(&a.1), bits(&b.1), "increments");
+    let moved = largest_gap(&all.positions(&ctx).unwrap(), &model.rest);
+    assert!(moved > 1e-4, "the loads moved the cube by {moved} mm");
+
+    // Too many steps, pressures that do not match the steps, a tension the schedule was not built for.
+    let many = vec![0.0; steps + 1];
+    assert!(
+        schedule
+            .run(&ctx, &mut all, stepping, &many, &many)
+            .is_err()
+    );
+    assert!(
+        schedule
+            .run(&ctx, &mut all, stepping, &tension, &pressures[1..])
+            .is_err()
+    );
+    let without = ScheduledSteps::new(&ctx, &all, steps, false).unwrap();
+    assert!(
+        without
+            .run(&ctx, &mut all, stepping, &tension, &pressures)
+            .is_err()
+    );
+    assert!(ScheduledSteps::new(&ctx, &all, 0, true).is_err());
 }

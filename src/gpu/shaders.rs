@@ -78,8 +78,17 @@ pub const MECH_SURFACE: Shader = Shader {
     uses_common: true,
 };
 
-/// `shaders/mech_relax.wgsl`: dynamic relaxation's load ramp and kinetic damping between explicit steps
-/// (per tetrahedron, per node, one workgroup).
+/// `shaders/mech_loads.wgsl`: loads written on the device before each step of a batch, from a ramp or a
+/// table of the steps (per tetrahedron or pressure load).
+pub const MECH_LOADS: Shader = Shader {
+    name: "mech_loads",
+    file: "shaders/mech_loads.wgsl",
+    source: include_str!("../../shaders/mech_loads.wgsl"),
+    uses_common: true,
+};
+
+/// `shaders/mech_relax.wgsl`: dynamic relaxation's kinetic damping between explicit steps (per node, one
+/// workgroup).
 pub const MECH_RELAX: Shader = Shader {
     name: "mech_relax",
     file: "shaders/mech_relax.wgsl",
@@ -150,6 +159,7 @@ pub const ALL: &[Shader] = &[
     MECH_VOLUME,
     MECH_SURFACE,
     MECH_NODE,
+    MECH_LOADS,
     MECH_RELAX,
     CAVITY,
     EP_MONODOMAIN,

@@ -23,9 +23,11 @@
 //! rule. Benchmark 2's is the benchmark's own coarse biventricle ([`arostica_biv`]), with its vertex fibres
 //! averaged per tetrahedron ([`fibres::from_point_fields`]).
 //!
-//! Backends: the CPU's fused step in f64 ([`FusedTled`]), or the GPU step in f32 ([`GpuTled`]), which
-//! takes one submission per step (the loads change every step: the pressures and, with an activation,
-//! the tension of every tetrahedron are written before it) and reads the positions back at the samples.
+//! Backends: the CPU's fused step in f64 ([`FusedTled`]), or the GPU step in f32 ([`GpuTled`]). The loads
+//! change every step, but the drivers are functions of time alone, so each sample's steps have their
+//! loads computed first; the GPU then runs the sample in one submission, the pressures and the tension
+//! written on the device before each step ([`ScheduledSteps`]), and reads the positions back at the
+//! sample (the same bits as a submission per step).
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -45,6 +47,7 @@ use crate::error::Result;
 use crate::gpu::GpuContext;
 use crate::mechanics::FusedTled;
 use crate::mechanics::gpu::GpuTled;
+use crate::mechanics::gpu::loads::ScheduledSteps;
 use crate::mechanics::loads::{Constraints, Loads, PressureLoad, SpringLoad};
 use crate::mechanics::material::{FibreFrame, HolzapfelOgden, KelvinVoigt, Material};
 use crate::mechanics::tled::{Stepping, TledModel, TledState};
@@ -302,41 +305,60 @@ struct Trace {
     p_max: Vec<f64>,
 }
 
-/// The explicit step of a run on either backend.
+/// The explicit steps of a run on either backend.
 enum Stepper<'a> {
     Cpu(Box<FusedTled<f64>>),
-    Gpu(&'a GpuContext, Box<GpuTled>),
+    Gpu(&'a GpuContext, Box<(GpuTled, ScheduledSteps)>),
 }
 
 impl<'a> Stepper<'a> {
+    /// A stepper for runs of up to `steps` steps at a time ([`Stepper::run`]).
     fn new(
         backend: &'a Backend,
         model: &TledModel,
         loads: &Loads,
         state: &TledState,
+        steps: usize,
     ) -> Result<Self> {
         let free = Constraints::default();
         Ok(match backend {
             Backend::Cpu => Stepper::Cpu(Box::new(FusedTled::new(model, loads, &free, state)?)),
-            Backend::Gpu(ctx) => Stepper::Gpu(
-                ctx,
-                Box::new(GpuTled::new(ctx, model, state, loads, &free)?),
-            ),
+            Backend::Gpu(ctx) => {
+                let gpu = GpuTled::new(ctx, model, state, loads, &free)?;
+                let tension = !loads.active_tension.is_empty();
+                let schedule = ScheduledSteps::new(ctx, &gpu, steps, tension)?;
+                Stepper::Gpu(ctx, Box::new((gpu, schedule)))
+            }
         })
     }
 
-    /// One step under `loads` (their pressures and active tension; the rest as uploaded).
-    fn step(&mut self, stepping: Stepping, loads: &Loads) -> Result<()> {
+    /// `tension.len()` steps, step k under active tension `tension[k]` (kPa, every tetrahedron; ignored
+    /// when `loads` has none) and pressures `pressures[k P..(k + 1) P]` (kPa, in the order of
+    /// `loads.pressures`); the rest of `loads` as uploaded. The CPU sets `loads` and steps once per step;
+    /// the GPU runs them all in one submission, the loads written on the device (`ScheduledSteps`).
+    fn run(
+        &mut self,
+        stepping: Stepping,
+        loads: &mut Loads,
+        tension: &[f64],
+        pressures: &[f64],
+    ) -> Result<()> {
+        let with_tension = !loads.active_tension.is_empty();
         match self {
-            Stepper::Cpu(fused) => fused.step(stepping, loads)?,
+            Stepper::Cpu(fused) => {
+                let p = loads.pressures.len();
+                for (k, &ta) in tension.iter().enumerate() {
+                    for (j, load) in loads.pressures.iter_mut().enumerate() {
+                        load.pressure = pressures[k * p + j];
+                    }
+                    loads.active_tension.iter_mut().for_each(|t| *t = ta);
+                    fused.step(stepping, loads)?;
+                }
+            }
             Stepper::Gpu(ctx, gpu) => {
-                for (i, p) in loads.pressures.iter().enumerate() {
-                    gpu.set_pressure(i, p.pressure)?;
-                }
-                if !loads.active_tension.is_empty() {
-                    gpu.set_active_tension(ctx, &loads.active_tension)?;
-                }
-                gpu.run(ctx, 1, stepping)?;
+                let (gpu, schedule) = &mut **gpu;
+                let tension = if with_tension { tension } else { &[] };
+                schedule.run(ctx, gpu, stepping, tension, pressures)?;
             }
         }
         Ok(())
@@ -346,14 +368,14 @@ impl<'a> Stepper<'a> {
     fn t(&self) -> f64 {
         match self {
             Stepper::Cpu(fused) => fused.t,
-            Stepper::Gpu(_, gpu) => gpu.t,
+            Stepper::Gpu(_, gpu) => gpu.0.t,
         }
     }
 
     fn state(&self) -> Result<TledState> {
         Ok(match self {
             Stepper::Cpu(fused) => fused.state(),
-            Stepper::Gpu(ctx, gpu) => gpu.state(ctx)?,
+            Stepper::Gpu(ctx, gpu) => gpu.0.state(ctx)?,
         })
     }
 }
@@ -377,7 +399,7 @@ impl Dynamics<'_> {
         let stepping = Stepping { dt, damping: 0.0 };
         let clock = Instant::now();
         let mut state = TledState::at_rest(mesh);
-        let mut stepper = Stepper::new(backend, model, &self.loads, &state)?;
+        let mut stepper = Stepper::new(backend, model, &self.loads, &state, per_sample as usize)?;
         let mut csv = String::from("time_s");
         for (name, _) in &self.probes {
             let _ = write!(csv, ",{name}_ux_m,{name}_uy_m,{name}_uz_m");
@@ -417,15 +439,18 @@ impl Dynamics<'_> {
         let mut tau = 0.0f64; // Pa
         let mut p = vec![0.0f64; self.pressures.len()]; // Pa
         let (mut tau_max, mut p_max) = (0.0f64, vec![0.0f64; self.pressures.len()]);
+        let mut tensions = Vec::with_capacity(per_sample as usize); // kPa
+        let mut step_pressures = Vec::with_capacity(per_sample as usize * p.len()); // kPa
         for sample in 1..=samples {
-            for _ in 0..per_sample {
-                for (load, &p) in self.loads.pressures.iter_mut().zip(&p) {
-                    load.pressure = p * 1e-3;
-                }
-                let ta = tau * 1e-3;
-                self.loads.active_tension.iter_mut().for_each(|t| *t = ta);
-                stepper.step(stepping, &self.loads)?;
-                let (t0, dt_s) = ((stepper.t() - dt) * 1e-3, dt * 1e-3);
+            // The drivers are functions of time alone: the loads of the sample's steps are known before
+            // the steps run.
+            let t_start = stepper.t();
+            tensions.clear();
+            step_pressures.clear();
+            for k in 0..per_sample {
+                tensions.push(tau * 1e-3);
+                step_pressures.extend(p.iter().map(|p| p * 1e-3));
+                let (t0, dt_s) = ((t_start + k as f64 * dt) * 1e-3, dt * 1e-3);
                 let mid = t0 + 0.5 * dt_s;
                 if let Some(driver) = &self.activation {
                     let (rate, source) = driver.rates(mid);
@@ -438,6 +463,7 @@ impl Dynamics<'_> {
                     *p_max = p_max.max(*p);
                 }
             }
+            stepper.run(stepping, &mut self.loads, &tensions, &step_pressures)?;
             state = stepper.state()?;
             let (v, u) = record(&state, sample as f64 * sample_ms * 1e-3, &mut csv);
             if sample % 10 == 0 || sample == samples {

@@ -15,8 +15,9 @@
 //! | update | `mech_node.wgsl::node_pass` | node (CSR gathers) | always |
 //! | clock | `mech_node.wgsl::advance_step` | one invocation | always |
 //!
-//! Dynamic relaxation ([`relax`]) adds its own passes around these (`mech_relax.wgsl`: load ramp, kinetic
-//! energy, velocity reset). Every pass is bound once, when the model is uploaded; a step only records the dispatches. What changes
+//! Loads that change inside a batch are written by a pass before each step ([`loads`], `mech_loads.wgsl`:
+//! a ramp, or a table of loads known ahead); dynamic relaxation ([`relax`]) adds kinetic damping after each
+//! step (`mech_relax.wgsl`). Every pass is bound once, when the model is uploaded; a step only records the dispatches. What changes
 //! from step to step on the GPU is the step clock (status word 4, which the failure records read); the
 //! parameters (time step, damping, gravity) are one uniform per batch.
 //!
@@ -39,6 +40,7 @@
 //! batch, so after an error the state is garbage: rebuild from a saved [`TledState`].
 
 mod data;
+pub mod loads;
 pub mod relax;
 
 use glam::DVec3;

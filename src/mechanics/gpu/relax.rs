@@ -1,6 +1,6 @@
 //! Dynamic relaxation on the GPU: the algorithm of the CPU's [`crate::mechanics::relax::relax`]
 //! (element-wise mass scaling, pseudo time step 1, a linear load ramp, kinetic damping, a residual check)
-//! with the steps, the ramp and the kinetic damping on the device (`shaders/mech_relax.wgsl`). A batch of
+//! with the steps, the ramp and the kinetic damping on the device (`shaders/mech_loads.wgsl`, `shaders/mech_relax.wgsl`). A batch of
 //! `check_every` steps is one submission; between batches only the 20-byte status crosses the bus, and at a
 //! check the displacements, whose out-of-balance force the CPU evaluates in f64 with the reference's forces
 //! ([`crate::mechanics::relax::residual`]), so that both backends are judged by the same measure.
@@ -24,6 +24,7 @@ use std::time::Instant;
 
 use bytemuck::{Pod, Zeroable};
 
+use super::loads::StepLoads;
 use super::{GpuTled, PendingSteps};
 use crate::error::{Error, Result};
 use crate::gpu::shaders::MECH_RELAX;
@@ -37,16 +38,6 @@ use crate::mechanics::tled::{Stepping, TledModel, TledState};
 /// 60 checks of the verification's 500 steps is 30,000 steps; the longest stretch without halving on the
 /// verification cases is 25,000 (the Land beam on the CPU, 29,000 to 54,000 steps).
 const STALL_CHECKS: u32 = 60;
-
-/// `RampParams` of `shaders/mech_relax.wgsl`: the ramp of one batch.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct RampParams {
-    first: u32,
-    ramp: u32,
-    tensions: u32,
-    pressures: u32,
-}
 
 /// `RelaxState` of `shaders/mech_relax.wgsl`: the kinetic damping's state.
 #[repr(C)]
@@ -118,33 +109,23 @@ impl Ends {
 
 /// The relaxation's passes, bound to their buffers and to those of a [`GpuTled`].
 struct RelaxPasses {
-    ramp_kernel: Kernel,
+    ramp: StepLoads,
     partials_kernel: Kernel,
     damping_kernel: Kernel,
     stop_kernel: Kernel,
-    /// `None` when there is nothing to ramp.
-    ramp: Option<BoundDispatch>,
     partials: BoundDispatch,
     damping: BoundDispatch,
     stop: BoundDispatch,
-    ramp_params: GpuBuffer<RampParams>,
     state: GpuBuffer<RelaxState>,
     // Kept alive for the bindings.
-    _ends: [GpuBuffer<[f32; 2]>; 2],
     _mass: GpuBuffer<f32>,
     _partials: GpuBuffer<f32>,
 }
 
 impl RelaxPasses {
     fn new(ctx: &GpuContext, gpu: &GpuTled, mass: &[f64], ends: &Ends) -> Result<Self> {
-        use Access::{Read, ReadWrite, Uniform};
+        use Access::{Read, ReadWrite};
         let n_nodes = gpu.x.len();
-        let ramp_kernel = Kernel::new(
-            ctx,
-            &MECH_RELAX,
-            "load_ramp",
-            &[Uniform, Read, Read, ReadWrite, ReadWrite, ReadWrite],
-        )?;
         let partials_kernel = Kernel::new(
             ctx,
             &MECH_RELAX,
@@ -153,42 +134,11 @@ impl RelaxPasses {
         )?;
         let damping_kernel = Kernel::new(ctx, &MECH_RELAX, "kinetic_damping", &[Read, ReadWrite])?;
         let stop_kernel = Kernel::new(ctx, &MECH_RELAX, "stop_motion", &[Read, ReadWrite])?;
-        // A runtime-sized array binding must hold at least one element.
-        let at_least_one = |v: &[[f32; 2]]| {
-            if v.is_empty() {
-                vec![[0.0; 2]]
-            } else {
-                v.to_vec()
-            }
-        };
-        let ramp_params = GpuBuffer::uniform(ctx, "ramp params", &RampParams::zeroed())?;
-        let tension_ends =
-            GpuBuffer::from_slice(ctx, "tension ends", &at_least_one(&ends.tension))?;
-        let pressure_ends =
-            GpuBuffer::from_slice(ctx, "pressure ends", &at_least_one(&ends.pressure))?;
         let mass: Vec<f32> = mass.iter().map(|&m| m as f32).collect();
         let mass = GpuBuffer::from_slice(ctx, "relaxation masses", &mass)?;
         let groups = n_nodes.div_ceil(WORKGROUP_SIZE as usize);
         let partials = GpuBuffer::zeroed(ctx, "kinetic energy partials", groups)?;
         let state = GpuBuffer::from_slice(ctx, "relaxation state", &[RelaxState::zeroed()])?;
-        let items = ends.tension.len().max(ends.pressure.len());
-        let ramp = (items > 0)
-            .then(|| {
-                ramp_kernel.bind(
-                    ctx,
-                    &[
-                        ramp_params.whole(),
-                        tension_ends.whole(),
-                        pressure_ends.whole(),
-                        gpu.active.whole(),
-                        gpu.pressures.whole(),
-                        gpu.status.whole(),
-                    ],
-                    items as u32,
-                    0,
-                )
-            })
-            .transpose()?;
         let partials_pass = partials_kernel.bind(
             ctx,
             &[mass.whole(), gpu.du.whole(), partials.whole()],
@@ -198,17 +148,14 @@ impl RelaxPasses {
         let damping = damping_kernel.bind(ctx, &[partials.whole(), state.whole()], 1, 0)?;
         let stop = stop_kernel.bind(ctx, &[state.whole(), gpu.du.whole()], n_nodes as u32, 0)?;
         Ok(RelaxPasses {
-            ramp,
+            ramp: StepLoads::ramp(ctx, gpu, &ends.tension, &ends.pressure)?,
             partials: partials_pass,
             damping,
             stop,
-            ramp_kernel,
             partials_kernel,
             damping_kernel,
             stop_kernel,
-            ramp_params,
             state,
-            _ends: [tension_ends, pressure_ends],
             _mass: mass,
             _partials: partials,
         })
@@ -249,23 +196,13 @@ pub fn relax(
     let (mut best, mut since_best, mut stalled) = (f64::INFINITY, 0, false);
     while steps < options.max_steps {
         let n = options.check_every.min(options.max_steps - steps);
-        passes.ramp_params.write(
-            ctx,
-            &[RampParams {
-                first: steps.min(u32::MAX as u64) as u32,
-                ramp: options.ramp_steps.min(u32::MAX as u64) as u32,
-                tensions: ends.tension.len() as u32,
-                pressures: ends.pressure.len() as u32,
-            }],
-        );
+        passes.ramp.set_ramp(ctx, steps, options.ramp_steps);
         gpu.begin(ctx, stepping)?;
         let mut batch = Batch::new(ctx, "dynamic relaxation");
         for k in 0..n {
             // The loads change while the fraction (steps + k) / ramp_steps is at most 1.
-            if let Some(ramp) = &passes.ramp
-                && steps + k <= options.ramp_steps
-            {
-                batch.dispatch_bound(&passes.ramp_kernel, ramp);
+            if steps + k <= options.ramp_steps {
+                passes.ramp.record(&mut batch);
             }
             gpu.record_step(&mut batch);
             batch.dispatch_bound(&passes.partials_kernel, &passes.partials);
