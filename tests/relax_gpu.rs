@@ -15,13 +15,8 @@ use cardiotwin::mechanics::tled::{TledModel, TledState};
 use cardiotwin::mechanics::{Constraints, Loads, PressureLoad};
 use cardiotwin::verify::{self, VerifyOptions};
 use common::mechanics::{PRESSURE_Z0, SLIDING_X0, cube, skew_frames, tension};
+use common::num;
 use glam::DVec3;
-
-fn num(v: &serde_json::Value, key: &str) -> f64 {
-    v[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key} missing in {v}"))
-}
 
 /// The cube clamped on x = 0, 2 kPa of follower pressure on z = 0 and an active tension of about 5 kPa
 /// along skew fibres, both set by a callback as the square of the load fraction; relaxed on the CPU to

@@ -6,9 +6,12 @@
 //! and 1.1 s (element), active ventricle 6 s (PK2) and 4 s (Cauchy, both runs); the Lamé convergence pair
 //! (refine 0.6: 45 s) is `#[ignore]`d: `cargo test --release --test verify_mechanics -- --ignored`.
 
+mod common;
+
 use cardiotwin::backend::Backend;
 use cardiotwin::mechanics::Volumetric;
 use cardiotwin::verify::{self, Outcome, VerifyOptions};
+use common::num;
 
 fn run(case: &str, options: VerifyOptions) -> serde_json::Value {
     match verify::run(case, options, &Backend::Cpu) {
@@ -22,12 +25,6 @@ fn error_of(case: &str, options: VerifyOptions) -> String {
         Ok(o) => panic!("{case} with {options:?} should fail, gave {}", o.json),
         Err(e) => e.to_string(),
     }
-}
-
-fn num(v: &serde_json::Value, key: &str) -> f64 {
-    v[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key} missing in {v}"))
 }
 
 /// A homogeneous deformation is exact on linear tetrahedra: the only error left is the relaxation

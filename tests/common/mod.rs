@@ -36,6 +36,13 @@ pub fn text(o: &Output) -> String {
     )
 }
 
+/// The number at `key` of a verification JSON; panics, naming the key and the JSON, when there is none.
+pub fn num(v: &serde_json::Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
 /// A device on whatever adapter exists (lavapipe on CI). Without one: a loud skip notice and `None`, or a
 /// failure when `CARDIOTWIN_REQUIRE_GPU=1` (as in `.ci/run`).
 pub fn gpu(test: &str) -> Option<GpuContext> {
