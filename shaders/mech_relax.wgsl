@@ -1,6 +1,6 @@
 // mech_relax.wgsl: dynamic relaxation on the GPU, the device side of src/mechanics/gpu/relax.rs: kinetic
 // damping (Cundall 1976) between the explicit steps of mech_element.wgsl and mech_node.wgsl, so that a
-// relaxation runs whole batches of steps without reading anything back (its load ramp: load_ramp of
+// relaxation runs whole batches of steps without reading anything back (its load ramp: step_loads of
 // mech_loads.wgsl). Per step, after the step's own passes:
 //
 //   kinetic_partials  after the node pass, one invocation per node: m |du|^2, summed per workgroup by the
