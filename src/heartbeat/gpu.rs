@@ -312,13 +312,14 @@ pub fn restore_displacements(
     Ok((u, du))
 }
 
-/// The heart's mechanics, resident on the GPU (module docs).
+/// The passes of a heartbeat step besides the mechanics', bound once to the state's buffers.
 struct BoundPasses {
     tension: BoundTension,
     lv: BoundVolume,
     rv: Option<BoundVolume>,
 }
 
+/// The heart's mechanics, resident on the GPU (module docs).
 pub struct GpuHeart {
     ctx: Box<GpuContext>,
     tled: GpuTled,

@@ -17,9 +17,9 @@
 //!
 //! Loads that change inside a batch are written by a pass before each step ([`loads`], `mech_loads.wgsl`:
 //! a ramp, or a table of loads known ahead); dynamic relaxation ([`relax`]) adds kinetic damping after each
-//! step (`mech_relax.wgsl`). Every pass is bound once, when the model is uploaded; a step only records the dispatches. What changes
-//! from step to step on the GPU is the step clock (status word 4, which the failure records read); the
-//! parameters (time step, damping, gravity) are one uniform per batch.
+//! step (`mech_relax.wgsl`). Every pass is bound once, when the model is uploaded; a step only records the
+//! dispatches. What changes from step to step on the GPU is the step clock (status word 4, which the
+//! failure records read); the parameters (time step, damping, gravity) are one uniform per batch.
 //!
 //! State stays on the GPU between steps and runs: the displacements u = x - X and the last step's
 //! increments du = u_n - u_{n-1}, updated in place by the node pass, and the rest positions X relative to

@@ -1,9 +1,10 @@
 //! Dynamic relaxation on the GPU: the algorithm of the CPU's [`crate::mechanics::relax::relax`]
 //! (element-wise mass scaling, pseudo time step 1, a linear load ramp, kinetic damping, a residual check)
-//! with the steps, the ramp and the kinetic damping on the device (`shaders/mech_loads.wgsl`, `shaders/mech_relax.wgsl`). A batch of
-//! `check_every` steps is one submission; between batches only the 20-byte status crosses the bus, and at a
-//! check the displacements, whose out-of-balance force the CPU evaluates in f64 with the reference's forces
-//! ([`crate::mechanics::relax::residual`]), so that both backends are judged by the same measure.
+//! with the steps, the ramp and the kinetic damping on the device (`shaders/mech_loads.wgsl`,
+//! `shaders/mech_relax.wgsl`). A batch of `check_every` steps is one submission; between batches only the
+//! 20-byte status crosses the bus, and at a check the displacements, whose out-of-balance force the CPU
+//! evaluates in f64 with the reference's forces ([`crate::mechanics::relax::residual`]), so that both
+//! backends are judged by the same measure.
 //!
 //! The ramp: the GPU interpolates the pressures and active tensions linearly between the loads the callback
 //! sets at fraction 0 and at fraction 1, whatever path the callback takes in between. A static equilibrium of
