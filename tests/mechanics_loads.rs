@@ -10,7 +10,7 @@ use cardiotwin::anatomy::land_ellipsoid::{self, LandEllipsoid};
 use cardiotwin::coupling::cavity::Cavity;
 use cardiotwin::mechanics::loads::tagged_faces;
 use cardiotwin::mechanics::material::{FibreFrame, Guccione, Material, NeoHookean, Penalty};
-use cardiotwin::mechanics::relax::{RelaxOptions, relax};
+use cardiotwin::mechanics::relax::{RelaxOptions, balance, relax};
 use cardiotwin::mechanics::tled::{self, Scratch, SimError, Stepping, TledModel, TledState};
 use cardiotwin::mechanics::{Constraints, Loads, PressureLoad, SpringLoad, Volumetric};
 use cardiotwin::mesh::Surfaces;
@@ -449,6 +449,50 @@ fn uniform_pressure_compresses_a_block_as_the_closed_form() {
     // kPa, on a 27-node block); at 1e-11 the error is down by about the same factor. 1e-8 mm is 2e-7 of
     // the displacement |s - 1| X.
     assert!(err < 1e-8, "max |x - s X| = {err:.3e} mm");
+}
+
+/// The out-of-balance work (`balance().work`) that convergence also asks for: zero at the block's
+/// equilibrium up to the relaxation's tolerance, and of the order of a mistake in the deformation's
+/// amplitude when the displacement is 1% too large (where a soft mode hides such a mistake from the
+/// residual's norm, this is what sees it: the GPU's f32 floor on the Land beam, VERIFICATION.md).
+#[test]
+fn out_of_balance_work_sees_a_wrong_amplitude() {
+    let mesh = block(2, 6);
+    let mut model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None).unwrap();
+    let mut state = TledState::at_rest(&mesh);
+    let mut loads = Loads {
+        pressures: vec![PressureLoad::on_surfaces(&mesh, &[1, 2, 3, 4, 5, 6], 0.0).unwrap()],
+        ..Loads::default()
+    };
+    let constraints = three_two_one(&mesh);
+    let options = hydrostatic_options();
+    let report = relax(
+        &mut model,
+        &mut state,
+        &mut loads,
+        |f, l| l.pressures[0].pressure = 20.0 * f,
+        &constraints,
+        options,
+    )
+    .unwrap();
+    assert!(
+        report.converged && report.work_residual < options.tolerance,
+        "{report:?}"
+    );
+    let at_rest = rest(&mesh);
+    let equilibrium = balance(&model, &state, &loads, &constraints).unwrap();
+    state.x = at_rest
+        .iter()
+        .zip(&state.x)
+        .map(|(x0, x)| *x0 + (*x - *x0) * 1.01)
+        .collect();
+    let wrong = balance(&model, &state, &loads, &constraints).unwrap();
+    eprintln!("at equilibrium {equilibrium:?}; amplitude x 1.01 {wrong:?}");
+    assert!(equilibrium.work < options.tolerance, "{equilibrium:?}");
+    // Homogeneous compression by 1% more: the out-of-balance work is about 1% of the stored work times
+    // the ratio of tangent to secant stiffness (order 1).
+    assert!((3e-3..0.1).contains(&wrong.work), "{wrong:?}");
+    assert!(equilibrium.stored_work > 0.0 && wrong.stored_work > equilibrium.stored_work);
 }
 
 // ---------------------------------------------------------------------------------------------------
