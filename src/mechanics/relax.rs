@@ -105,6 +105,20 @@ pub struct Balance {
     pub stored_work: f64,
 }
 
+impl Balance {
+    /// Before any evaluation: infinitely far.
+    pub const UNKNOWN: Balance = Balance {
+        residual: f64::INFINITY,
+        work: f64::INFINITY,
+        stored_work: 0.0,
+    };
+
+    /// Whether both the residual and the work are below `tolerance` (what converged means).
+    pub fn within(&self, tolerance: f64) -> bool {
+        self.residual < tolerance && self.work < tolerance
+    }
+}
+
 /// The [`Balance`] of the positions of `state` under `loads`, in f64.
 pub fn balance(
     model: &TledModel,
@@ -151,7 +165,7 @@ pub fn relax(
     };
     let mut fused = FusedTled::<f64>::new(model, loads, constraints, state)?;
     let (mut ke_prev, mut resets) = (0.0, 0);
-    let (mut residual_now, mut work_now) = (f64::INFINITY, f64::INFINITY);
+    let mut now = Balance::UNKNOWN;
     let mut steps = 0;
     while steps < options.max_steps {
         let fraction = if options.ramp_steps == 0 {
@@ -172,12 +186,13 @@ pub fn relax(
         }
         if fraction >= 1.0 && steps % options.check_every == 0 {
             *state = fused.state();
-            let now = balance(model, state, loads, constraints)?;
-            (residual_now, work_now) = (now.residual, now.work);
+            now = balance(model, state, loads, constraints)?;
             log::debug!(
-                "relaxation: step {steps}, residual {residual_now:.3e}, work {work_now:.3e}"
+                "relaxation: step {steps}, residual {:.3e}, work {:.3e}",
+                now.residual,
+                now.work
             );
-            if residual_now < options.tolerance && work_now < options.tolerance {
+            if now.within(options.tolerance) {
                 break;
             }
         }
@@ -185,11 +200,11 @@ pub fn relax(
     *state = fused.state();
     Ok(RelaxReport {
         steps,
-        residual: residual_now,
-        work_residual: work_now,
+        residual: now.residual,
+        work_residual: now.work,
         tolerance: options.tolerance,
         kinetic_energy: fused.kinetic_energy(1.0),
-        converged: residual_now < options.tolerance && work_now < options.tolerance,
+        converged: now.within(options.tolerance),
         stalled: false,
         resets,
         wall_s: start.elapsed().as_secs_f64(),
