@@ -13,6 +13,7 @@ pub mod extract;
 pub mod hex;
 pub mod io;
 pub mod locate;
+pub mod renumber;
 pub mod surface_repair;
 pub mod topology;
 pub mod volume_mesher;
@@ -313,6 +314,29 @@ impl TetMesh {
 
     pub fn bbox(&self) -> Aabb {
         Aabb::of_points(&self.nodes)
+    }
+
+    /// A digest of the nodes (coordinate bits, in order) and tetrahedra (node indices, in order): FNV-1a,
+    /// 64 bits, the same on every platform and build, so that a file written for one numbering of a mesh
+    /// (a checkpoint) can tell it is being read against another.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for &b in bytes {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        for p in &self.nodes {
+            for c in p {
+                eat(&c.to_bits().to_le_bytes());
+            }
+        }
+        for t in &self.tets {
+            for n in t {
+                eat(&n.to_le_bytes());
+            }
+        }
+        h
     }
 
     /// Swaps corners 2 and 3 of every tetrahedron with negative signed volume; returns how many (also
