@@ -207,6 +207,27 @@ fn quick_run_writes_every_output_and_resumes_to_the_same_files() {
     std::io::Write::write_all(&mut f, b"0.802,2,1,2,3\n").unwrap();
     let mut resume = options(&b);
     resume.resume = true;
+    // A checkpoint of another mesh (or of another numbering of it) is refused before anything is
+    // touched: with another fingerprint, and without one (a version before fingerprints).
+    let ck_path = b.join("checkpoint.json");
+    let saved = std::fs::read_to_string(&ck_path).unwrap();
+    let ck: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    let own = ck["mesh"].as_str().unwrap().to_string();
+    assert_eq!(own.len(), 16, "{own}");
+    for (mesh, says) in [
+        (serde_json::json!("0123456789abcdef"), "0123456789abcdef"),
+        (serde_json::Value::Null, "older cardiotwin"),
+    ] {
+        let mut other = ck.clone();
+        other["mesh"] = mesh;
+        std::fs::write(&ck_path, serde_json::to_string(&other).unwrap()).unwrap();
+        let err = run(None, &resume).unwrap_err().to_string();
+        assert!(
+            err.contains("checkpoint.json") && err.contains(says) && err.contains("--resume"),
+            "{err}"
+        );
+    }
+    std::fs::write(&ck_path, &saved).unwrap();
     let resumed = run(None, &resume).unwrap();
     assert_eq!(resumed.status, "finished");
     assert_eq!(
@@ -398,4 +419,17 @@ fn settings_change_at_the_next_beat_and_scale_what_they_name() {
     // A changed simulation has no checkpoint (its beats no longer follow the scenario).
     assert!(slow.save().is_err());
     assert!(base.save().is_ok());
+}
+
+/// The heart's mesh is numbered in space whatever the file's order ([`cardiotwin::mesh::renumber`]), so
+/// every solver gathers from nearby addresses: renumbering it again changes nothing, while the file the
+/// default heart comes from is not in that order.
+#[test]
+fn heart_mesh_is_numbered_in_space() {
+    use cardiotwin::mesh::renumber::spatially_ordered;
+    let heart = Heart::build(&quick()).unwrap();
+    assert!(spatially_ordered(&heart.mesh).1.is_identity());
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("meshes/rodero_lv.vtu");
+    let file = cardiotwin::mesh::io::read(&file).unwrap();
+    assert!(!spatially_ordered(&file).1.is_identity());
 }

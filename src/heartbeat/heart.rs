@@ -311,7 +311,9 @@ fn long_axis_height(mesh: &TetMesh, coords: &VentricularCoordinates) -> Vec<f64>
     h.into_iter().map(|v| v / top).collect()
 }
 
-/// The scenario's mesh: a built-in one or a file, reduced to the nodes its tetrahedra use.
+/// The scenario's mesh: a built-in one or a file, reduced to the nodes its tetrahedra use and renumbered
+/// in space ([`crate::mesh::renumber`]), so that every solver of the heart and its outputs see nodes near
+/// in space near in memory, whatever the file's order.
 fn load_mesh(scenario: &Scenario) -> Result<TetMesh> {
     let spec = &scenario.mesh;
     let h = spec.element_size_mm;
@@ -329,7 +331,8 @@ fn load_mesh(scenario: &Scenario) -> Result<TetMesh> {
             ))
         })?,
     };
-    Ok(crate::mesh::extract::without_unused_nodes(&mesh)?.unwrap_or(mesh))
+    let mesh = crate::mesh::extract::without_unused_nodes(&mesh)?.unwrap_or(mesh);
+    Ok(crate::mesh::renumber::spatially_ordered(&mesh).0)
 }
 
 /// Surface tags from tags or names; an unknown name or a tag no triangle carries is an error naming the

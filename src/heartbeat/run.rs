@@ -122,6 +122,11 @@ struct Checkpoint {
     fields: Vec<(f64, String)>,
     preload: PreloadReport,
     wall_s: f64,
+    /// [`crate::mesh::TetMesh::fingerprint`] of the heart's mesh, hexadecimal: a resume against a mesh
+    /// that is not the one stepped (a changed file, or nodes numbered otherwise by another version) is
+    /// refused. Absent in checkpoints of versions before it, which are refused too.
+    #[serde(default)]
+    mesh: Option<String>,
     state: LoopState,
 }
 
@@ -266,6 +271,7 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
     );
     let metrics_path = dir.join("metrics.csv");
     let checkpoint_path = dir.join("checkpoint.json");
+    let fingerprint = format!("{:016x}", heart.mesh.fingerprint());
     let (mut sim, preload, mut beats, mut fields, mut rows, wall_before) = if opts.resume {
         let text = std::fs::read_to_string(&checkpoint_path)
             .map_err(|e| Error::io(checkpoint_path.display().to_string(), e))?;
@@ -275,6 +281,23 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
                 checkpoint_path.display()
             ))
         })?;
+        if ck.mesh.as_deref() != Some(fingerprint.as_str()) {
+            let why = match &ck.mesh {
+                Some(m) => format!(
+                    "was written for a mesh with fingerprint {m}, and the scenario's mesh has \
+                     {fingerprint} (the mesh file changed)"
+                ),
+                None => {
+                    "records no mesh fingerprint: it was written by an older cardiotwin, which \
+                         numbered the nodes in the file's order"
+                        .to_string()
+                }
+            };
+            return Err(Error::Invalid(format!(
+                "{}: this checkpoint {why}; run again without --resume",
+                checkpoint_path.display()
+            )));
+        }
         let sim = Simulation::resume(&heart, &scenario, &ck.state, backend)?;
         truncate_rows(&metrics_path, ck.rows)?;
         (sim, ck.preload, ck.beats, ck.fields, ck.rows, ck.wall_s)
@@ -427,6 +450,7 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
                 fields: fields.clone(),
                 preload: preload.clone(),
                 wall_s: wall_before + clock.elapsed().as_secs_f64(),
+                mesh: Some(fingerprint.clone()),
                 state: sim.save()?,
             };
             write_atomic(&checkpoint_path, &json_bytes(&ck)?)?;
