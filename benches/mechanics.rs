@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-use cardiotwin::bench::{BenchProblem, Workload, builtin_mesh};
+use cardiotwin::bench::{BenchProblem, NodeOrder, Workload, builtin_mesh};
 use cardiotwin::gpu::{Batch, GpuContext};
 use cardiotwin::mechanics::gpu::GpuTled;
 use cardiotwin::mechanics::tled::{self, Scratch};
@@ -67,7 +67,8 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3))
         .throughput(Throughput::Elements(mesh.tet_count() as u64 * STEPS as u64));
     for workload in [Workload::Heart, Workload::PeerNh] {
-        let p = BenchProblem::new(workload, &mesh, "arostica-lv").expect("problem");
+        let p =
+            BenchProblem::new(workload, &mesh, "arostica-lv", NodeOrder::Morton).expect("problem");
         let name = format!("{}_arostica_lv_{}", workload.name(), mesh.tet_count());
 
         let mut state = p.state.clone();

@@ -63,6 +63,36 @@ use crate::mechanics::{
 use crate::mechanics::{FusedTled, Real};
 use crate::mesh::TetMesh;
 
+/// The node order a bench steps a mesh in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeOrder {
+    /// Renumbered in space ([`crate::mesh::renumber::spatially_ordered`]), as `cardiotwin run` numbers a
+    /// scenario's mesh.
+    #[default]
+    Morton,
+    /// The mesh file's own order (to measure what the renumbering gains).
+    File,
+}
+
+/// The mesh a bench steps: `mesh` reduced to the nodes its tetrahedra use (the Rodero four-chamber heart
+/// has some that none uses, on its valve caps: a mechanics model would give them no mass), with the
+/// surface triangles that bound them, and numbered in `order`.
+pub fn stepped_mesh(mesh: &TetMesh, order: NodeOrder) -> Result<TetMesh> {
+    let compacted = crate::mesh::extract::without_unused_nodes(mesh)?;
+    if let Some(c) = &compacted {
+        log::info!(
+            "{} nodes used by no tetrahedron dropped",
+            mesh.node_count() - c.node_count()
+        );
+    }
+    let mesh = compacted.as_ref().unwrap_or(mesh);
+    Ok(match order {
+        NodeOrder::Morton => crate::mesh::renumber::spatially_ordered(mesh).0,
+        NodeOrder::File => mesh.clone(),
+    })
+}
+
 /// Which problem is stepped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -124,6 +154,8 @@ pub struct BenchProblem {
     pub workload: Workload,
     /// The mesh's name or path, for the report.
     pub mesh: String,
+    /// The order its nodes are stepped in.
+    pub node_order: NodeOrder,
     pub model: TledModel,
     pub state: TledState,
     pub loads: Loads,
@@ -132,20 +164,11 @@ pub struct BenchProblem {
 }
 
 impl BenchProblem {
-    /// `workload` on `mesh` (named `name`); the Aróstica fibres when `name` starts with `arostica-lv`.
-    /// A mesh with nodes that no tetrahedron uses (the Rodero four-chamber heart has some, on its valve
-    /// caps) is first reduced to its tetrahedra ([`crate::mesh::extract::without_unused_nodes`]), with the
-    /// surface triangles that bound them.
-    pub fn new(workload: Workload, mesh: &TetMesh, name: &str) -> Result<Self> {
-        let compacted = crate::mesh::extract::without_unused_nodes(mesh)?;
-        if let Some(c) = &compacted {
-            log::info!(
-                "{name}: {} nodes used by no tetrahedron dropped",
-                mesh.node_count() - c.node_count()
-            );
-        }
-        let mesh = compacted.as_ref().unwrap_or(mesh);
-        match workload {
+    /// `workload` on [`stepped_mesh`]`(mesh, order)` (named `name`); the Aróstica fibres when `name`
+    /// starts with `arostica-lv`.
+    pub fn new(workload: Workload, mesh: &TetMesh, name: &str, order: NodeOrder) -> Result<Self> {
+        let mesh = &stepped_mesh(mesh, order)?;
+        let problem = match workload {
             Workload::PeerNh => peer_nh(mesh, name),
             Workload::Heart => {
                 let frames = name
@@ -153,7 +176,11 @@ impl BenchProblem {
                     .then(|| arostica_frames(mesh));
                 heart(mesh, name, frames)
             }
-        }
+        }?;
+        Ok(BenchProblem {
+            node_order: order,
+            ..problem
+        })
     }
 
     /// Triangles under follower pressure.
@@ -179,7 +206,7 @@ impl BenchProblem {
     }
 }
 
-/// The peer-nh workload on `mesh` (module docs).
+/// The peer-nh workload on `mesh`, numbered as given (module docs).
 pub fn peer_nh(mesh: &TetMesh, name: &str) -> Result<BenchProblem> {
     let (e, nu, rho) = (10.0, 0.45, 1.0);
     let mu = e / (2.0 * (1.0 + nu));
@@ -204,6 +231,7 @@ pub fn peer_nh(mesh: &TetMesh, name: &str) -> Result<BenchProblem> {
     Ok(BenchProblem {
         workload: Workload::PeerNh,
         mesh: name.to_string(),
+        node_order: NodeOrder::File,
         state: TledState::at_rest(mesh),
         model,
         loads: Loads {
@@ -215,7 +243,8 @@ pub fn peer_nh(mesh: &TetMesh, name: &str) -> Result<BenchProblem> {
     })
 }
 
-/// The heart workload on `mesh` with fibre `frames` (`None`: the axis frame); module docs.
+/// The heart workload on `mesh`, numbered as given, with fibre `frames` (`None`: the axis frame); module
+/// docs.
 pub fn heart(mesh: &TetMesh, name: &str, frames: Option<Vec<FibreFrame>>) -> Result<BenchProblem> {
     let model = TledModel::new(
         mesh,
@@ -247,6 +276,7 @@ pub fn heart(mesh: &TetMesh, name: &str, frames: Option<Vec<FibreFrame>>) -> Res
     Ok(BenchProblem {
         workload: Workload::Heart,
         mesh: name.to_string(),
+        node_order: NodeOrder::File,
         state: TledState::at_rest(mesh),
         model,
         loads,
@@ -380,6 +410,8 @@ pub struct BenchReport {
     pub workload: Workload,
     /// The mesh's name or path.
     pub mesh: String,
+    /// `morton` (renumbered in space, as `run` does) or `file` (the file's order).
+    pub node_order: NodeOrder,
     /// `cpu` (rayon) or `gpu` (wgpu).
     pub backend: String,
     /// `f32` or `f64`: what the step computes and stores in.
@@ -417,6 +449,7 @@ impl BenchReport {
         BenchReport {
             workload: problem.workload,
             mesh: problem.mesh.clone(),
+            node_order: problem.node_order,
             backend: if gpu { "gpu" } else { "cpu" }.into(),
             precision: if gpu { "f32" } else { opts.cpu.precision() }.into(),
             step: if gpu { "gpu" } else { opts.cpu.path() }.into(),

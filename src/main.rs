@@ -107,11 +107,15 @@ enum Command {
         /// neo-Hookean comparison workload under gravity.
         #[arg(long, value_enum, default_value_t)]
         workload: cardiotwin::bench::Workload,
+        /// `morton`: the nodes renumbered in space, as `run` numbers a scenario's mesh; `file`: the
+        /// mesh file's own order (to measure what the renumbering gains).
+        #[arg(long, value_enum, default_value_t)]
+        node_order: cardiotwin::bench::NodeOrder,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
-        /// Also write the mesh stepped (format by extension, e.g. .vtu), for other codes to run the same
-        /// problem on (`benches/peer/`).
+        /// Also write the mesh stepped (in the order stepped; format by extension, e.g. .vtu), for other
+        /// codes to run the same problem on (`benches/peer/`).
         #[arg(long)]
         export: Option<PathBuf>,
         /// CPU backend only: write the positions after the warm-up and timed steps as CSV (x,y,z per
@@ -509,6 +513,7 @@ fn main() -> ExitCode {
             steps,
             warmup,
             workload,
+            node_order,
             json,
             export,
             dump_positions,
@@ -521,7 +526,7 @@ fn main() -> ExitCode {
                 warmup_steps: warmup,
                 cpu: cpu_step,
             },
-            workload,
+            (workload, node_order),
             json,
             BenchFiles {
                 export: export.as_deref(),
@@ -1289,7 +1294,7 @@ fn bench(
     mesh: &std::path::Path,
     element_size: Option<f64>,
     opts: cardiotwin::bench::BenchOptions,
-    workload: cardiotwin::bench::Workload,
+    (workload, order): (cardiotwin::bench::Workload, cardiotwin::bench::NodeOrder),
     json: bool,
     files: BenchFiles,
     backend: BackendChoice,
@@ -1308,17 +1313,11 @@ fn bench(
         }
         _ => load_mesh(mesh)?,
     };
-    let problem =
-        BenchProblem::new(workload, &loaded, &name).map_err(|e| format!("mesh {name}: {e}"))?;
+    let problem = BenchProblem::new(workload, &loaded, &name, order)
+        .map_err(|e| format!("mesh {name}: {e}"))?;
     if let Some(path) = files.export {
-        if problem.model.node_count() != loaded.node_count() {
-            return Err(format!(
-                "--export: {name} has nodes used by no tetrahedron, which the bench drops; export a mesh \
-                 without them"
-            )
-            .into());
-        }
-        for p in cardiotwin::mesh::io::write(path, &loaded)? {
+        let stepped = bench::stepped_mesh(&loaded, order)?;
+        for p in cardiotwin::mesh::io::write(path, &stepped)? {
             eprintln!("wrote {}", p.display());
         }
     }
@@ -1356,7 +1355,15 @@ fn bench(
             .map(|a| format!(", {a}"))
             .unwrap_or_else(|| format!(", rayon {} threads", rayon::current_num_threads()))
     );
-    println!("mesh        {} tets, {} nodes", r.tets, r.nodes);
+    println!(
+        "mesh        {} tets, {} nodes, {} order",
+        r.tets,
+        r.nodes,
+        match r.node_order {
+            cardiotwin::bench::NodeOrder::Morton => "Morton",
+            cardiotwin::bench::NodeOrder::File => "file",
+        }
+    );
     println!(
         "steps       {} timed after {} warm-up, dt {:.4e} ms",
         r.steps, r.warmup_steps, r.dt_ms

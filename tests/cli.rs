@@ -227,6 +227,7 @@ fn check_bench(backend: &str, workload: &str) {
     let keys = [
         "workload",
         "mesh",
+        "node_order",
         "backend",
         "precision",
         "step",
@@ -248,6 +249,8 @@ fn check_bench(backend: &str, workload: &str) {
         assert!(object.contains_key(key), "{key} missing: {v}");
     }
     assert_eq!(v["backend"], backend, "{v}");
+    // The mesh is renumbered in space by default, as `run` renumbers a scenario's.
+    assert_eq!(v["node_order"], "morton", "{v}");
     // The CPU backend times its fast path by default: the fused step in f32.
     let (precision, step) = if backend == "cpu" {
         ("f32", "fused")
