@@ -176,6 +176,15 @@ fn quick_run_writes_every_output_and_resumes_to_the_same_files() {
     assert_eq!(files.len(), 17, "every 100 ms from 0 to 1.6 s");
     let mesh = cardiotwin::mesh::io::read(&a.join(files[3])).unwrap();
     assert_eq!(mesh.point_field("displacement").unwrap().components, 3);
+    // The heart's nodes are renumbered in space; these lead back to the mesh as read.
+    assert_eq!(
+        mesh.point_field("input_node").unwrap().len(),
+        mesh.node_count()
+    );
+    assert_eq!(
+        mesh.cell_field("input_cell").unwrap().len(),
+        mesh.tet_count()
+    );
     for name in [
         "von_mises_kpa",
         "fibre_stress_kpa",
@@ -423,12 +432,34 @@ fn settings_change_at_the_next_beat_and_scale_what_they_name() {
 
 /// The heart's mesh is numbered in space whatever the file's order ([`cardiotwin::mesh::renumber`]), so
 /// every solver gathers from nearby addresses: renumbering it again changes nothing, while the file the
-/// default heart comes from is not in that order.
+/// default heart comes from is not in that order. `input_node` and `input_cell` lead back to the mesh as
+/// generated.
 #[test]
 fn heart_mesh_is_numbered_in_space() {
+    use cardiotwin::anatomy::arostica_ellipsoid::ArosticaEllipsoid;
+    use cardiotwin::heartbeat::heart::{INPUT_CELL, INPUT_NODE};
     use cardiotwin::mesh::renumber::spatially_ordered;
     let heart = Heart::build(&quick()).unwrap();
     assert!(spatially_ordered(&heart.mesh).1.is_identity());
+    let source = ArosticaEllipsoid::with_element_size(10.0).build().unwrap();
+    assert_eq!(heart.mesh.node_count(), source.node_count());
+    let node = heart.mesh.point_field(INPUT_NODE).unwrap();
+    let mut seen = vec![false; source.node_count()];
+    let input = |v: f64| {
+        assert!(v.fract() == 0.0 && v >= 0.0, "{v}");
+        v as usize
+    };
+    for (i, p) in heart.mesh.nodes().iter().enumerate() {
+        let j = input(node.get(i)[0]);
+        assert_eq!(*p, source.nodes()[j]);
+        assert!(!std::mem::replace(&mut seen[j], true), "node {j} twice");
+    }
+    let cell = heart.mesh.cell_field(INPUT_CELL).unwrap();
+    for (t, tet) in heart.mesh.tets().iter().enumerate() {
+        let j = input(cell.get(t)[0]);
+        let back = tet.map(|n| input(node.get(n as usize)[0]) as u32);
+        assert_eq!(back, source.tets()[j], "tetrahedron {t}");
+    }
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("meshes/rodero_lv.vtu");
     let file = cardiotwin::mesh::io::read(&file).unwrap();
     assert!(!spatially_ordered(&file).1.is_identity());

@@ -165,7 +165,7 @@ fn run_with<C: GpuCell>(
         usize::MAX
     };
     let mut base = mesh.clone();
-    base.retain_fields(|_| false);
+    base.retain_fields(super::heart::is_input_numbering);
     let mut entries: Vec<(f64, String)> = Vec::new();
     let mut done = 0;
     while done <= steps {

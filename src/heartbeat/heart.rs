@@ -311,13 +311,25 @@ fn long_axis_height(mesh: &TetMesh, coords: &VentricularCoordinates) -> Vec<f64>
     h.into_iter().map(|v| v / top).collect()
 }
 
+/// Point field of a heart's mesh: each node's index in the mesh as read (0-based), which the renumbering
+/// at load changes. Written into every field file, so that results map back to the input.
+pub const INPUT_NODE: &str = "input_node";
+/// Cell field of a heart's mesh: each tetrahedron's index in the mesh as read (0-based).
+pub const INPUT_CELL: &str = "input_cell";
+
+/// Whether a field of a heart's mesh is one of the input numbering's ([`INPUT_NODE`], [`INPUT_CELL`]).
+pub fn is_input_numbering(name: &str) -> bool {
+    name == INPUT_NODE || name == INPUT_CELL
+}
+
 /// The scenario's mesh: a built-in one or a file, reduced to the nodes its tetrahedra use and renumbered
 /// in space ([`crate::mesh::renumber`]), so that every solver of the heart and its outputs see nodes near
-/// in space near in memory, whatever the file's order.
+/// in space near in memory, whatever the file's order; [`INPUT_NODE`] and [`INPUT_CELL`] keep the order
+/// as read.
 fn load_mesh(scenario: &Scenario) -> Result<TetMesh> {
     let spec = &scenario.mesh;
     let h = spec.element_size_mm;
-    let mesh = match spec.source.as_str() {
+    let mut mesh = match spec.source.as_str() {
         "rodero-lv" => rodero_lv::lv().map_err(|e| Error::Invalid(e.to_string()))?,
         "arostica-biv" => arostica_biv::coarse().map_err(|e| Error::Invalid(e.to_string()))?,
         "land-lv" => land_ellipsoid::LandEllipsoid::with_element_size(h.unwrap_or(2.0)).build()?,
@@ -331,6 +343,17 @@ fn load_mesh(scenario: &Scenario) -> Result<TetMesh> {
             ))
         })?,
     };
+    let index = |n: usize| (0..n).map(|i| i as f64).collect();
+    mesh.add_point_field(crate::mesh::Field::new(
+        INPUT_NODE,
+        1,
+        index(mesh.node_count()),
+    ))?;
+    mesh.add_cell_field(crate::mesh::Field::new(
+        INPUT_CELL,
+        1,
+        index(mesh.tet_count()),
+    ))?;
     let mesh = crate::mesh::extract::without_unused_nodes(&mesh)?.unwrap_or(mesh);
     Ok(crate::mesh::renumber::spatially_ordered(&mesh).0)
 }

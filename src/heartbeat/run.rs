@@ -540,7 +540,7 @@ fn write_fields(
     entries: &mut Vec<(f64, String)>,
 ) -> Result<()> {
     let mut mesh = heart.mesh.clone();
-    mesh.retain_fields(|_| false);
+    mesh.retain_fields(super::heart::is_input_numbering);
     let x = sim.positions()?.to_vec();
     let wanted = &scenario.outputs.fields;
     let (fibre, von_mises) =
