@@ -155,6 +155,13 @@ fn quick_run_writes_every_output_and_resumes_to_the_same_files() {
         assert!(b.max_fibre_stress_kpa >= b.p99_fibre_stress_kpa);
     }
     assert_eq!(s.run.activation_mode, "prescribed");
+    // The preload reached equilibrium: residual and out-of-balance work under its tolerance (1e-5).
+    let p = &s.preload;
+    assert!(p.relaxation_converged, "{p:?}");
+    assert!(
+        p.relaxation_residual < 1e-5 && p.relaxation_work < 1e-5,
+        "{p:?}"
+    );
     // `auto`: a hardware GPU when there is one, else the CPU (lavapipe is not used), with the reason.
     let hardware = cardiotwin::gpu::GpuInventory::discover()
         .best_hardware()
@@ -292,9 +299,16 @@ fn default_scenario_beats_physiologically() {
     let mut scenario = Scenario::default();
     scenario.outputs.field_interval_ms = 0.0;
     let s = run(Some(scenario), &opts).unwrap();
+    println!("{:?}", s.preload);
     for b in &s.beats {
         println!("{b:?}");
     }
+    let p = &s.preload;
+    assert!(p.relaxation_converged, "{p:?}");
+    assert!(
+        p.relaxation_residual < 1e-5 && p.relaxation_work < 1e-5,
+        "{p:?}"
+    );
     let b = s.beats.last().unwrap();
     assert!((0.50..=0.65).contains(&b.ef), "EF {}", b.ef);
     assert!(

@@ -305,11 +305,12 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
         write_atomic(&scenario_path, scenario.to_toml().as_bytes())?;
         let (sim, preload) = Simulation::start(&heart, &scenario, backend)?;
         log::info!(
-            "preload to {:.1} mmHg: LV {:.1} mL ({} relaxation steps, residual {:.1e})",
+            "preload to {:.1} mmHg: LV {:.1} mL ({} relaxation steps, residual {:.1e}, work {:.1e})",
             preload.lv_pressure_mmhg,
             preload.lv_volume_ml,
             preload.relaxation_steps,
-            preload.relaxation_residual
+            preload.relaxation_residual,
+            preload.relaxation_work
         );
         write_atomic(&metrics_path, (METRICS_COLUMNS.join(",") + "\n").as_bytes())?;
         (sim, preload, Vec::new(), Vec::new(), 0, 0.0)

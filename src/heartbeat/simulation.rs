@@ -69,6 +69,11 @@ pub struct PreloadReport {
     pub blood_from_veins_ml: f64,
     pub relaxation_steps: u64,
     pub relaxation_residual: f64,
+    /// The out-of-balance work at the end of the relaxation ([`RelaxReport::work_residual`]): about the
+    /// relative error of the inflation's amplitude. Converged means it and the residual are below the
+    /// tolerance. (0 in checkpoints written before it was reported.)
+    #[serde(default)]
+    pub relaxation_work: f64,
     pub relaxation_converged: bool,
     pub wall_s: f64,
 }
@@ -277,8 +282,10 @@ impl<'h> Simulation<'h> {
         )?;
         if !report.converged {
             log::warn!(
-                "preload: dynamic relaxation stopped at residual {:.2e} after {} steps (not converged)",
+                "preload: dynamic relaxation stopped at residual {:.2e}, out-of-balance work {:.2e}, after {} \
+                 steps (not converged)",
                 report.residual,
+                report.work_residual,
                 report.steps
             );
         }
@@ -319,6 +326,7 @@ impl<'h> Simulation<'h> {
             blood_from_veins_ml: moved,
             relaxation_steps: report.steps,
             relaxation_residual: report.residual,
+            relaxation_work: report.work_residual,
             relaxation_converged: report.converged,
             wall_s: clock.elapsed().as_secs_f64(),
         };
