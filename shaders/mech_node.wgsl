@@ -13,10 +13,10 @@
 // (measured: the benchmark's apex 1.5% short after 20 ms). The increment keeps it:
 //   du_next = du (1 - alpha dt / 2) / (1 + alpha dt / 2) + dt^2 / m f / (1 + alpha dt / 2),
 //   u_next = u + du_next,
-// the same central difference as the CPU's u_next = u + (u - u_prev) (...) + (...). The constraints act on
-// u_next: up to two sliding planes (u -= n (u . n), in order), then the fixed components; a constrained node's
-// increment is then the constrained u_next minus its constrained u, as the CPU's u_prev is constrained (this
-// only differs at the first step of an unconstrained initial state). Each invocation reads and writes its own
+// the same central difference as the reference's x_next = x + (x - x_prev) (...) + (...), and the same state
+// as the fused CPU step's. The constraints act on u_next: up to two sliding planes (u -= n (u . n), in
+// order), then the fixed components; a constrained node's increment is then the constrained u_next minus its
+// constrained u, as the fused CPU step does. Each invocation reads and writes its own
 // node's u and du only, so both are updated in place. A non-finite u_next records the first step and
 // smallest node in status[2..4]. The total force is kept in `forces` for readback. The step's index within
 // the batch, for those records, is the clock status[4]: `advance_step` (one invocation, after each node

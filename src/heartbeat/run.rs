@@ -275,14 +275,21 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
     let (mut sim, preload, mut beats, mut fields, mut rows, wall_before) = if opts.resume {
         let text = std::fs::read_to_string(&checkpoint_path)
             .map_err(|e| Error::io(checkpoint_path.display().to_string(), e))?;
-        let ck: Checkpoint = serde_json::from_str(&text).map_err(|e| {
+        let not_a_checkpoint = |e: serde_json::Error| {
             Error::Invalid(format!(
                 "{}: not a checkpoint: {e}",
                 checkpoint_path.display()
             ))
-        })?;
-        if ck.mesh.as_deref() != Some(fingerprint.as_str()) {
-            let why = match &ck.mesh {
+        };
+        // The mesh is checked first, so that a checkpoint of an older version, whose state may be laid
+        // out otherwise, is refused for what it is.
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(not_a_checkpoint)?;
+        let mesh = value
+            .get("mesh")
+            .and_then(|m| m.as_str())
+            .map(str::to_string);
+        if mesh.as_deref() != Some(fingerprint.as_str()) {
+            let why = match &mesh {
                 Some(m) => format!(
                     "was written for a mesh with fingerprint {m}, and the scenario's mesh has \
                      {fingerprint} (the mesh file changed)"
@@ -298,6 +305,7 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
                 checkpoint_path.display()
             )));
         }
+        let ck: Checkpoint = serde_json::from_value(value).map_err(not_a_checkpoint)?;
         let sim = Simulation::resume(&heart, &scenario, &ck.state, backend)?;
         truncate_rows(&metrics_path, ck.rows)?;
         (sim, ck.preload, ck.beats, ck.fields, ck.rows, ck.wall_s)

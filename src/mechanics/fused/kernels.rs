@@ -209,7 +209,8 @@ fn switched_slope_lane(a: f64, b: f64, k: f64, i4: f64) -> f64 {
 pub(super) struct HoInputs<'a, T: Real> {
     pub(super) fused: &'a FusedTled<T>,
     pub(super) u: &'a [V3<T>],
-    pub(super) u_prev: &'a [V3<T>],
+    /// The last step's increments u_n - u_{n-1} (the velocity times dt).
+    pub(super) du: &'a [V3<T>],
     /// U'(J_n) per node (nodal averaging).
     pub(super) p_node: &'a [T],
     /// Active tension per tetrahedron of the model, kPa (empty: none).
@@ -254,7 +255,7 @@ fn ho_chunk_body<T: Real, const NODAL: bool>(
     let HoInputs {
         fused,
         u,
-        u_prev,
+        du,
         p_node,
         ta,
         k,
@@ -280,14 +281,14 @@ fn ho_chunk_body<T: Real, const NODAL: bool>(
         let (mut v0, mut pm, mut tension) = (z, zw, zw);
         for (l, tet) in tb.iter().enumerate() {
             let t = base + l;
-            let (u3, p3) = (u[tet[3] as usize], u_prev[tet[3] as usize]);
+            let (u3, d3) = (u[tet[3] as usize], du[tet[3] as usize]);
             for a in 0..3 {
-                let (ua, pa) = (u[tet[a] as usize], u_prev[tet[a] as usize]);
+                let (ua, da) = (u[tet[a] as usize], du[tet[a] as usize]);
                 for i in 0..3 {
                     d[a][i][l] = ua[i] - u3[i];
                     g[a][i][l] = fused.grads[t][a][i];
                     if viscous.is_some() {
-                        dv[a][i][l] = ((ua[i] - pa[i]) - (u3[i] - p3[i])) * k.inv_dt;
+                        dv[a][i][l] = (da[i] - d3[i]) * k.inv_dt;
                     }
                 }
             }
@@ -417,7 +418,7 @@ fn ho_chunk_body<T: Real, const NODAL: bool>(
                 return Err(t);
             }
             if !in_range[l] {
-                o.copy_from_slice(&fused.ho_tet(u, u_prev, p_node, t, k, ta).ok_or(t)?);
+                o.copy_from_slice(&fused.ho_tet(u, du, p_node, t, k, ta).ok_or(t)?);
                 continue;
             }
             for a in 0..3 {

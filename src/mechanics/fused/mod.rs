@@ -17,7 +17,11 @@
 //! ## Precision
 //! The state is the displacement u = x - X, not the position: in f32 a node 90 mm from the origin has a
 //! position spacing of 7.6e-6 mm, larger than the first steps of a slow load move it, while u starts at 0
-//! and keeps its relative precision (the same choice as the GPU path, [`super::gpu`]). J - 1 is computed
+//! and keeps its relative precision (the same choice as the GPU path, [`super::gpu`]). With it is kept the
+//! last step's increment du = u_n - u_{n-1}, not the previous displacement (as `mech_node.wgsl` keeps it):
+//! a step's change of motion dt^2 f / m can be below one unit in the last place of u, and u + (u - u_prev)
+//! would round it away step after step (in f32 the hanging block of `tests/tled_fused.rs` at a twentieth of
+//! the stable step was 0.8% off after 10,000 steps; with the increment, 9e-6). J - 1 is computed
 //! from H without forming J first (tr H + principal minors + det H) and ln J as ln_1p(J - 1), so small
 //! volume changes are not lost to the 1 in J.
 //!
@@ -313,12 +317,20 @@ impl<T: Real> FusedTled<T> {
             let old = &numbering.node_old;
             old.iter().map(|&n| T::of(v[n as usize])).collect()
         };
-        let mut u = [disp(&state.x), disp(&state.x_prev)];
+        // The increment du = x - x_prev is formed in f64, as the GPU forms it; a constrained node's is
+        // the difference of its constrained displacements.
+        let mut u = disp(&state.x);
+        let mut du: Vec<V3<T>> = numbering
+            .node_old
+            .iter()
+            .map(|&n| v3(state.x[n as usize] - state.x_prev[n as usize]))
+            .collect();
+        let mut u_prev = disp(&state.x_prev);
         for (n, &c) in condition_of.iter().enumerate() {
             if c != u32::MAX {
-                for u in &mut u {
-                    constrain(&conditions[c as usize], &mut u[n]);
-                }
+                constrain(&conditions[c as usize], &mut u[n]);
+                constrain(&conditions[c as usize], &mut u_prev[n]);
+                du[n] = std::array::from_fn(|i| u[n][i] - u_prev[n][i]);
             }
         }
         let per_node = if model.volumetric == Volumetric::NodalAverage {
@@ -328,6 +340,7 @@ impl<T: Real> FusedTled<T> {
         };
         let work = Work {
             u,
+            du,
             corner: vec![[T::zero(); 3]; 4 * tets],
             face: vec![[T::zero(); 3]; faces.len()],
             vj: vec![T::zero(); if per_node > 0 { tets } else { 0 }],
@@ -381,12 +394,12 @@ impl<T: Real> FusedTled<T> {
 
     /// Positions now, mm.
     pub fn positions(&self) -> Vec<DVec3> {
-        self.positions_of(&self.work.u[0])
+        self.positions_of(&self.work.u)
     }
 
     /// Writes the positions now into `x` (mm), reusing its allocation.
     pub fn positions_into(&self, x: &mut Vec<DVec3>) {
-        self.write_positions(&self.work.u[0], x);
+        self.write_positions(&self.work.u, x);
     }
 
     /// Positions for internal displacements `u`, in the model's node order, into `x`.
@@ -411,30 +424,37 @@ impl<T: Real> FusedTled<T> {
     pub fn state(&self) -> TledState {
         TledState {
             x: self.positions(),
-            x_prev: self.positions_of(&self.work.u[1]),
+            x_prev: self.previous_positions(),
             t: self.t,
             step: self.step,
         }
     }
 
-    /// Sets the velocity to zero (the previous displacements become the current ones): kinetic
-    /// damping's reset, as [`TledState::stop`].
-    pub fn stop(&mut self) {
-        let [u, u_prev] = &mut self.work.u;
-        u_prev.copy_from_slice(u);
+    /// The positions one step ago, X + u - du (f64), in the model's node order.
+    fn previous_positions(&self) -> Vec<DVec3> {
+        let (u, du) = (&self.work.u, &self.work.du);
+        self.numbering
+            .node_new
+            .iter()
+            .zip(&self.model.rest)
+            .map(|(&n, r)| *r + (wide3(u[n as usize]) - wide3(du[n as usize])))
+            .collect()
     }
 
-    /// The kinetic energy sum m |u - u_prev|^2 / (2 dt^2) for step `dt` (ms), uJ, with the model's
-    /// (possibly scaled) masses, as [`TledState::kinetic_energy`].
+    /// Sets the velocity to zero (the increments become zero): kinetic damping's reset, as
+    /// [`TledState::stop`].
+    pub fn stop(&mut self) {
+        self.work.du.fill([T::zero(); 3]);
+    }
+
+    /// The kinetic energy sum m |du|^2 / (2 dt^2) for step `dt` (ms), uJ, with the model's (possibly
+    /// scaled) masses, as [`TledState::kinetic_energy`].
     pub fn kinetic_energy(&self, dt: f64) -> f64 {
-        let [u, u_prev] = &self.work.u;
-        u.iter()
-            .zip(u_prev)
+        self.work
+            .du
+            .iter()
             .zip(&self.inv_mass)
-            .map(|((a, b), w)| {
-                let d = wide3(*a) - wide3(*b);
-                0.5 * d.length_squared() / w.wide()
-            })
+            .map(|(d, w)| 0.5 * wide3(*d).length_squared() / w.wide())
             .sum::<f64>()
             / (dt * dt)
     }
@@ -444,20 +464,22 @@ impl<T: Real> FusedTled<T> {
     /// the last bit): what a checkpoint must keep besides the positions for a resumed run to continue
     /// bit for bit ([`Self::restore_exact`]).
     pub fn round_trip_exceptions(&self) -> Vec<ExactNode> {
-        let [u, u_prev] = &self.work.u;
+        let (u, du) = (&self.work.u, &self.work.du);
         let rest = &self.model.rest;
-        let back = |r: DVec3, v: V3<T>| -> bool {
-            let x = r + wide3(v);
-            (0..3).all(|c| T::of(x[c] - r[c]).wide() == v[c].wide())
+        // Whether T(a - b) gives v back, for the f64 positions a and b that v was widened into.
+        let back = |a: DVec3, b: DVec3, v: V3<T>| -> bool {
+            (0..3).all(|c| T::of(a[c] - b[c]).wide() == v[c].wide())
         };
         (0..rest.len())
             .filter_map(|old| {
                 let n = self.numbering.node_new[old] as usize;
                 let r = rest[old];
-                (!(back(r, u[n]) && back(r, u_prev[n]))).then(|| ExactNode {
+                let x = r + wide3(u[n]);
+                let x_prev = r + (wide3(u[n]) - wide3(du[n]));
+                (!(back(x, r, u[n]) && back(x, x_prev, du[n]))).then(|| ExactNode {
                     node: old as u32,
                     u: wide3(u[n]).to_array(),
-                    u_prev: wide3(u_prev[n]).to_array(),
+                    du: wide3(du[n]).to_array(),
                 })
             })
             .collect()
@@ -477,8 +499,8 @@ impl<T: Real> FusedTled<T> {
                 });
             }
             let n = self.numbering.node_new[old] as usize;
-            self.work.u[0][n] = v3(DVec3::from_array(e.u));
-            self.work.u[1][n] = v3(DVec3::from_array(e.u_prev));
+            self.work.u[n] = v3(DVec3::from_array(e.u));
+            self.work.du[n] = v3(DVec3::from_array(e.du));
         }
         Ok(())
     }
@@ -542,7 +564,7 @@ impl<T: Real> FusedTled<T> {
         self.step += taken;
         let error = match failure {
             None => None,
-            Some(Failure::Tet(t)) => Some(self.inverted(&work.u[0], t)),
+            Some(Failure::Tet(t)) => Some(self.inverted(&work.u, t)),
             Some(Failure::Node(node)) => Some(SimError::NonFinite {
                 step: self.step,
                 field: "position",
@@ -563,7 +585,8 @@ impl<T: Real> FusedTled<T> {
     ) -> Result<(), (u64, Failure)> {
         let (tets, nodes) = (0..self.numbering.tets.len(), 0..self.model.node_count());
         let Work {
-            u: [u, u_prev],
+            u,
+            du,
             corner,
             face,
             vj,
@@ -576,12 +599,11 @@ impl<T: Real> FusedTled<T> {
                 self.node_volumes(vj, nodes.clone(), jm1, p);
             }
             let ta = &loads.active_tension;
-            self.elements(u, u_prev, jm1, p, k, ta, tets.clone(), corner)
+            self.elements(u, du, jm1, p, k, ta, tets.clone(), corner)
                 .map_err(|t| (s, Failure::Tet(t)))?;
             self.faces(u, k, 0..self.faces.len(), face);
-            self.nodes(u, corner, face, k, nodes.clone(), u_prev)
+            self.nodes(corner, face, k, nodes.clone(), u, du)
                 .map_err(|n| (s, Failure::Node(n)))?;
-            std::mem::swap(u, u_prev);
         }
         Ok(())
     }
@@ -600,7 +622,8 @@ impl<T: Real> FusedTled<T> {
         let (nodes, faces) = (self.model.node_count(), self.faces.len());
         let tet_min = &self.numbering.tet_min;
         let Work {
-            u: [ua, ub],
+            u,
+            du,
             corner,
             face,
             vj,
@@ -608,7 +631,8 @@ impl<T: Real> FusedTled<T> {
             p,
         } = work;
         let views = TeamViews {
-            u: [Shared::new(ua), Shared::new(ub)],
+            u: Shared::new(u),
+            du: Shared::new(du),
             corner: Shared::new(corner),
             face: Shared::new(face),
             vj: Shared::new(vj),
@@ -630,14 +654,13 @@ impl<T: Real> FusedTled<T> {
             let first_of = |node: usize| tet_min.partition_point(|&m| (m as usize) < node);
             let my_tets = first_of(my_nodes.start)..first_of(my_nodes.end);
             for s in 0..steps {
-                let (cur, prev) = (views.u[(s % 2) as usize], views.u[((s + 1) % 2) as usize]);
                 // SAFETY (every block below): between two barriers each buffer is either only read, by
                 // all threads, or written by each thread in its own range of it and not read outside
                 // that range by anyone (see the pass list in TeamViews); the barrier orders the phases.
                 if nodal {
                     unsafe {
                         self.tet_volumes(
-                            cur.all(),
+                            views.u.all(),
                             my_tets.clone(),
                             views.vj.range(my_tets.clone()),
                         );
@@ -657,7 +680,8 @@ impl<T: Real> FusedTled<T> {
                 let result = unsafe {
                     let out = views.corner.range(4 * my_tets.start..4 * my_tets.end);
                     let (jm1, p) = (views.jm1.all(), views.p.all());
-                    self.elements(cur.all(), prev.all(), jm1, p, k, ta, my_tets.clone(), out)
+                    let (u, du) = (views.u.all(), views.du.all());
+                    self.elements(u, du, jm1, p, k, ta, my_tets.clone(), out)
                 };
                 if let Err(t) = result {
                     bad_tet.fetch_min(t, Ordering::Relaxed);
@@ -670,7 +694,7 @@ impl<T: Real> FusedTled<T> {
                 if has_faces {
                     unsafe {
                         self.faces(
-                            cur.all(),
+                            views.u.all(),
                             k,
                             my_faces.clone(),
                             views.face.range(my_faces.clone()),
@@ -679,14 +703,14 @@ impl<T: Real> FusedTled<T> {
                     barrier.wait();
                 }
                 let result = unsafe {
-                    let out = prev.range(my_nodes.clone());
+                    let r = my_nodes.clone();
                     self.nodes(
-                        cur.all(),
                         views.corner.all(),
                         views.face.all(),
                         k,
-                        my_nodes.clone(),
-                        out,
+                        r.clone(),
+                        views.u.range(r.clone()),
+                        views.du.range(r),
                     )
                 };
                 if let Err(node) = result {
@@ -699,12 +723,8 @@ impl<T: Real> FusedTled<T> {
                 }
             }
         });
-        // The buffers alternated roles: after an odd number of completed steps the newest is `ub`.
         let failed = failed_at.load(Ordering::Relaxed);
         let completed = failed.min(steps);
-        if completed % 2 == 1 {
-            std::mem::swap(ua, ub);
-        }
         if failed == u64::MAX {
             return Ok(());
         }
@@ -751,7 +771,7 @@ impl<T: Real> FusedTled<T> {
     fn elements(
         &self,
         u: &[V3<T>],
-        u_prev: &[V3<T>],
+        du: &[V3<T>],
         jm1: &[T],
         p: &[T],
         k: &Coefficients<T>,
@@ -779,7 +799,7 @@ impl<T: Real> FusedTled<T> {
                 let ho = HoInputs {
                     fused: self,
                     u,
-                    u_prev,
+                    du,
                     p_node: p,
                     ta,
                     k,
@@ -792,7 +812,7 @@ impl<T: Real> FusedTled<T> {
             }
             _ => {
                 for (t, o) in range.zip(out.chunks_exact_mut(4)) {
-                    let f = self.general_tet(u, u_prev, jm1, t, k.dt, ta).ok_or(t)?;
+                    let f = self.general_tet(u, du, jm1, t, k.dt, ta).ok_or(t)?;
                     o.copy_from_slice(&f);
                 }
                 Ok(())
@@ -823,7 +843,7 @@ impl<T: Real> FusedTled<T> {
     fn ho_tet(
         &self,
         u: &[V3<T>],
-        u_prev: &[V3<T>],
+        du: &[V3<T>],
         p_node: &[T],
         t: usize,
         k: &Coefficients<T>,
@@ -879,10 +899,7 @@ impl<T: Real> FusedTled<T> {
         });
         if let Some(kv) = self.model.viscosity {
             // Fdot = sum_a v_a (x) grad N_a, Cdot = Fdot^T F + F^T Fdot, P_v = eta/2 F Cdot.
-            let v = tet.map(|n| {
-                let (a, b) = (u[n as usize], u_prev[n as usize]);
-                std::array::from_fn(|c| (a[c] - b[c]) * k.inv_dt)
-            });
+            let v = tet.map(|n| du[n as usize].map(|d| d * k.inv_dt));
             let f_dot = displacement_gradient(v, &self.grads[t]);
             let c_dot: M3<T> = std::array::from_fn(|i| {
                 std::array::from_fn(|m| {
@@ -907,7 +924,7 @@ impl<T: Real> FusedTled<T> {
     fn general_tet(
         &self,
         u: &[V3<T>],
-        u_prev: &[V3<T>],
+        du: &[V3<T>],
         jm1_node: &[T],
         t: usize,
         dt: f64,
@@ -934,7 +951,7 @@ impl<T: Real> FusedTled<T> {
             m.volumetric_stress(f.determinant())
         };
         let f_dot = model.viscosity.map(|_| {
-            let v = tet.map(|n| (wide3(u[n as usize]) - wide3(u_prev[n as usize])) / dt);
+            let v = tet.map(|n| wide3(du[n as usize]) / dt);
             model.deformation_rate(t, &v)
         });
         let ta = ta.get(t).copied().unwrap_or(0.0);
@@ -960,19 +977,22 @@ impl<T: Real> FusedTled<T> {
         }
     }
 
-    /// The nodes `range`: gathers each one's force, advances it by damped central differences from
-    /// `u` and its previous displacement in `u_prev` (this range's slice, overwritten with the new
-    /// displacement), enforces its conditions and checks it is finite. Err(n): node n is not.
+    /// The nodes `range`: gathers each one's force, advances it by damped central differences in the
+    /// increment form of `mech_node.wgsl` (du_next = a du + b f / m, u_next = u + du_next, the same
+    /// central difference as u_next = u + a (u - u_prev) + b f / m, but a step's change of motion below
+    /// one unit in the last place of u is not rounded away), enforces its conditions (on u_next; a
+    /// constrained node's increment is then the difference of its constrained displacements) and checks
+    /// it is finite. `u` and `du` are this range's slices, updated in place. Err(n): node n is not.
     fn nodes(
         &self,
-        u: &[V3<T>],
         corner: &[V3<T>],
         face: &[V3<T>],
         k: &Coefficients<T>,
         range: Range<usize>,
-        u_prev: &mut [V3<T>],
+        u: &mut [V3<T>],
+        du: &mut [V3<T>],
     ) -> Result<(), usize> {
-        for (n, up) in range.zip(u_prev) {
+        for ((n, un), dn) in range.zip(u).zip(du) {
             let mut f = self.corners_of.of(n).iter().fold([T::zero(); 3], |s, &i| {
                 let fi = corner[i as usize];
                 [s[0] + fi[0], s[1] + fi[1], s[2] + fi[2]]
@@ -988,46 +1008,55 @@ impl<T: Real> FusedTled<T> {
                     *s = *s + v;
                 }
             }
-            let un = u[n];
+            let (now, inc) = (*un, *dn);
             for &i in self.springs_of.of(n) {
                 let s = self.springs[i as usize];
                 let (stiffness, damping, normal_only) = k.springs[s.load as usize];
-                let v: V3<T> = std::array::from_fn(|c| (un[c] - up[c]) * k.inv_dt);
+                let v: V3<T> = inc.map(|d| d * k.inv_dt);
                 let r: V3<T> = if normal_only {
                     let nn = s.normal;
                     let dot = |w: V3<T>| w[0] * nn[0] + w[1] * nn[1] + w[2] * nn[2];
-                    let m = stiffness * dot(un) + damping * dot(v);
+                    let m = stiffness * dot(now) + damping * dot(v);
                     nn.map(|x| x * m)
                 } else {
-                    std::array::from_fn(|c| stiffness * un[c] + damping * v[c])
+                    std::array::from_fn(|c| stiffness * now[c] + damping * v[c])
                 };
                 for (fi, ri) in f.iter_mut().zip(r) {
                     *fi = *fi - ri * s.area;
                 }
             }
             let scale = k.b * self.inv_mass[n];
-            let mut next: V3<T> =
-                std::array::from_fn(|c| un[c] + k.a * (un[c] - up[c]) + f[c] * scale);
-            let cond = self.condition_of[n];
-            if cond != u32::MAX {
-                constrain(&self.conditions[cond as usize], &mut next);
-            }
+            let inc_next: V3<T> = std::array::from_fn(|c| k.a * inc[c] + f[c] * scale);
+            let mut next: V3<T> = std::array::from_fn(|c| now[c] + inc_next[c]);
+            // Checked before the constraints, so that a fixed component cannot hide a NaN.
             if !next.iter().all(|v| v.is_finite()) {
                 return Err(n);
             }
-            *up = next;
+            let cond = self.condition_of[n];
+            if cond == u32::MAX {
+                *dn = inc_next;
+            } else {
+                let c = &self.conditions[cond as usize];
+                constrain(c, &mut next);
+                let mut before = now;
+                constrain(c, &mut before);
+                *dn = std::array::from_fn(|i| next[i] - before[i]);
+            }
+            *un = next;
         }
         Ok(())
     }
 }
 
-/// A node whose displacements (mm, now and one step ago) its positions do not give back exactly; see
+/// A node whose displacement and last increment (mm) its positions do not give back exactly; see
 /// [`FusedTled::round_trip_exceptions`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ExactNode {
     pub node: u32,
+    /// u = x - X.
     pub u: [f64; 3],
-    pub u_prev: [f64; 3],
+    /// du = u_n - u_{n-1}.
+    pub du: [f64; 3],
 }
 
 /// What stopped a run.
@@ -1087,7 +1116,9 @@ impl<T: Real> Coefficients<T> {
 /// U'(J_n) per node.
 #[derive(Debug, Default)]
 struct Work<T> {
-    u: [Vec<V3<T>>; 2],
+    /// Displacements u = x - X and the last step's increments du = u_n - u_{n-1}, mm.
+    u: Vec<V3<T>>,
+    du: Vec<V3<T>>,
     corner: Vec<V3<T>>,
     face: Vec<V3<T>>,
     vj: Vec<T>,

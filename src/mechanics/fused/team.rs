@@ -8,11 +8,12 @@ use super::tensor::V3;
 /// The work arrays as the team of [`FusedTled::run_team`] shares them. Per step, the phases and who
 /// writes what (everything else is only read in that phase):
 /// 1. (nodal) `vj`, each thread its tetrahedra; 2. (nodal) `jm1`, `p`, each thread its nodes;
-/// 3. `corner`, each thread its tetrahedra (reads `u` now and previous in full);
+/// 3. `corner`, each thread its tetrahedra (reads `u` and `du` in full);
 /// 4. (pressure) `face`, each thread its triangles;
-/// 5. the previous `u` buffer, each thread its nodes, reading only its own nodes of it.
+/// 5. `u` and `du`, each thread its nodes, reading only its own nodes of them.
 pub(super) struct TeamViews<T> {
-    pub(super) u: [Shared<V3<T>>; 2],
+    pub(super) u: Shared<V3<T>>,
+    pub(super) du: Shared<V3<T>>,
     pub(super) corner: Shared<V3<T>>,
     pub(super) face: Shared<V3<T>>,
     pub(super) vj: Shared<T>,
