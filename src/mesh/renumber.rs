@@ -52,7 +52,7 @@ fn spread_bits(x: u64) -> u64 {
     x
 }
 
-/// How [`spatially_ordered`] renumbered a mesh.
+/// A spatial renumbering of nodes and tetrahedra (module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Renumbering {
     /// New node -> old node.
@@ -61,9 +61,33 @@ pub struct Renumbering {
     pub node_new: Vec<u32>,
     /// New tetrahedron -> old tetrahedron.
     pub tet_old: Vec<u32>,
+    /// The tetrahedra in the new order, with new node numbers (corners in their old order).
+    pub tets: Vec<[u32; 4]>,
 }
 
 impl Renumbering {
+    /// The renumbering of the nodes at `points` and the tetrahedra `tets` over them: nodes in Morton
+    /// order ([`morton_order`]), then tetrahedra by their smallest new node ([`by_smallest_node`]).
+    pub fn of(points: &[DVec3], tets: &[[u32; 4]]) -> Self {
+        let node_old = morton_order(points);
+        let mut node_new = vec![0u32; node_old.len()];
+        for (new, &old) in node_old.iter().enumerate() {
+            node_new[old as usize] = new as u32;
+        }
+        let renamed: Vec<[u32; 4]> = tets
+            .iter()
+            .map(|t| t.map(|n| node_new[n as usize]))
+            .collect();
+        let tet_old = by_smallest_node(&renamed);
+        let tets = tet_old.iter().map(|&t| renamed[t as usize]).collect();
+        Renumbering {
+            node_old,
+            node_new,
+            tet_old,
+            tets,
+        }
+    }
+
     /// Whether nothing moved.
     pub fn is_identity(&self) -> bool {
         let same = |v: &[u32]| v.iter().enumerate().all(|(i, &o)| o as usize == i);
@@ -77,17 +101,8 @@ impl Renumbering {
 /// every geometric quantity.
 pub fn spatially_ordered(mesh: &TetMesh) -> (TetMesh, Renumbering) {
     let points: Vec<DVec3> = mesh.nodes.iter().map(|&p| DVec3::from_array(p)).collect();
-    let node_old = morton_order(&points);
-    let mut node_new = vec![0u32; node_old.len()];
-    for (new, &old) in node_old.iter().enumerate() {
-        node_new[old as usize] = new as u32;
-    }
-    let renamed: Vec<[u32; 4]> = mesh
-        .tets
-        .iter()
-        .map(|t| t.map(|n| node_new[n as usize]))
-        .collect();
-    let tet_old = by_smallest_node(&renamed);
+    let how = Renumbering::of(&points, &mesh.tets);
+    let (node_old, node_new, tet_old) = (&how.node_old, &how.node_new, &how.tet_old);
     let gather = |f: &Field, order: &[u32]| Field {
         name: f.name.clone(),
         components: f.components,
@@ -98,7 +113,7 @@ pub fn spatially_ordered(mesh: &TetMesh) -> (TetMesh, Renumbering) {
     };
     let ordered = TetMesh {
         nodes: node_old.iter().map(|&n| mesh.nodes[n as usize]).collect(),
-        tets: tet_old.iter().map(|&t| renamed[t as usize]).collect(),
+        tets: how.tets.clone(),
         regions: tet_old.iter().map(|&t| mesh.regions[t as usize]).collect(),
         region_names: mesh.region_names.clone(),
         surfaces: Surfaces {
@@ -114,21 +129,14 @@ pub fn spatially_ordered(mesh: &TetMesh) -> (TetMesh, Renumbering) {
         point_fields: mesh
             .point_fields
             .iter()
-            .map(|f| gather(f, &node_old))
+            .map(|f| gather(f, node_old))
             .collect(),
         cell_fields: mesh
             .cell_fields
             .iter()
-            .map(|f| gather(f, &tet_old))
+            .map(|f| gather(f, tet_old))
             .collect(),
         inverted_repaired: mesh.inverted_repaired,
     };
-    (
-        ordered,
-        Renumbering {
-            node_old,
-            node_new,
-            tet_old,
-        },
-    )
+    (ordered, how)
 }

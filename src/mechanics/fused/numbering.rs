@@ -2,7 +2,7 @@
 //! node).
 
 use crate::mechanics::tled::TledModel;
-use crate::mesh::renumber::{by_smallest_node, morton_order};
+use crate::mesh::renumber::Renumbering;
 
 /// The internal numbering of the fused step ([`crate::mesh::renumber`]): nodes along a Morton (Z-order)
 /// curve through their rest positions, so that nodes near in space are near in memory whatever the mesh file's order, and
@@ -26,18 +26,12 @@ pub(super) struct Numbering {
 
 impl Numbering {
     pub(super) fn of(model: &TledModel) -> Self {
-        let node_old = morton_order(&model.rest);
-        let mut node_new = vec![0u32; node_old.len()];
-        for (new, &old) in node_old.iter().enumerate() {
-            node_new[old as usize] = new as u32;
-        }
-        let renumbered: Vec<[u32; 4]> = model
-            .tets
-            .iter()
-            .map(|t| t.map(|n| node_new[n as usize]))
-            .collect();
-        let tet_old = by_smallest_node(&renumbered);
-        let tets: Vec<[u32; 4]> = tet_old.iter().map(|&t| renumbered[t as usize]).collect();
+        let Renumbering {
+            node_old,
+            node_new,
+            tet_old,
+            tets,
+        } = Renumbering::of(&model.rest, &model.tets);
         Numbering {
             tet_min: tets
                 .iter()
