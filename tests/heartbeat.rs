@@ -1,6 +1,8 @@
 //! The beating heart: scenario files (defaults, errors that name the key), the main job's outputs,
 //! determinism, resume after an interruption, and the physiology of the default scenario.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use cardiotwin::backend::{Backend, BackendChoice};
@@ -477,4 +479,29 @@ fn heart_mesh_is_numbered_in_space() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("meshes/rodero_lv.vtu");
     let file = cardiotwin::mesh::io::read(&file).unwrap();
     assert!(!spatially_ordered(&file).1.is_identity());
+}
+
+/// A run that becomes unstable names the element in the numbering of the mesh as read (the heart's own
+/// is renumbered in space): the tetrahedron and the nodes the message gives are the generated mesh's.
+#[test]
+fn an_unstable_run_names_the_element_as_the_input_numbers_it() {
+    use cardiotwin::anatomy::arostica_ellipsoid::ArosticaEllipsoid;
+    let mut scenario = quick();
+    scenario.beats = 1;
+    // Far beyond what the coarse wall takes: an element inverts in systole.
+    scenario.contraction.peak_tension_kpa = 1000.0;
+    let dir = out_dir("heartbeat-unstable");
+    let err = run(Some(scenario), &options(&dir)).unwrap_err().to_string();
+    println!("{err}");
+    let (tet, nodes) = common::inverted_element(&err);
+    let source = ArosticaEllipsoid::with_element_size(10.0).build().unwrap();
+    assert_eq!(nodes, source.tets()[tet].to_vec(), "{err}");
+    let summary = read_summary(&dir);
+    assert_eq!(summary.status, "failed");
+    assert!(
+        summary
+            .error
+            .unwrap()
+            .contains(&format!("tetrahedron {tet} "))
+    );
 }

@@ -265,3 +265,25 @@ fn active_tension_kernel_matches_the_cpu_twitch() {
     assert!(kernel.record(&ctx, &mut batch, 0.0, &short).is_err());
     assert!(kernel.bind(&ctx, &short).is_err());
 }
+
+/// A GPU run that becomes unstable names the element as the input mesh numbers it, as the CPU's does
+/// (`tests/heartbeat.rs`): the GPU reports it in the heart's numbering, renumbered in space at load.
+#[test]
+fn an_unstable_gpu_run_names_the_element_as_the_input_numbers_it() {
+    use cardiotwin::anatomy::arostica_ellipsoid::ArosticaEllipsoid;
+    if common::gpu("heartbeat_gpu: unstable run").is_none() {
+        return;
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/heartbeat/quick.toml");
+    let mut scenario = Scenario::from_file(&path).unwrap();
+    scenario.beats = 1;
+    scenario.contraction.peak_tension_kpa = 1000.0;
+    let dir = out_dir("heartbeat-gpu-unstable");
+    let err = run(Some(scenario), &options(&dir, BackendChoice::Gpu))
+        .unwrap_err()
+        .to_string();
+    println!("{err}");
+    let (tet, nodes) = common::inverted_element(&err);
+    let source = ArosticaEllipsoid::with_element_size(10.0).build().unwrap();
+    assert_eq!(nodes, source.tets()[tet].to_vec(), "{err}");
+}

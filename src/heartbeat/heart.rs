@@ -14,7 +14,7 @@ use crate::coupling::cavity::Cavity;
 use crate::error::{Error, Result};
 use crate::mechanics::loads::{Loads, PressureLoad, SpringLoad};
 use crate::mechanics::material::{FibreFrame, KelvinVoigt};
-use crate::mechanics::tled::TledModel;
+use crate::mechanics::tled::{SimError, TledModel};
 use crate::mesh::TetMesh;
 
 /// A built heart, ready to step.
@@ -140,6 +140,12 @@ pub struct HeartReport {
 }
 
 impl Heart {
+    /// `e` with its node and tetrahedron indices in the numbering of the mesh as read ([`INPUT_NODE`],
+    /// [`INPUT_CELL`]), which is where a user looks them up.
+    pub fn in_input_numbering(&self, e: SimError) -> SimError {
+        in_input_numbering(&self.mesh, e)
+    }
+
     /// Builds the heart of `scenario` (a monodomain activation runs on the CPU).
     pub fn build(scenario: &Scenario) -> Result<Heart> {
         Heart::build_on(scenario, &Backend::Cpu)
@@ -176,7 +182,8 @@ impl Heart {
             scenario.material,
             n.density_mg_per_mm3,
             Some(FibreFrame::from_field(&field)),
-        )?
+        )
+        .map_err(|e| in_input_numbering(&mesh, e))?
         .with_active(scenario.contraction.form)
         .with_viscosity((n.viscosity_kpa_ms > 0.0).then_some(KelvinVoigt {
             eta: n.viscosity_kpa_ms,
@@ -316,6 +323,18 @@ fn long_axis_height(mesh: &TetMesh, coords: &VentricularCoordinates) -> Vec<f64>
 pub const INPUT_NODE: &str = "input_node";
 /// Cell field of a heart's mesh: each tetrahedron's index in the mesh as read (0-based).
 pub const INPUT_CELL: &str = "input_cell";
+
+/// `e` on `mesh` (a heart's, with [`INPUT_NODE`] and [`INPUT_CELL`]) with its node and tetrahedron
+/// indices in the numbering of the mesh as read.
+fn in_input_numbering(mesh: &TetMesh, e: SimError) -> SimError {
+    let input = |field: Option<&crate::mesh::Field>, i: usize| {
+        field
+            .filter(|f| i < f.len())
+            .map_or(i, |f| f.get(i)[0] as usize)
+    };
+    let (nodes, cells) = (mesh.point_field(INPUT_NODE), mesh.cell_field(INPUT_CELL));
+    e.renumbered(|n| input(nodes, n), |t| input(cells, t))
+}
 
 /// Whether a field of a heart's mesh is one of the input numbering's ([`INPUT_NODE`], [`INPUT_CELL`]).
 pub fn is_input_numbering(name: &str) -> bool {

@@ -279,7 +279,8 @@ impl<'h> Simulation<'h> {
                 tolerance: 1e-5,
                 ..RelaxOptions::default()
             },
-        )?;
+        )
+        .map_err(|e| heart.in_input_numbering(e))?;
         if !report.converged {
             log::warn!(
                 "preload: dynamic relaxation stopped at residual {:.2e}, out-of-balance work {:.2e}, after {} \
@@ -627,13 +628,13 @@ impl<'h> Simulation<'h> {
                 );
                 fused
                     .step(Stepping { dt, damping: 0.0 }, &self.loads)
-                    .map_err(|e| unstable(e, t))?;
+                    .map_err(|e| unstable(heart.in_input_numbering(e), t))?;
                 fused.positions_into(x);
             }
             Mechanics::Gpu(gpu) => {
                 let pressures: Vec<f64> = self.loads.pressures.iter().map(|p| p.pressure).collect();
                 gpu.step(&pressures, dt).map_err(|e| match e {
-                    Error::Sim(e) => unstable(e, t),
+                    Error::Sim(e) => unstable(heart.in_input_numbering(e), t),
                     other => other,
                 })?;
             }

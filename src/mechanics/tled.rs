@@ -93,6 +93,46 @@ pub enum SimError {
     },
 }
 
+impl SimError {
+    /// The same error with its node and tetrahedron indices mapped by `node` and `tet` (into another
+    /// numbering of the same mesh, such as the one it was read in).
+    pub fn renumbered(
+        self,
+        node: impl Fn(usize) -> usize,
+        tet: impl Fn(usize) -> usize,
+    ) -> SimError {
+        match self {
+            SimError::Inverted {
+                step,
+                tet: t,
+                region,
+                nodes,
+                j,
+            } => SimError::Inverted {
+                step,
+                tet: tet(t),
+                region,
+                nodes: nodes.map(|n| node(n as usize) as u32),
+                j,
+            },
+            SimError::NonFinite {
+                step,
+                field,
+                node: n,
+            } => SimError::NonFinite {
+                step,
+                field,
+                node: node(n),
+            },
+            SimError::BadElement { tet: t, volume } => SimError::BadElement {
+                tet: tet(t),
+                volume,
+            },
+            other => other,
+        }
+    }
+}
+
 /// How the volumetric term of the material is evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

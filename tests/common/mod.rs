@@ -143,3 +143,26 @@ pub fn assert_matches_reference(
     }
     (worst, worst_ratio)
 }
+
+/// The inverted tetrahedron an instability message names, and its nodes as the message lists them:
+/// `... tetrahedron T (region R, nodes [a, b, c, d]) inverted ...`.
+pub fn inverted_element(err: &str) -> (usize, Vec<u32>) {
+    let after = |key: &str| {
+        err.split(key)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {key:?} in: {err}"))
+    };
+    let tet = after("tetrahedron ")
+        .split(' ')
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no tetrahedron index in: {err}"));
+    let nodes = after("nodes [")
+        .split(']')
+        .next()
+        .unwrap_or_default()
+        .split(", ")
+        .map(|n| n.parse().unwrap_or_else(|_| panic!("node {n:?} in: {err}")))
+        .collect();
+    (tet, nodes)
+}
