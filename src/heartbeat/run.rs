@@ -292,7 +292,7 @@ pub fn run(scenario: Option<Scenario>, opts: &RunOptions) -> Result<RunSummary> 
             let why = match &mesh {
                 Some(m) => format!(
                     "was written for a mesh with fingerprint {m}, and the scenario's mesh has \
-                     {fingerprint} (the mesh file changed)"
+                     {fingerprint} (the mesh file, or the scenario's [mesh] table, changed)"
                 ),
                 None => {
                     "records no mesh fingerprint: it was written by an older cardiotwin, which \
