@@ -479,6 +479,14 @@ fn heart_mesh_is_numbered_in_space() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("meshes/rodero_lv.vtu");
     let file = cardiotwin::mesh::io::read(&file).unwrap();
     assert!(!spatially_ordered(&file).1.is_identity());
+
+    // `mesh.file_order` keeps the order as generated, node for node.
+    let mut kept = quick();
+    kept.mesh.file_order = true;
+    let kept = Heart::build(&kept).unwrap();
+    assert_eq!(kept.mesh.nodes(), source.nodes());
+    assert_eq!(kept.mesh.tets(), source.tets());
+    assert!(!spatially_ordered(&kept.mesh).1.is_identity());
 }
 
 /// A run that becomes unstable names the element in the numbering of the mesh as read (the heart's own

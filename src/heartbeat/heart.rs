@@ -343,8 +343,8 @@ pub fn is_input_numbering(name: &str) -> bool {
 
 /// The scenario's mesh: a built-in one or a file, reduced to the nodes its tetrahedra use and renumbered
 /// in space ([`crate::mesh::renumber`]), so that every solver of the heart and its outputs see nodes near
-/// in space near in memory, whatever the file's order; [`INPUT_NODE`] and [`INPUT_CELL`] keep the order
-/// as read.
+/// in space near in memory, whatever the file's order (unless `mesh.file_order`); [`INPUT_NODE`] and
+/// [`INPUT_CELL`] keep the order as read.
 fn load_mesh(scenario: &Scenario) -> Result<TetMesh> {
     let spec = &scenario.mesh;
     let h = spec.element_size_mm;
@@ -374,7 +374,11 @@ fn load_mesh(scenario: &Scenario) -> Result<TetMesh> {
         index(mesh.tet_count()),
     ))?;
     let mesh = crate::mesh::extract::without_unused_nodes(&mesh)?.unwrap_or(mesh);
-    Ok(crate::mesh::renumber::spatially_ordered(&mesh).0)
+    Ok(if spec.file_order {
+        mesh
+    } else {
+        crate::mesh::renumber::spatially_ordered(&mesh).0
+    })
 }
 
 /// Surface tags from tags or names; an unknown name or a tag no triangle carries is an error naming the

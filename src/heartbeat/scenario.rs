@@ -57,6 +57,11 @@ pub struct MeshSpec {
     pub epicardium: Vec<SurfaceRef>,
     /// Base or valve rims: held by springs.
     pub base: Vec<SurfaceRef>,
+    /// Keep the nodes and tetrahedra in the file's order instead of renumbering them in space
+    /// ([`crate::mesh::renumber`]): outputs then match the input node for node (nodes of no tetrahedron
+    /// are still dropped), at the cost of the speed the renumbering gives (up to 2x on the GPU for a mesh
+    /// numbered in no spatial order). Default false.
+    pub file_order: bool,
 }
 
 /// A surface by tag or by name.
@@ -339,6 +344,7 @@ impl Default for MeshSpec {
         MeshSpec {
             source: "rodero-lv".into(),
             element_size_mm: None,
+            file_order: false,
             lv_endocardium: vec![SurfaceRef::Tag(rodero_lv::ENDO)],
             rv_endocardium: Vec::new(),
             epicardium: vec![SurfaceRef::Tag(rodero_lv::EPI)],
