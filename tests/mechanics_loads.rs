@@ -399,6 +399,18 @@ fn three_two_one(mesh: &TetMesh) -> Constraints {
     constraints
 }
 
+/// The jittered neo-Hookean block at rest with a follower pressure of `kpa` on all six faces.
+fn pressurised_block(kpa: f64) -> (TetMesh, TledModel, TledState, Loads) {
+    let mesh = block(2, 6);
+    let model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None).unwrap();
+    let state = TledState::at_rest(&mesh);
+    let loads = Loads {
+        pressures: vec![PressureLoad::on_surfaces(&mesh, &[1, 2, 3, 4, 5, 6], kpa).unwrap()],
+        ..Loads::default()
+    };
+    (mesh, model, state, loads)
+}
+
 fn hydrostatic_options() -> RelaxOptions {
     RelaxOptions {
         safety: 0.3,
@@ -414,15 +426,9 @@ fn hydrostatic_options() -> RelaxOptions {
 /// tetrahedra are exact on any mesh). Also checks the relaxation report.
 #[test]
 fn uniform_pressure_compresses_a_block_as_the_closed_form() {
-    let mesh = block(2, 6);
     let p = 20.0;
     let s = hydrostatic_stretch(NH, p);
-    let mut model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None).unwrap();
-    let mut state = TledState::at_rest(&mesh);
-    let mut loads = Loads {
-        pressures: vec![PressureLoad::on_surfaces(&mesh, &[1, 2, 3, 4, 5, 6], 0.0).unwrap()],
-        ..Loads::default()
-    };
+    let (mesh, mut model, mut state, mut loads) = pressurised_block(0.0);
     let options = RelaxOptions {
         tolerance: 1e-11,
         ..hydrostatic_options()
@@ -457,13 +463,7 @@ fn uniform_pressure_compresses_a_block_as_the_closed_form() {
 /// residual's norm, this is what sees it: the GPU's f32 floor on the Land beam, VERIFICATION.md).
 #[test]
 fn out_of_balance_work_sees_a_wrong_amplitude() {
-    let mesh = block(2, 6);
-    let mut model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None).unwrap();
-    let mut state = TledState::at_rest(&mesh);
-    let mut loads = Loads {
-        pressures: vec![PressureLoad::on_surfaces(&mesh, &[1, 2, 3, 4, 5, 6], 0.0).unwrap()],
-        ..Loads::default()
-    };
+    let (mesh, mut model, mut state, mut loads) = pressurised_block(0.0);
     let constraints = three_two_one(&mesh);
     let options = hydrostatic_options();
     let report = relax(
@@ -693,13 +693,7 @@ fn a_block_on_a_sliding_plane_spreads_as_the_uniaxial_solution() {
 /// Running out of steps is a report (converged = false, the residual it reached), not an error.
 #[test]
 fn relaxation_out_of_steps_reports_not_converged() {
-    let mesh = block(2, 6);
-    let mut model = TledModel::new(&mesh, Material::NeoHookean(NH), 1.0, None).unwrap();
-    let mut state = TledState::at_rest(&mesh);
-    let mut loads = Loads {
-        pressures: vec![PressureLoad::on_surfaces(&mesh, &[1, 2, 3, 4, 5, 6], 20.0).unwrap()],
-        ..Loads::default()
-    };
+    let (mesh, mut model, mut state, mut loads) = pressurised_block(20.0);
     let options = RelaxOptions {
         ramp_steps: 0,
         max_steps: 60,
