@@ -55,9 +55,9 @@ struct TetData {
     g3: vec4<f32>,
 }
 
-// Parameters of the explicit mechanics steps of one batch, shared by mech_element.wgsl and mech_node.wgsl
-// (one uniform, the same for every step of the batch; the step's index is the clock status[4], see
-// mech_node.wgsl). Rust: mechanics::gpu::data::StepParams (32 bytes).
+// Parameters of the explicit mechanics steps of one batch, shared by mech_volume.wgsl, mech_element.wgsl and
+// mech_node.wgsl (one uniform, the same for every step of the batch; the step's index is the clock
+// status[4], see mech_node.wgsl). Rust: mechanics::gpu::data::StepParams (48 bytes).
 struct StepParams {
     // Body force per unit mass, mm/ms^2.
     gravity: vec3<f32>,
@@ -71,6 +71,22 @@ struct StepParams {
     active_form: u32,
     // Volumetric term: 0 per element, 1 averaged nodal pressure.
     nodal: u32,
+    // 1: the displacement is the unevaluated sum u + lo of two f32 (the `lo` buffers of mech_volume.wgsl,
+    // mech_element.wgsl and mech_node.wgsl hold the second); 0: u alone, lo is not read.
+    compensated: u32,
+    // 1.0, from the host: see `opaque`.
+    one: f32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+// v * one with one = StepParams.one = 1.0: the same value, which the shader compiler cannot see is. Shader
+// compilers treat float arithmetic as real arithmetic unless told otherwise (WGSL has no `precise`; Mesa's
+// NIR rewrites (a + b) - a to b), which turns the error terms of a two-sum into zero; passing the
+// intermediate values through this keeps the arithmetic as written (mech_node.wgsl; tested in
+// tests/tled_gpu.rs, which fails where it does not).
+fn opaque(v: vec3<f32>, one: f32) -> vec3<f32> {
+    return v * one;
 }
 
 // Whether v is finite, from its bits (compilers may assume that float comparisons never see NaN or inf).
@@ -85,8 +101,36 @@ fn outer(a: vec3<f32>, b: vec3<f32>) -> mat3x3<f32> {
     return mat3x3<f32>(a * b.x, a * b.y, a * b.z);
 }
 
-// sum_a v_a (x) grad N_a for nodal vectors v of a tetrahedron with data d (mech_element.wgsl,
-// mech_volume.wgsl): the deformation gradient is I + this for the displacements u.
-fn gradient_of(v0: vec3<f32>, v1: vec3<f32>, v2: vec3<f32>, v3: vec3<f32>, d: TetData) -> mat3x3<f32> {
-    return outer(v0, d.g0.xyz) + outer(v1, d.g1.xyz) + outer(v2, d.g2.xyz) + outer(v3, d.g3.xyz);
+// sum_a v_a (x) grad N_a = sum_{a < 3} (v_a - v_3) (x) grad N_a for nodal vectors v of a tetrahedron with
+// data d (the gradients sum to zero), from the differences e_a = v_a - v_3 (mech_element.wgsl,
+// mech_volume.wgsl): for the displacements u, the displacement gradient H, F = I + H. Formed from the
+// differences, H keeps the digits of the element's deformation; formed from the displacements themselves,
+// each term u_a (x) grad N_a carries an f32 rounding of |u| / h (measured on the Land beam, 3.6 mm tip,
+// h = 0.25 mm: terms of 14 summing to 0.5), larger than the volume change a stiff penalty must see.
+fn edge_gradient(e0: vec3<f32>, e1: vec3<f32>, e2: vec3<f32>, d: TetData) -> mat3x3<f32> {
+    return outer(e0, d.g0.xyz) + outer(e1, d.g1.xyz) + outer(e2, d.g2.xyz);
+}
+
+// det(I + H) - 1 = tr H + (the principal 2x2 minors of H) + det H, without the cancellation of forming
+// det(I + H) first (the twin of the fused CPU step's det_minus_one): under a penalty kappa/C = 500 a load
+// changes J by 1e-5 or less, which det(F) - 1 in f32 would resolve to 6e-8 only.
+fn det_minus_one(h: mat3x3<f32>) -> f32 {
+    let tr = h[0].x + h[1].y + h[2].z;
+    let minors = h[0].x * h[1].y - h[1].x * h[0].y + h[0].x * h[2].z - h[2].x * h[0].z
+        + h[1].y * h[2].z - h[2].y * h[1].z;
+    return tr + minors + determinant(h);
+}
+
+// ln(1 + x). Vulkan's log is accurate to 2^-21 absolute only on [0.5, 2], a relative error of 5% at
+// x = 1e-5, so for -0.5 <= x <= 1 this is the series 2 (z + z^3/3 + ... + z^15/15) of 2 atanh z,
+// z = x / (2 + x), |z| <= 1/3 (truncation below 2e-9 relative); elsewhere log(1 + x).
+fn log1p(x: f32) -> f32 {
+    if (x < -0.5 || x > 1.0) {
+        return log(1.0 + x);
+    }
+    let z = x / (2.0 + x);
+    let z2 = z * z;
+    let series = 2.0 + z2 * (2.0 / 3.0 + z2 * (2.0 / 5.0 + z2 * (2.0 / 7.0 + z2 * (2.0 / 9.0
+        + z2 * (2.0 / 11.0 + z2 * (2.0 / 13.0 + z2 * (2.0 / 15.0)))))));
+    return z * series;
 }

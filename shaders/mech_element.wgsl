@@ -1,10 +1,14 @@
 // mech_element.wgsl: the element pass of the explicit total-Lagrangian step, one invocation per tetrahedron,
 // with the constitutive laws it evaluates (WGSL twins of src/mechanics/material.rs, f32).
 //
-// F = sum_a x_a (x) grad N_a, J = det F, C = F^T F, C^-1 by the adjugate (WGSL has no inverse), then
+// H = sum_{a<3} (u_a - u_3) (x) grad N_a from the corners' displacement differences (common.wgsl
+// edge_gradient; with the compensated state the differences of u + lo, see mech_node.wgsl), F = I + H,
+// J - 1 = det_minus_one(H) (no cancellation), C = F^T F, E = (H + H^T + H^T H) / 2, C^-1 by the adjugate
+// (WGSL has no inverse), then
 //   S = S_dev(C) (law of the tetrahedron's material) + J p C^-1 + S_act + S_visc,   out = V0 F S (V0 P),
 // with p = U'(J) of the element (StepParams.nodal == 0) or the mean of U'(J_n) over its four corners, J_n the
-// nodal averages of mech_volume.wgsl (nodal == 1; Joldes et al. 2009); S_act = Ta f0 (x) f0 (active_form 0,
+// nodal averages of mech_volume.wgsl (nodal == 1; Joldes et al. 2009), U' evaluated from J - 1 so that the
+// small volume changes a stiff penalty sees keep their digits; S_act = Ta f0 (x) f0 (active_form 0,
 // PK2) or Ta J / I4f f0 (x) f0 (1, Cauchy); S_visc = eta/2 (Fdot^T F + F^T Fdot), Fdot from the nodal
 // velocities du / dt, du the last step's displacement increment (only when eta > 0). Laws
 // (MaterialParams.law): 0 compressible neo-Hookean, 1 Guccione, 2 Holzapfel-Ogden; volumetric terms
@@ -26,11 +30,13 @@
 //   7  tension      storage read        array<f32>          active tension Ta per tetrahedron, kPa
 //   8  x            storage read        array<vec4<f32>>    current displacements u = x - X (xyz), mm
 //   9  du           storage read        array<vec4<f32>>    the last step's increments u_n - u_{n-1}
-//  10  j_node       storage read        array<f32>          nodal volume ratios (nodal averaging only)
+//  10  j_node       storage read        array<f32>          nodal volume ratios minus one, J_n - 1
+//                                                            (nodal averaging only)
 //  11  vp           storage read_write  array<mat3x3<f32>>  V0 P per tetrahedron
 //  12  status       storage read_write  array<atomic<u32>>  [0] first failing step, [1] its smallest tet;
 //                                                            [4] this step's index in the batch (read)
-// Owner: src/mechanics/gpu.rs.
+//  13  lo           storage read        array<vec4<f32>>    low parts of u (params.compensated only), mm
+// Owner: src/mechanics/gpu/mod.rs.
 
 // Material parameters (Rust: mechanics::gpu::data::MaterialParams, 48 bytes).
 struct MaterialParams {
@@ -61,6 +67,7 @@ struct MaterialParams {
 @group(0) @binding(10) var<storage, read> j_node: array<f32>;
 @group(0) @binding(11) var<storage, read_write> vp: array<mat3x3<f32>>;
 @group(0) @binding(12) var<storage, read_write> status: array<atomic<u32>>;
+@group(0) @binding(13) var<storage, read> lo: array<vec4<f32>>;
 
 // Largest argument of exp: e^80 = 5.5e34, below f32's 3.4e38 with room for the factors that follow.
 const EXP_MAX: f32 = 80.0;
@@ -73,19 +80,22 @@ fn trace3(m: mat3x3<f32>) -> f32 {
     return m[0].x + m[1].y + m[2].z;
 }
 
-// U'(J), kPa: the volumetric (hydrostatic) stress of the material's volumetric term.
-fn volumetric_stress(m: MaterialParams, j: f32) -> f32 {
+// U'(J), kPa: the volumetric (hydrostatic) stress of the material's volumetric term, from jm1 = J - 1:
+// St91 kappa/2 (J - 1/J) = kappa/2 (J - 1)(J + 1)/J, quadratic kappa (J - 1), neo-Hookean lambda ln J / J.
+fn volumetric_stress(m: MaterialParams, jm1: f32) -> f32 {
+    let j = 1.0 + jm1;
     switch m.penalty {
-        case 1u: { return 0.5 * m.kappa * (j - 1.0 / j); }
-        case 2u: { return m.kappa * (j - 1.0); }
-        case 3u: { return m.kappa * log(j) / j; }
+        case 1u: { return 0.5 * m.kappa * jm1 * (2.0 + jm1) / j; }
+        case 2u: { return m.kappa * jm1; }
+        case 3u: { return m.kappa * log1p(jm1) / j; }
         default: { return 0.0; }
     }
 }
 
-// Guccione S without the penalty: S = C e^Q R S_loc R^T, E_loc = R^T (C - I)/2 R, R = [f0 | s0 | n0].
-fn guccione(m: MaterialParams, c: mat3x3<f32>, r: mat3x3<f32>) -> mat3x3<f32> {
-    let e = transpose(r) * (0.5 * (c - IDENTITY)) * r;
+// Guccione S without the penalty: S = C e^Q R S_loc R^T, E_loc = R^T E R, R = [f0 | s0 | n0], E the Green
+// strain (C - I)/2 formed from H (element_pass).
+fn guccione(m: MaterialParams, green: mat3x3<f32>, r: mat3x3<f32>) -> mat3x3<f32> {
+    let e = transpose(r) * green * r;
     let cc = m.p0.x;
     let bf = m.p0.y;
     let bt = m.p0.z;
@@ -119,10 +129,10 @@ fn switched_slope(a: f32, b: f32, k: f32, i4: f32) -> f32 {
 }
 
 // Holzapfel-Ogden S without the penalty (material.rs HolzapfelOgden::pk2_deviatoric).
-fn holzapfel_ogden(m: MaterialParams, c: mat3x3<f32>, c_inv: mat3x3<f32>, j: f32, r: mat3x3<f32>) -> mat3x3<f32> {
+fn holzapfel_ogden(m: MaterialParams, c: mat3x3<f32>, c_inv: mat3x3<f32>, jm1: f32, r: mat3x3<f32>) -> mat3x3<f32> {
     let f0 = r[0];
     let s0 = r[1];
-    let j23 = pow(j, -2.0 / 3.0);
+    let j23 = exp(-2.0 / 3.0 * log1p(jm1));
     let i1 = trace3(c);
     let iso = m.p0.x * exp_clamped(m.p0.y * (j23 * i1 - 3.0)) * j23;
     let df = switched_slope(m.p0.z, m.p0.w, m.k, dot(f0, c * f0));
@@ -133,11 +143,18 @@ fn holzapfel_ogden(m: MaterialParams, c: mat3x3<f32>, c_inv: mat3x3<f32>, j: f32
         + dfs * (outer(f0, s0) + outer(s0, f0));
 }
 
-// S without the volumetric term, kPa, of material m.
-fn pk2_deviatoric(m: MaterialParams, c: mat3x3<f32>, c_inv: mat3x3<f32>, j: f32, r: mat3x3<f32>) -> mat3x3<f32> {
+// S without the volumetric term, kPa, of material m; `green` is (C - I)/2, jm1 is J - 1.
+fn pk2_deviatoric(
+    m: MaterialParams,
+    c: mat3x3<f32>,
+    green: mat3x3<f32>,
+    c_inv: mat3x3<f32>,
+    jm1: f32,
+    r: mat3x3<f32>,
+) -> mat3x3<f32> {
     switch m.law {
-        case 1u: { return guccione(m, c, r); }
-        case 2u: { return holzapfel_ogden(m, c, c_inv, j, r); }
+        case 1u: { return guccione(m, green, r); }
+        case 2u: { return holzapfel_ogden(m, c, c_inv, jm1, r); }
         default: { return m.p0.x * (IDENTITY - c_inv); }
     }
 }
@@ -164,19 +181,29 @@ fn element_pass(
     }
     let t = tets[i];
     let d = tet_data[i];
-    // x holds displacements u = x - X: F = I + sum_a u_a (x) grad N_a (sum_a X_a (x) grad N_a = I exactly).
-    let xa = x[t.x].xyz;
-    let xb = x[t.y].xyz;
-    let xc = x[t.z].xyz;
-    let xd = x[t.w].xyz;
-    let f = IDENTITY + gradient_of(xa, xb, xc, xd, d);
-    let j = determinant(f);
+    // x holds displacements u = x - X: F = I + H, H from the corners' differences (sum_a X_a (x) grad N_a = I
+    // exactly), with the low parts when the state is compensated.
+    let u3 = x[t.w].xyz;
+    var e0 = x[t.x].xyz - u3;
+    var e1 = x[t.y].xyz - u3;
+    var e2 = x[t.z].xyz - u3;
+    if (params.compensated != 0u) {
+        let l3 = lo[t.w].xyz;
+        e0 += lo[t.x].xyz - l3;
+        e1 += lo[t.y].xyz - l3;
+        e2 += lo[t.z].xyz - l3;
+    }
+    let h = edge_gradient(e0, e1, e2, d);
+    let jm1 = det_minus_one(h);
+    let j = 1.0 + jm1;
     if (!(j > 0.0) || !is_finite(j)) {
         record_failure(0u, i);
         vp[i] = mat3x3<f32>(vec3<f32>(0.0), vec3<f32>(0.0), vec3<f32>(0.0));
         return;
     }
+    let f = IDENTITY + h;
     let c = transpose(f) * f;
+    let green = 0.5 * (h + transpose(h) + transpose(h) * h);
     // C^-1 = adj(C) / det(C); det C = J^2.
     let c_inv = transpose(mat3x3<f32>(cross(c[1], c[2]), cross(c[2], c[0]), cross(c[0], c[1]))) * (1.0 / (j * j));
     let m = materials[material_of[i]];
@@ -186,9 +213,9 @@ fn element_pass(
         p = 0.25 * (volumetric_stress(m, j_node[t.x]) + volumetric_stress(m, j_node[t.y])
             + volumetric_stress(m, j_node[t.z]) + volumetric_stress(m, j_node[t.w]));
     } else {
-        p = volumetric_stress(m, j);
+        p = volumetric_stress(m, jm1);
     }
-    var s = pk2_deviatoric(m, c, c_inv, j, r) + (j * p) * c_inv;
+    var s = pk2_deviatoric(m, c, green, c_inv, jm1, r) + (j * p) * c_inv;
     let ta = tension[i];
     if (ta != 0.0) {
         let f0 = r[0];
@@ -200,11 +227,11 @@ fn element_pass(
     }
     if (params.eta > 0.0) {
         let k = 1.0 / params.dt;
-        let f_dot = gradient_of(
-            du[t.x].xyz * k,
-            du[t.y].xyz * k,
-            du[t.z].xyz * k,
-            du[t.w].xyz * k,
+        let v3 = du[t.w].xyz;
+        let f_dot = edge_gradient(
+            (du[t.x].xyz - v3) * k,
+            (du[t.y].xyz - v3) * k,
+            (du[t.z].xyz - v3) * k,
             d,
         );
         s += (0.5 * params.eta) * (transpose(f_dot) * f + transpose(f) * f_dot);

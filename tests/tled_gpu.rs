@@ -35,9 +35,9 @@ struct Agreement {
     tol: f64,
 }
 
-/// Steps `case` for 2 x 150 steps on both backends (pressure and tension changed in between) and compares
-/// the positions node by node.
-fn compare(ctx: &GpuContext, mesh: &TetMesh, case: &Case) -> Agreement {
+/// Steps `case` for 2 x 150 steps on both backends (pressure and tension changed in between), the GPU's
+/// state compensated or not (`GpuTled::set_compensated`), and compares the positions node by node.
+fn compare(ctx: &GpuContext, mesh: &TetMesh, case: &Case, compensated: bool) -> Agreement {
     let n_tets = mesh.tet_count();
     let Setup {
         model,
@@ -48,6 +48,7 @@ fn compare(ctx: &GpuContext, mesh: &TetMesh, case: &Case) -> Agreement {
     let dt = stepping.dt;
     let mut cpu = TledState::at_rest(mesh);
     let mut gpu = GpuTled::new(ctx, &model, &cpu, &loads, &constraints).unwrap();
+    gpu.set_compensated(ctx, compensated).unwrap();
     let batch = 150;
     for half in 0..2 {
         if half == 1 {
@@ -77,9 +78,14 @@ fn compare(ctx: &GpuContext, mesh: &TetMesh, case: &Case) -> Agreement {
     let steps = (2 * batch) as f64;
     let tol = steps * eps * scale;
     eprintln!(
-        "{:<34} {} steps of {dt:.2e} ms: max |x_gpu - x_cpu| = {worst:.2e} mm, max displacement {scale:.3e} mm, \
-         tolerance {tol:.1e} mm",
+        "{:<34} {} {} steps of {dt:.2e} ms: max |x_gpu - x_cpu| = {worst:.2e} mm, max displacement \
+         {scale:.3e} mm, tolerance {tol:.1e} mm",
         case.name,
+        if compensated {
+            "compensated"
+        } else {
+            "f32 state  "
+        },
         2 * batch
     );
     Agreement { worst, scale, tol }
@@ -93,8 +99,8 @@ fn gpu_steps_match_the_cpu_reference_for_every_law_and_load() {
     let mesh = cube();
     let cases = cases();
     let mut failures = Vec::new();
-    for case in &cases {
-        let a = compare(&ctx, &mesh, case);
+    for (case, compensated) in cases.iter().flat_map(|c| [(c, false), (c, true)]) {
+        let a = compare(&ctx, &mesh, case, compensated);
         assert!(
             a.scale > 1e-3,
             "{}: the cube did not move: {}",
@@ -103,7 +109,8 @@ fn gpu_steps_match_the_cpu_reference_for_every_law_and_load() {
         );
         if a.worst.is_nan() || a.worst > a.tol {
             failures.push(format!(
-                "{}: GPU and CPU differ by {:.2e} mm > {:.2e} (displacement scale {:.2e})",
+                "{} (compensated: {compensated}): GPU and CPU differ by {:.2e} mm > {:.2e} \
+                 (displacement scale {:.2e})",
                 case.name, a.worst, a.tol, a.scale
             ));
         }
@@ -621,4 +628,83 @@ fn gpu_scheduled_steps_equal_one_step_at_a_time() {
             .is_err()
     );
     assert!(ScheduledSteps::new(&ctx, &all, 0, true).is_err());
+}
+
+/// The compensated state (`GpuTled::set_compensated`, `mech_node.wgsl`): a cube translating rigidly at
+/// 2e-8 mm a step with a displacement of 1 mm, a motion below half a unit in the last place of u
+/// (2^-24 mm = 6.0e-8 mm), which u + du in f32 rounds away every step: without compensation u never moves
+/// from 1 mm; with it the 1,000 steps add up to 2e-5 mm, exact to the low part's rounding (at most 1e-14 mm
+/// a step, so a bound of 1e-11 mm). No element deforms (every difference u_a - u_b is zero), so the force
+/// is exactly zero and du stays exactly what was uploaded. Switching compensation off rounds u + lo to f32
+/// (within half a unit of the exact sum), and the exact f32 form of a compensated state is refused.
+#[test]
+fn gpu_compensated_state_keeps_motions_below_one_unit_of_u() {
+    let Some(ctx) = common::gpu("tled_gpu_compensated") else {
+        return;
+    };
+    let (model, rest) = element_cube();
+    let shift = DVec3::splat(1.0);
+    let step_motion = 2e-8;
+    let state = TledState {
+        x: rest.x.iter().map(|&p| p + shift).collect(),
+        x_prev: rest.x.iter().map(|&p| p + shift - step_motion).collect(),
+        ..rest
+    };
+    let (loads, constraints) = (Loads::default(), Constraints::default());
+    let stepping = Stepping {
+        dt: 1e-3,
+        damping: 0.0,
+    };
+    let steps = 1000;
+    // What the GPU holds as the increment: f32 of the f64 difference.
+    let du = ((state.x[0] - state.x_prev[0]).x as f32) as f64;
+    let expected = 1.0 + steps as f64 * du;
+    let moved = |gpu: &GpuTled| -> Vec<f64> {
+        gpu.positions(&ctx)
+            .unwrap()
+            .iter()
+            .zip(&model.rest)
+            .flat_map(|(x, r)| (*x - *r).to_array())
+            .collect()
+    };
+
+    let mut plain = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
+    plain.run(&ctx, steps, stepping).unwrap();
+    let stuck = moved(&plain);
+    assert!(
+        stuck.iter().all(|&u| u == 1.0),
+        "without compensation u should stay at 1 mm (the motion is below half a unit): {:?}",
+        stuck.iter().fold(0.0f64, |m, &u| m.max((u - 1.0).abs()))
+    );
+
+    let mut gpu = GpuTled::new(&ctx, &model, &state, &loads, &constraints).unwrap();
+    gpu.set_compensated(&ctx, true).unwrap();
+    assert!(gpu.compensated());
+    gpu.run(&ctx, steps, stepping).unwrap();
+    let worst = moved(&gpu)
+        .iter()
+        .fold(0.0f64, |m, &u| m.max((u - expected).abs()));
+    eprintln!(
+        "compensated: {steps} steps of {du:.3e} mm from 1 mm: largest error {worst:.2e} mm of {:.2e}",
+        expected - 1.0
+    );
+    assert!(
+        worst < 1e-11,
+        "compensated u + lo should be 1 + {:.3e} mm, is off by {worst:.2e}",
+        expected - 1.0
+    );
+    assert!(
+        gpu.displacements(&ctx).is_err(),
+        "the exact f32 form of a compensated state should be refused"
+    );
+    gpu.set_compensated(&ctx, false).unwrap();
+    let half_unit = 0.5 * f32::EPSILON as f64;
+    let rounded = moved(&gpu)
+        .iter()
+        .fold(0.0f64, |m, &u| m.max((u - expected).abs()));
+    assert!(
+        rounded <= half_unit,
+        "switched off, u should be u + lo rounded to f32: off by {rounded:.2e} > {half_unit:.2e}"
+    );
+    assert!(gpu.displacements(&ctx).is_ok());
 }

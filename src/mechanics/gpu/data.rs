@@ -77,8 +77,13 @@ pub(super) struct StepParams {
     pub eta: f32,
     pub active_form: u32,
     pub nodal: u32,
+    /// 1: the displacement is u + lo (`mech_node.wgsl`, [`super::GpuTled::set_compensated`]).
+    pub compensated: u32,
+    /// 1.0 (`opaque` of `shaders/common.wgsl`).
+    pub one: f32,
+    pub _pad: [u32; 2],
 }
-const _: () = assert!(size_of::<StepParams>() == 32);
+const _: () = assert!(size_of::<StepParams>() == 48);
 
 /// `NodeData` of `shaders/mech_node.wgsl`.
 #[repr(C)]

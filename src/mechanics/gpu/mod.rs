@@ -24,7 +24,11 @@
 //! State stays on the GPU between steps and runs: the displacements u = x - X and the last step's
 //! increments du = u_n - u_{n-1}, updated in place by the node pass, and the rest positions X relative to
 //! the mean rest position ([`GpuTled::origin`]), so that f32 keeps the digits that matter (the increment
-//! keeps a step's change of motion that u_{n-1} would round away: `mech_node.wgsl`). A [`GpuTled::run`]
+//! keeps a step's change of motion that u_{n-1} would round away: `mech_node.wgsl`). For dynamic
+//! relaxation the displacement can be kept compensated, as the unevaluated sum u + lo of two f32
+//! ([`GpuTled::set_compensated`]), whose equilibrium a soft mode needs beyond f32's 24 bits. The element
+//! passes form the displacement gradient from the corners' differences and J - 1 without cancellation, so
+//! that what the state holds reaches the stresses. A [`GpuTled::run`]
 //! of N steps records all of them in one submission and reads back the 20-byte status: nothing else
 //! crosses the bus until [`GpuTled::positions`], [`GpuTled::velocities`] or [`GpuTled::forces`] is asked
 //! for. A coupled time loop records steps into its own batch instead ([`GpuTled::record`], then [`GpuTled::finish`] with
@@ -69,11 +73,11 @@ struct Kernels {
 }
 
 /// Node pass bindings (`mech_node.wgsl`), shared by `node_pass` and `advance_step`.
-const NODE_ACCESS: [Access; 14] = {
+const NODE_ACCESS: [Access; 15] = {
     use Access::{Read, ReadWrite, Uniform};
     [
         Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite, Read, Read, Read, Read, Read,
-        ReadWrite, ReadWrite,
+        ReadWrite, ReadWrite, ReadWrite,
     ]
 };
 
@@ -97,13 +101,15 @@ impl Kernels {
                 ctx,
                 &MECH_VOLUME,
                 "tet_jacobian",
-                &[Read, Read, Read, ReadWrite],
+                &[Uniform, Read, Read, Read, Read, ReadWrite],
             )?,
             node_jacobian: Kernel::new(
                 ctx,
                 &MECH_VOLUME,
                 "node_jacobian",
-                &[Read, Read, Read, ReadWrite, Read, Read, Read, ReadWrite],
+                &[
+                    Uniform, Read, Read, Read, Read, ReadWrite, Read, Read, Read, ReadWrite,
+                ],
             )?,
             element: Kernel::new(
                 ctx,
@@ -111,14 +117,14 @@ impl Kernels {
                 "element_pass",
                 &[
                     Uniform, Read, Read, Read, Read, Read, Read, Read, Read, Read, ReadWrite,
-                    ReadWrite,
+                    ReadWrite, Read,
                 ],
             )?,
             face: Kernel::new(
                 ctx,
                 &MECH_SURFACE,
                 "face_pass",
-                &[Read, Read, Read, ReadWrite, Read],
+                &[Read, Read, Read, ReadWrite, Read, Uniform, Read],
             )?,
             node: Kernel::new(ctx, &MECH_NODE, "node_pass", &NODE_ACCESS)?,
             clock: Kernel::new(ctx, &MECH_NODE, "advance_step", &NODE_ACCESS)?,
@@ -154,6 +160,10 @@ pub struct GpuTled {
     /// says why the increment, not u_{n-1}).
     x: GpuBuffer<[f32; 4]>,
     du: GpuBuffer<[f32; 4]>,
+    /// The low parts of the displacements when `compensated` (all zero otherwise), mm.
+    lo: GpuBuffer<[f32; 4]>,
+    /// Whether the state is the compensated u + lo ([`GpuTled::set_compensated`]).
+    compensated: bool,
     // Pressure loads.
     faces: GpuBuffer<[u32; 4]>,
     pressures: GpuBuffer<f32>,
@@ -320,6 +330,8 @@ impl GpuTled {
             forces: GpuBuffer::zeroed(ctx, "forces", n_nodes)?,
             x: buffer("displacements", &current)?,
             du: buffer("increments", &increment)?,
+            lo: GpuBuffer::zeroed(ctx, "displacement low parts", n_nodes)?,
+            compensated: false,
             faces: GpuBuffer::from_slice(ctx, "pressure faces", &faces)?,
             pressures: GpuBuffer::from_slice(ctx, "pressures", &pressures)?,
             face_offsets: GpuBuffer::from_slice(ctx, "face offsets", &face_offsets)?,
@@ -356,7 +368,15 @@ impl GpuTled {
         let n_faces = self.faces.len() as u32;
         let k = &self.kernels;
         let x = self.x.whole();
-        let volume = [self.tets.whole(), self.tet_data.whole(), x, self.vj.whole()];
+        let (params, lo) = (self.params.whole(), self.lo.whole());
+        let volume = [
+            params,
+            self.tets.whole(),
+            self.tet_data.whole(),
+            x,
+            lo,
+            self.vj.whole(),
+        ];
         let mut node_volume = volume.to_vec();
         node_volume.extend([
             self.offsets.whole(),
@@ -377,6 +397,7 @@ impl GpuTled {
             self.j_node.whole(),
             self.vp.whole(),
             self.status.whole(),
+            lo,
         ];
         let face = [
             self.faces.whole(),
@@ -384,6 +405,8 @@ impl GpuTled {
             x,
             self.face_force.whole(),
             self.rest.whole(),
+            params,
+            lo,
         ];
         let node = [
             self.params.whole(),
@@ -400,6 +423,7 @@ impl GpuTled {
             self.face_force.whole(),
             self.forces.whole(),
             self.status.whole(),
+            lo,
         ];
         Ok(StepPasses {
             tet_jacobian: k.tet_jacobian.bind(ctx, &volume, n_tets, 0)?,
@@ -493,6 +517,9 @@ impl GpuTled {
                 eta: self.eta as f32,
                 active_form: self.active_form,
                 nodal: self.nodal as u32,
+                compensated: self.compensated as u32,
+                one: 1.0,
+                _pad: [0; 2],
             }],
         );
         Ok(())
@@ -584,11 +611,77 @@ impl GpuTled {
         &self.active
     }
 
+    /// Switches the compensated state on or off (`mech_node.wgsl`): with it the displacement is the
+    /// unevaluated sum u + lo of two f32 (about 48 bits), which dynamic relaxation needs where the
+    /// equilibrium of a soft mode hides below one f32 unit of u ([`relax`]); it costs the element passes
+    /// a second gather of four vectors per tetrahedron, so the dynamic steps run without it. Switching on
+    /// starts with lo = 0 (the current u exactly); switching off rounds u + lo to f32.
+    pub fn set_compensated(&mut self, ctx: &GpuContext, on: bool) -> Result<()> {
+        if on == self.compensated {
+            return Ok(());
+        }
+        if !on {
+            let (u, lo) = (self.x.read(ctx)?, self.lo.read(ctx)?);
+            let rounded: Displacements = u
+                .iter()
+                .zip(&lo)
+                .map(|(u, l)| rel(wide(u) + wide(l), DVec3::ZERO))
+                .collect();
+            self.x.write(ctx, &rounded);
+        }
+        self.lo.write(ctx, &vec![[0.0; 4]; self.lo.len()]);
+        self.compensated = on;
+        Ok(())
+    }
+
+    /// With the compensated state on, sets lo to what the f32 displacements uploaded from `state` (in
+    /// [`GpuTled::new`]) rounded off, so that the GPU starts from the f64 state to about 48 bits.
+    /// Call before any step.
+    pub(super) fn upload_low_parts(&mut self, ctx: &GpuContext, state: &TledState) -> Result<()> {
+        check_len("positions", state.x.len(), self.lo.len(), "nodes")?;
+        if self.compensated {
+            let lo: Displacements = state
+                .x
+                .iter()
+                .zip(&self.rest_f64)
+                .map(|(&p, &r)| {
+                    let u = p - r;
+                    rel(u - wide(&rel(u, DVec3::ZERO)), DVec3::ZERO)
+                })
+                .collect();
+            self.lo.write(ctx, &lo);
+        }
+        Ok(())
+    }
+
+    /// Whether the state is compensated ([`GpuTled::set_compensated`]).
+    pub fn compensated(&self) -> bool {
+        self.compensated
+    }
+
     /// The current displacements and the last step's increments (u = x - X, du = u - u_prev), mm,
     /// exactly as the GPU holds them: with [`GpuTled::set_displacements`] a state saved and restored bit
-    /// for bit.
+    /// for bit. Refused for a compensated state, which f32 values do not hold exactly (switch it off
+    /// first).
     pub fn displacements(&self, ctx: &GpuContext) -> Result<(Displacements, Displacements)> {
+        if self.compensated {
+            return Err(Error::Invalid(
+                "the compensated GPU state u + lo has no exact f32 form: switch compensation off \
+                 before saving it"
+                    .into(),
+            ));
+        }
         Ok((self.x.read(ctx)?, self.du.read(ctx)?))
+    }
+
+    /// The displacements in f64, mm: u, plus lo when compensated.
+    fn displacements_f64(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
+        let u = self.x.read(ctx)?;
+        if !self.compensated {
+            return Ok(u.iter().map(wide).collect());
+        }
+        let lo = self.lo.read(ctx)?;
+        Ok(u.iter().zip(&lo).map(|(u, l)| wide(u) + wide(l)).collect())
     }
 
     /// Replaces the current displacements and increments (see [`GpuTled::displacements`]), one value per
@@ -604,17 +697,20 @@ impl GpuTled {
         check_len("increments", increment.len(), n, "nodes")?;
         self.x.write(ctx, current);
         self.du.write(ctx, increment);
+        if self.compensated {
+            self.lo.write(ctx, &vec![[0.0; 4]; n]);
+        }
         Ok(())
     }
 
-    /// The current positions X + u, mm (the rest positions in f64, the displacements from the GPU).
+    /// The current positions X + u (+ lo when compensated), mm (the rest positions in f64, the
+    /// displacements from the GPU).
     pub fn positions(&self, ctx: &GpuContext) -> Result<Vec<DVec3>> {
         Ok(self
-            .x
-            .read(ctx)?
+            .displacements_f64(ctx)?
             .iter()
             .zip(&self.rest_f64)
-            .map(|(u, r)| *r + wide(u))
+            .map(|(u, r)| *r + *u)
             .collect())
     }
 
@@ -624,14 +720,14 @@ impl GpuTled {
     }
 
     /// The state as the CPU steps hold it: positions X + u and X + u - du (f64, one read-back of each
-    /// buffer), time and step count.
+    /// buffer; u includes lo when compensated), time and step count.
     pub fn state(&self, ctx: &GpuContext) -> Result<TledState> {
-        let (u, du) = self.displacements(ctx)?;
+        let (u, du) = (self.displacements_f64(ctx)?, self.du.read(ctx)?);
         let (x, x_prev) = u
             .iter()
             .zip(&du)
             .zip(&self.rest_f64)
-            .map(|((u, d), r)| (*r + wide(u), *r + (wide(u) - wide(d))))
+            .map(|((u, d), r)| (*r + *u, *r + (*u - wide(d))))
             .unzip();
         Ok(TledState {
             x,

@@ -12,23 +12,28 @@
 //! every other load (gravity, springs, which faces carry pressure) must be the same at both ends, or the
 //! relaxation is refused.
 //!
-//! Precision: the state is f32 displacements (`mech_node.wgsl`), so the out-of-balance force stops falling
-//! where f32 rounding leaves it, and that floor is set by the volumetric penalty against the load: an error
-//! of one f32 unit in an element's J makes a pressure error kappa eps32, to compare with the load's stresses.
-//! Measured on the verification cases (lavapipe; `VERIFICATION.md`): 1.5e-5 on the active Land ventricle
-//! (kappa 1000 kPa against 15 kPa and Ta = 60 kPa), 2.7e-4 on Lamé's sphere at 0.5 kPa (Lambda = 1000 kPa),
-//! 1e-3 on the Land beam (kappa 1000 kPa against 0.004 kPa), where the CPU goes to 1e-6 and below. Give it a
-//! tolerance above the floor: a run whose residual stops halving for 60 checks (`STALL_CHECKS`) stops there,
-//! reported as `stalled` and not converged, rather than running to `max_steps`.
+//! Precision: the relaxation runs on the compensated state ([`GpuTled::set_compensated`]: the displacement
+//! as the unevaluated sum u + lo of two f32, `mech_node.wgsl`), started from the f64 state to about 48 bits
+//! (`GpuTled::upload_low_parts`). With f32 displacements alone the out-of-balance force stops falling
+//! where the rounding of u leaves it: one unit of a 3.6 mm displacement is a strain of 1e-6 over a 0.25 mm
+//! element, a pressure of 1e-3 kPa under kappa = 1000 kPa, against the Land beam's load of 0.004 kPa. What
+//! is left is the f32 arithmetic of the kernels (the displacement gradient is formed from the corners'
+//! differences and J - 1 without cancellation, but each is still rounded to f32), a floor set by the
+//! volumetric penalty against the load. Measured on the verification cases (lavapipe; `VERIFICATION.md`):
+//! 1.5e-5 on the active Land ventricle (kappa 1000 kPa against 15 kPa and Ta = 60 kPa), 2.7e-4 on Lamé's
+//! sphere at 0.5 kPa (Lambda = 1000 kPa), about 4e-4 on the Land beam, where the CPU goes to 1e-6 and
+//! below. Give it a tolerance above the floor: a run whose residual stops halving for 60 checks
+//! (`STALL_CHECKS`) stops there, reported as `stalled` and not converged, rather than running to
+//! `max_steps`.
 //!
 //! At the floor the residual's norm is element-scale noise, and it can hide a soft mode far from its
-//! equilibrium: the forces are right (relaxed on the GPU from the CPU's f64 equilibrium, the Land beam stays
-//! there to 1e-6 mm over 120,000 steps), but the noise makes the kinetic damping reset every ~15 steps, and
-//! a slow mode never gathers speed. So convergence also asks for the out-of-balance work along the
-//! displacement ([`crate::mechanics::relax::Balance::work`]) to be below the tolerance: it is about the
-//! relative error of the deformation's amplitude, and on the Land beam, whose residual falls under 2e-3
-//! while the tip is 0.5% short, it stays at 7.5e-3 to 7.8e-3 (the run ends stalled, not converged). On the other
-//! verification cases it is 20-100x below their tolerances.
+//! equilibrium: the noise makes the kinetic damping reset often, and a slow mode never gathers speed. So
+//! convergence also asks for the out-of-balance work along the displacement
+//! ([`crate::mechanics::relax::Balance::work`]) to be below the tolerance: it is about the relative error of
+//! the deformation's amplitude. On the Land beam with f32 displacements it stayed at 7.5e-3 to 7.8e-3 while
+//! the residual fell under 2e-3 (the run ended stalled, the tip 0.5% short); with the compensated state it
+//! falls to 6e-4 and the run converges (`VERIFICATION.md`). On the other verification cases it is 20-100x
+//! below their tolerances.
 
 use std::time::Instant;
 
@@ -223,6 +228,8 @@ pub fn relax(
     scale_masses(model, options.safety);
     let ends = Ends::of(loads, &mut load, model.tets.len())?;
     let mut gpu = GpuTled::new(ctx, model, state, loads, constraints)?;
+    gpu.set_compensated(ctx, true)?;
+    gpu.upload_low_parts(ctx, state)?;
     let passes = RelaxPasses::new(ctx, &gpu, &model.mass, &ends)?;
     let stepping = Stepping {
         dt: 1.0,
