@@ -28,12 +28,12 @@
 // Constrained nodes keep no low part (the constraints act on the rounded sum). Off (0), lo is neither read
 // nor written.
 //
-// Each invocation reads and writes its own
-// node's u, du and lo only, so all are updated in place. A non-finite u_next records the first step and
-// smallest node in status[2..4]. The total force is kept in `forces` for readback. The step's index within
-// the batch, for those records, is the clock status[4]: `advance_step` (one invocation, after each node
-// pass) counts it up, so that the uniforms and bind groups of a step are the same every step and are made
-// once. Units: mm, ms, mg, mN. CPU twin: src/mechanics/tled.rs (step), src/mechanics/loads.rs.
+// Each invocation reads and writes its own node's u, du and lo only, so all are updated in place. A
+// non-finite u_next records the first step and smallest node in status[2..4]. The total force is kept in
+// `forces` for readback. The step's index within the batch, for those records, is the clock status[4]:
+// `advance_step` (one invocation, after each node pass) counts it up, so that the uniforms and bind groups of
+// a step are the same every step and are made once. Units: mm, ms, mg, mN. CPU twin: src/mechanics/tled.rs
+// (step), src/mechanics/loads.rs.
 //
 // Dispatch: WG-wide workgroups on a 2-D grid covering `dispatch.count` nodes.
 // Bindings (group 0):
@@ -162,8 +162,7 @@ fn node_pass(
     forces[n] = vec4<f32>(f, 0.0);
     let h = 0.5 * params.alpha * params.dt;
     let inc_next = inc * ((1.0 - h) / (1.0 + h)) + f * (params.dt * params.dt / (m * (1.0 + h)));
-    // Opaque to the compiler, so that the two-sum below is evaluated as written (common.wgsl `opaque`).
-    let next = opaque(now + inc_next, params.one);
+    let next = now + inc_next;
     // Checked before the constraints, as the CPU does, so that a fixed component cannot hide a NaN.
     if (!is_finite(next.x) || !is_finite(next.y) || !is_finite(next.z)) {
         let step = atomicLoad(&status[4]);
@@ -174,16 +173,18 @@ fn node_pass(
     }
     if (node.flags == 0u) {
         if (compensated) {
-            // Two-sum: next + err = now + inc_next exactly; then (next, low + err) renormalised. Every
-            // intermediate is opaque: the compiler would otherwise simplify err and the new lo to zero.
+            // Two-sum: sum + err = now + inc_next exactly; then (sum, low + err) renormalised. Every
+            // intermediate, the sum first, is opaque (common.wgsl): the compiler would otherwise simplify
+            // err and the new lo to zero.
             let one = params.one;
-            let inc_part = opaque(next - now, one);
-            let now_part = opaque(next - inc_part, one);
+            let sum = opaque(next, one);
+            let inc_part = opaque(sum - now, one);
+            let now_part = opaque(sum - inc_part, one);
             let err = opaque((now - now_part) + (inc_next - inc_part), one);
             let carry = opaque(low + err, one);
-            let high = opaque(next + carry, one);
+            let high = opaque(sum + carry, one);
             x[n] = vec4<f32>(high, 0.0);
-            lo[n] = vec4<f32>(carry - opaque(high - next, one), 0.0);
+            lo[n] = vec4<f32>(carry - opaque(high - sum, one), 0.0);
         } else {
             x[n] = vec4<f32>(next, 0.0);
         }

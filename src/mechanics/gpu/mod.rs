@@ -615,7 +615,8 @@ impl GpuTled {
     /// unevaluated sum u + lo of two f32 (about 48 bits), which dynamic relaxation needs where the
     /// equilibrium of a soft mode hides below one f32 unit of u ([`relax`]); it costs the element passes
     /// a second gather of four vectors per tetrahedron, so the dynamic steps run without it. Switching on
-    /// starts with lo = 0 (the current u exactly); switching off rounds u + lo to f32.
+    /// starts with lo = 0 (the current u exactly); switching off rounds u + lo to f32. lo is all zero
+    /// whenever the state is not compensated (zeroed at upload and here), so switching on writes nothing.
     pub fn set_compensated(&mut self, ctx: &GpuContext, on: bool) -> Result<()> {
         if on == self.compensated {
             return Ok(());
@@ -628,8 +629,8 @@ impl GpuTled {
                 .map(|(u, l)| rel(wide(u) + wide(l), DVec3::ZERO))
                 .collect();
             self.x.write(ctx, &rounded);
+            self.lo.write(ctx, &vec![[0.0; 4]; lo.len()]);
         }
-        self.lo.write(ctx, &vec![[0.0; 4]; self.lo.len()]);
         self.compensated = on;
         Ok(())
     }
