@@ -384,6 +384,26 @@ struct MechanicsArgs {
     /// Elastodynamics cases: stop at this time, ms (default: the benchmark's 1000 ms).
     #[arg(long)]
     end_time_ms: Option<f64>,
+    /// Land cases: linear tetrahedra (default, the product's element, either backend) or quadratic
+    /// tetrahedra (CPU only; free of the linear element's bending stiffness).
+    #[arg(long, value_enum, default_value = "tet4")]
+    element: ElementArg,
+    /// Quadratic tetrahedra: the volumetric term at every Gauss point (default; robust, stiffens
+    /// slightly) or once per element at the mean J (no locking; unstable under high pressure).
+    #[arg(long, value_enum)]
+    tet10_volumetric: Option<Tet10VolumetricArg>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Tet10VolumetricArg {
+    GaussPoint,
+    MeanDilatation,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ElementArg {
+    Tet4,
+    Tet10,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -1134,6 +1154,18 @@ fn verify_mechanics(
             VolumetricArg::Element => cardiotwin::mechanics::Volumetric::Element,
         },
         end_time_ms: args.end_time_ms,
+        element: match args.element {
+            ElementArg::Tet4 => verify::Element::Tet4,
+            ElementArg::Tet10 => verify::Element::Tet10,
+        },
+        tet10_volumetric: args.tet10_volumetric.map(|v| match v {
+            Tet10VolumetricArg::GaussPoint => {
+                cardiotwin::mechanics::quadratic::QuadraticVolumetric::GaussPoint
+            }
+            Tet10VolumetricArg::MeanDilatation => {
+                cardiotwin::mechanics::quadratic::QuadraticVolumetric::MeanDilatation
+            }
+        }),
     };
     let outcome = verify::run(case, options, &backend)?;
     if let Some(dir) = &args.out {

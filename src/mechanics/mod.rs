@@ -8,6 +8,8 @@
 //! - [`fused`]: the same step fused into two passes, in f32 or f64: the fast CPU backend;
 //! - [`gpu`]: the same step in WGSL (f32), state resident on the GPU;
 //! - [`relax`]: dynamic relaxation to static equilibrium for quasi-static problems.
+//! - [`quadratic`]: 10-node tetrahedra, CPU only, for the quasi-static verification problems (to tell
+//!   the linear element's bending error from the physics).
 //!
 //! ## Units
 //! Inside the mechanics core every quantity is in one consistent system:
@@ -36,6 +38,7 @@ pub mod fused;
 pub mod gpu;
 pub mod loads;
 pub mod material;
+pub mod quadratic;
 pub mod relax;
 pub mod tled;
 

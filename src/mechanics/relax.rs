@@ -113,6 +113,23 @@ impl Balance {
         stored_work: 0.0,
     };
 
+    /// The balance of out-of-balance forces `r_free` (on the free motion), internal forces `internal`
+    /// and displacements `u`, node by node.
+    pub fn of(r_free: &[DVec3], internal: &[DVec3], u: &[DVec3]) -> Balance {
+        let norm = |v: &[DVec3]| v.iter().map(|f| f.length_squared()).sum::<f64>().sqrt();
+        let r_work: f64 = r_free.iter().zip(u).map(|(r, u)| r.dot(*u)).sum();
+        let (mut stored_work, mut internal_scale) = (0.0, 0.0);
+        for (f, u) in internal.iter().zip(u) {
+            stored_work -= f.dot(*u);
+            internal_scale += f.dot(*u).abs();
+        }
+        Balance {
+            residual: norm(r_free) / norm(internal).max(f64::MIN_POSITIVE),
+            work: r_work.abs() / internal_scale.max(f64::MIN_POSITIVE),
+            stored_work,
+        }
+    }
+
     /// Whether both the residual and the work are below `tolerance` (what converged means).
     pub fn within(&self, tolerance: f64) -> bool {
         self.residual < tolerance && self.work < tolerance
@@ -132,19 +149,13 @@ pub fn balance(
     let mut r = std::mem::take(&mut scratch.forces);
     constraints.project_free(&mut r);
     let internal = model.internal_forces(&state.x, &loads.active_tension)?;
-    let norm = |v: &[DVec3]| v.iter().map(|f| f.length_squared()).sum::<f64>().sqrt();
-    let u = || state.x.iter().zip(&model.rest).map(|(x, x0)| *x - *x0);
-    let r_work: f64 = r.iter().zip(u()).map(|(r, u)| r.dot(u)).sum();
-    let (mut stored_work, mut internal_scale) = (0.0, 0.0);
-    for (f, u) in internal.iter().zip(u()) {
-        stored_work -= f.dot(u);
-        internal_scale += f.dot(u).abs();
-    }
-    Ok(Balance {
-        residual: norm(&r) / norm(&internal).max(f64::MIN_POSITIVE),
-        work: r_work.abs() / internal_scale.max(f64::MIN_POSITIVE),
-        stored_work,
-    })
+    let u: Vec<DVec3> = state
+        .x
+        .iter()
+        .zip(&model.rest)
+        .map(|(x, x0)| *x - *x0)
+        .collect();
+    Ok(Balance::of(&r, &internal, &u))
 }
 
 /// Relaxes `state` to equilibrium under the loads `load(fraction, &mut loads)` sets (module docs). The

@@ -15,7 +15,7 @@ use glam::DVec3;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{MeshSize, Outcome, VerifyOptions, backend_fields, with_displacement};
+use super::{Element, MeshSize, Outcome, VerifyOptions, backend_fields, with_displacement};
 use crate::anatomy::block::{Block, land_beam as beam_mesh};
 use crate::anatomy::fibres;
 use crate::anatomy::land_ellipsoid::{self, LandEllipsoid};
@@ -27,6 +27,7 @@ use crate::mechanics::loads::{Constraints, Loads, PressureLoad};
 use crate::mechanics::material::{
     ActiveStress, FibreFrame, Guccione, Material, NeoHookean, Penalty,
 };
+use crate::mechanics::quadratic::{self, QuadraticLoads, QuadraticModel, QuadraticVolumetric};
 use crate::mechanics::relax::{RelaxOptions, RelaxReport, relax};
 use crate::mechanics::tled::{TledModel, TledState, Volumetric};
 use crate::mesh::TetMesh;
@@ -39,7 +40,9 @@ struct Solve {
     precision: &'static str,
     adapter: Option<String>,
     method: &'static str,
-    volumetric: Volumetric,
+    element: Element,
+    /// `nodal_average` or `element` (linear tetrahedra), `gauss_point` or `mean_dilatation` (quadratic).
+    volumetric: &'static str,
     /// Pseudo time step of the mass-scaled relaxation (the masses are fictitious).
     time_step: f64,
     steps: u64,
@@ -61,7 +64,11 @@ impl Solve {
             precision,
             adapter,
             method: "dynamic relaxation (kinetic damping, element-wise mass scaling)",
-            volumetric,
+            element: Element::Tet4,
+            volumetric: match volumetric {
+                Volumetric::NodalAverage => "nodal_average",
+                Volumetric::Element => "element",
+            },
             time_step: 1.0,
             steps: relaxations.iter().map(|r| r.steps).sum(),
             converged: relaxations.iter().all(|r| r.converged),
@@ -88,6 +95,21 @@ fn relax_options(backend: &Backend, gpu: f64) -> RelaxOptions {
         check_every: 500,
     }
 }
+
+/// The CPU relaxation's settings on quadratic tetrahedra. The Gershgorin masses bound the small-strain
+/// stiffness (module docs of [`crate::mechanics::quadratic`]); the safety factor covers what deformation
+/// adds. In Land problem 2 the wall thins to about 0.57 of its thickness at the apex, which raises the
+/// volumetric stiffness per reference gradient by 1/0.57^2 = 3.1: 0.7 (a margin of 2) diverged there at
+/// full pressure, 0.35 (a margin of 8) converges on every case.
+fn quadratic_options() -> RelaxOptions {
+    RelaxOptions {
+        safety: QUADRATIC_SAFETY,
+        ..relax_options(&Backend::Cpu, 0.0)
+    }
+}
+
+/// See [`quadratic_options`].
+const QUADRATIC_SAFETY: f64 = 0.35;
 
 fn locate(mesh: &TetMesh, p: DVec3, what: &str) -> Result<MaterialPoint> {
     MaterialPoint::locate(mesh, p)
@@ -337,6 +359,148 @@ pub fn lame_sphere(options: VerifyOptions, backend: &Backend) -> Result<Outcome>
     })
 }
 
+/// A Land problem: one follower pressure on one surface and (problem 3) a uniform active tension, both
+/// ramped from zero, on the linear mesh `mesh` with the Dirichlet conditions `constraints`.
+struct LandSetup<'a> {
+    mesh: &'a TetMesh,
+    material: Material,
+    frames: Option<Vec<FibreFrame>>,
+    active: ActiveStress,
+    constraints: Constraints,
+    /// The loaded surface's tag and its pressure, kPa.
+    surface: i32,
+    pressure: f64,
+    /// Active tension, kPa (0: passive).
+    tension: f64,
+    /// The GPU relaxation's tolerance ([`relax_options`]).
+    gpu_tolerance: f64,
+    /// The material points whose deformed positions are reported.
+    probes: Vec<MaterialPoint>,
+}
+
+/// A solved Land problem: the probes' deformed positions, the positions of the linear mesh's nodes (for
+/// the deformed mesh) and how it was solved.
+struct LandSolution {
+    probes: Vec<DVec3>,
+    /// Nodes of the discretisation solved (with the edge nodes on quadratic tetrahedra).
+    nodes: usize,
+    x: Vec<DVec3>,
+    solve: Solve,
+}
+
+/// Solves `setup` on the element and backend of `options` and `backend`.
+fn solve_land(
+    setup: LandSetup,
+    options: VerifyOptions,
+    backend: &Backend,
+    start: Instant,
+) -> Result<LandSolution> {
+    let LandSetup {
+        mesh,
+        material,
+        frames,
+        active,
+        constraints,
+        surface,
+        pressure,
+        tension,
+        gpu_tolerance,
+        probes,
+    } = setup;
+    let load = PressureLoad::on_surfaces(mesh, &[surface], 0.0)?;
+    let tensions = || {
+        if tension != 0.0 {
+            vec![0.0; mesh.tet_count()]
+        } else {
+            Vec::new()
+        }
+    };
+    match options.element {
+        Element::Tet4 => {
+            let mut model = TledModel::new(mesh, material, 1.0, frames)?
+                .with_active(active)
+                .with_volumetric(options.volumetric);
+            let mut state = TledState::at_rest(mesh);
+            let mut loads = Loads {
+                pressures: vec![load],
+                active_tension: tensions(),
+                ..Loads::default()
+            };
+            let report = relax_to(
+                (backend, gpu_tolerance),
+                &mut model,
+                &mut state,
+                &mut loads,
+                |f, l| {
+                    l.pressures[0].pressure = pressure * f;
+                    l.active_tension.iter_mut().for_each(|t| *t = tension * f);
+                },
+                &constraints,
+            )?;
+            Ok(LandSolution {
+                probes: probes
+                    .iter()
+                    .map(|p| p.interpolate(mesh, &state.x))
+                    .collect(),
+                nodes: mesh.node_count(),
+                x: state.x,
+                solve: Solve::new(vec![report], start, model.volumetric, backend),
+            })
+        }
+        Element::Tet10 => {
+            let volumetric = options.tet10_volumetric.unwrap_or_default();
+            let model =
+                QuadraticModel::new(mesh, material, frames, active)?.with_volumetric(volumetric);
+            let constraints = model.constraints(&constraints);
+            let mut loads = QuadraticLoads {
+                pressures: vec![model.pressure(&load)?],
+                active_tension: tensions(),
+            };
+            let mut x = model.rest.clone();
+            let report = quadratic::relax(
+                &model,
+                &mut x,
+                &mut loads,
+                |f, l| {
+                    l.pressures[0].pressure = pressure * f;
+                    l.active_tension.iter_mut().for_each(|t| *t = tension * f);
+                },
+                &constraints,
+                quadratic_options(),
+            )?;
+            let mut solve = Solve::new(vec![report], start, Volumetric::NodalAverage, backend);
+            solve.element = Element::Tet10;
+            solve.volumetric = match volumetric {
+                QuadraticVolumetric::GaussPoint => "gauss_point",
+                QuadraticVolumetric::MeanDilatation => "mean_dilatation",
+            };
+            solve.method = "dynamic relaxation (kinetic damping, Gershgorin mass scaling)";
+            Ok(LandSolution {
+                probes: probes.iter().map(|p| model.interpolate(p, &x)).collect(),
+                nodes: model.node_count(),
+                x: x[..model.corners].to_vec(),
+                solve,
+            })
+        }
+    }
+}
+
+/// The mesh section of a Land case's JSON: nodes of the discretisation solved (with the edge nodes of
+/// quadratic tetrahedra), tetrahedra, element size (mm) and element.
+fn land_mesh_size(
+    mesh: &TetMesh,
+    solution: &LandSolution,
+    h: f64,
+    element: Element,
+) -> serde_json::Value {
+    json!({
+        "nodes": solution.nodes,
+        "tets": mesh.tet_count(),
+        "element_size_mm": h,
+        "element": element,
+    })
+}
+
 /// Land problem 1: the Guccione beam under 0.004 kPa follower pressure on z = 0, clamped at x = 0; the
 /// deformed z of the material point (10, 0.5, 1).
 pub fn land_beam(options: VerifyOptions, backend: &Backend) -> Result<Outcome> {
@@ -344,27 +508,29 @@ pub fn land_beam(options: VerifyOptions, backend: &Backend) -> Result<Outcome> {
     let h = 0.25 / options.refine;
     let mesh = beam_mesh(h)?;
     let material = Material::Guccione(Guccione::default());
-    let mut model = TledModel::new(&mesh, material, 1.0, None)?.with_volumetric(options.volumetric);
-    let mut state = TledState::at_rest(&mesh);
     let mut constraints = Constraints::default();
     constraints.clamp_surfaces(&mesh, &[1])?;
-    let mut loads = Loads {
-        pressures: vec![PressureLoad::on_surfaces(&mesh, &[2], 0.0)?],
-        ..Loads::default()
-    };
     let probe = locate(&mesh, DVec3::new(10.0, 0.5, 1.0), "the probe point")?;
-    let report = relax_to(
-        // GPU: the compensated state's floor (kappa 1000 kPa against 0.004 kPa; VERIFICATION.md).
-        (backend, 1e-3),
-        &mut model,
-        &mut state,
-        &mut loads,
-        |f, l| l.pressures[0].pressure = 0.004 * f,
-        &constraints,
+    let solution = solve_land(
+        LandSetup {
+            mesh: &mesh,
+            material,
+            frames: None,
+            active: ActiveStress::Pk2,
+            constraints,
+            surface: 2,
+            pressure: 0.004,
+            tension: 0.0,
+            // GPU: the compensated state's floor (kappa 1000 kPa against 0.004 kPa; VERIFICATION.md).
+            gpu_tolerance: 1e-3,
+            probes: vec![probe],
+        },
+        options,
+        backend,
+        start,
     )?;
-    let tip = probe.interpolate(&mesh, &state.x);
+    let tip = solution.probes[0];
     let (consensus, spread) = (4.17, [4.151, 4.185]);
-    let solve = Solve::new(vec![report], start, model.volumetric, backend);
     Ok(Outcome {
         json: json!({
             "case": "land-beam",
@@ -378,10 +544,10 @@ pub fn land_beam(options: VerifyOptions, backend: &Backend) -> Result<Outcome> {
             "relative_error": (tip.z - consensus) / consensus,
             "within_spread": (spread[0]..=spread[1]).contains(&tip.z),
             "material": material,
-            "mesh": MeshSize::of(&mesh, h),
-            "solve": solve,
+            "mesh": land_mesh_size(&mesh, &solution, h, options.element),
+            "solve": solution.solve,
         }),
-        deformed: Some(with_displacement(&mesh, &state.x)?),
+        deformed: Some(with_displacement(&mesh, &solution.x)?),
         csv: None,
     })
 }
@@ -411,10 +577,6 @@ pub fn land_lv(options: VerifyOptions, active: bool, backend: &Backend) -> Resul
     } else {
         ActiveStress::Pk2
     };
-    let mut model = TledModel::new(&mesh, material, 1.0, frames)?
-        .with_active(form)
-        .with_volumetric(options.volumetric);
-    let mut state = TledState::at_rest(&mesh);
     let mut constraints = Constraints::default();
     if options.sliding_base {
         constraints.slide_surfaces(&mesh, &[land_ellipsoid::BASE], DVec3::Z)?;
@@ -423,37 +585,27 @@ pub fn land_lv(options: VerifyOptions, active: bool, backend: &Backend) -> Resul
     } else {
         constraints.clamp_surfaces(&mesh, &[land_ellipsoid::BASE])?;
     }
-    let mut loads = Loads {
-        pressures: vec![PressureLoad::on_surfaces(
-            &mesh,
-            &[land_ellipsoid::ENDO],
-            0.0,
-        )?],
-        active_tension: if active {
-            vec![0.0; mesh.tet_count()]
-        } else {
-            Vec::new()
-        },
-        ..Loads::default()
-    };
     let endo = locate(&mesh, DVec3::new(0.0, 0.0, -17.0), "the endocardial apex")?;
     let epi = locate(&mesh, DVec3::new(0.0, 0.0, -20.0), "the epicardial apex")?;
-    let report = relax_to(
-        // GPU floor 1.5e-5 (active: kappa 1000 kPa, 15 kPa, Ta 60 kPa); passive under 4.2e-5.
-        (backend, if active { 5e-5 } else { 1e-4 }),
-        &mut model,
-        &mut state,
-        &mut loads,
-        |f, l| {
-            l.pressures[0].pressure = pressure * f;
-            l.active_tension.iter_mut().for_each(|t| *t = ta * f);
+    let solution = solve_land(
+        LandSetup {
+            mesh: &mesh,
+            material,
+            frames,
+            active: form,
+            constraints,
+            surface: land_ellipsoid::ENDO,
+            pressure,
+            tension: ta,
+            // GPU floor 1.5e-5 (active: kappa 1000 kPa, 15 kPa, Ta 60 kPa); passive under 4.2e-5.
+            gpu_tolerance: if active { 5e-5 } else { 1e-4 },
+            probes: vec![endo, epi],
         },
-        &constraints,
+        options,
+        backend,
+        start,
     )?;
-    let (endo_z, epi_z) = (
-        endo.interpolate(&mesh, &state.x).z,
-        epi.interpolate(&mesh, &state.x).z,
-    );
+    let (endo_z, epi_z) = (solution.probes[0].z, solution.probes[1].z);
     let reference = if active {
         json!({
             "endo_apex_z_mm": -12.347, "epi_apex_z_mm": -15.452,
@@ -468,7 +620,6 @@ pub fn land_lv(options: VerifyOptions, active: bool, backend: &Backend) -> Resul
     };
     let ref_endo = reference["endo_apex_z_mm"].as_f64().unwrap_or(f64::NAN);
     let ref_epi = reference["epi_apex_z_mm"].as_f64().unwrap_or(f64::NAN);
-    let solve = Solve::new(vec![report], start, model.volumetric, backend);
     Ok(Outcome {
         json: json!({
             "case": if active { "land-lv-active" } else { "land-lv-passive" },
@@ -481,10 +632,10 @@ pub fn land_lv(options: VerifyOptions, active: bool, backend: &Backend) -> Resul
             "active_tension_kpa": ta,
             "active_stress": form,
             "material": material,
-            "mesh": MeshSize::of(&mesh, h),
-            "solve": solve,
+            "mesh": land_mesh_size(&mesh, &solution, h, options.element),
+            "solve": solution.solve,
         }),
-        deformed: Some(with_displacement(&mesh, &state.x)?),
+        deformed: Some(with_displacement(&mesh, &solution.x)?),
         csv: None,
     })
 }

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::mechanics::quadratic::QuadraticVolumetric;
 use crate::mechanics::tled::Volumetric;
 use crate::mesh::{Field, TetMesh};
 
@@ -50,7 +51,27 @@ pub struct VerifyOptions {
     /// Elastodynamics cases: stop at this time (ms) instead of the benchmark's 1000 ms, for quick checks
     /// (`qoi.csv` then has one sample at the end if it is under 10 ms).
     pub end_time_ms: Option<f64>,
+    /// The Land cases: the element (linear, the product's; or quadratic, on the CPU, to separate the
+    /// linear element's bending error from the physics).
+    pub element: Element,
+    /// Quadratic tetrahedra: where the volumetric term is evaluated (`None`: the default,
+    /// [`QuadraticVolumetric::GaussPoint`]; refused with linear tetrahedra).
+    pub tet10_volumetric: Option<QuadraticVolumetric>,
 }
+
+/// The finite element of a quasi-static case. Serialised as `"tet4"` or `"tet10"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Element {
+    /// Linear tetrahedra (TLED, either backend), with the chosen [`Volumetric`] treatment.
+    #[default]
+    Tet4,
+    /// Quadratic tetrahedra with mean dilatation ([`crate::mechanics::quadratic`]), CPU only.
+    Tet10,
+}
+
+/// The cases that run on quadratic tetrahedra (`--element tet10`).
+pub const TET10_CASES: [&str; 3] = ["land-beam", "land-lv-passive", "land-lv-active"];
 
 impl Default for VerifyOptions {
     fn default() -> Self {
@@ -60,6 +81,8 @@ impl Default for VerifyOptions {
             cauchy_active: false,
             volumetric: Volumetric::NodalAverage,
             end_time_ms: None,
+            element: Element::Tet4,
+            tet10_volumetric: None,
         }
     }
 }
@@ -107,6 +130,30 @@ pub fn run(case: &str, options: VerifyOptions, backend: &Backend) -> Result<Outc
         return Err(Error::Invalid(format!(
             "--end-time-ms {t} must be a number > 0"
         )));
+    }
+    if options.element == Element::Tet10 {
+        if !TET10_CASES.contains(&case) {
+            return Err(Error::Invalid(format!(
+                "--element tet10 is implemented for {}, not {case}",
+                TET10_CASES.join(", ")
+            )));
+        }
+        if !matches!(backend, Backend::Cpu) {
+            return Err(Error::Invalid(
+                "--element tet10 runs on the CPU backend only: use --backend cpu".into(),
+            ));
+        }
+        if options.volumetric != Volumetric::NodalAverage {
+            return Err(Error::Invalid(
+                "--volumetric chooses the treatment of linear tetrahedra; for tet10 use \
+                 --tet10-volumetric gauss-point|mean-dilatation"
+                    .into(),
+            ));
+        }
+    } else if options.tet10_volumetric.is_some() {
+        return Err(Error::Invalid(
+            "--tet10-volumetric applies to --element tet10 only".into(),
+        ));
     }
     match case {
         "uniaxial-nh" => mechanics::uniaxial_nh(options, backend),
