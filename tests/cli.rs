@@ -181,7 +181,8 @@ fn gpu_run_agrees_with_the_cpu_reference() {
 }
 
 /// `verify uniaxial-nh --json` prints one JSON object with the curve, the mesh size and how it was
-/// solved; bad arguments fail without a panic.
+/// solved; bad arguments (a refinement of 0, an unknown case, quadratic tetrahedra where they do not
+/// apply) fail without a panic.
 #[test]
 fn verify_uniaxial_prints_json() {
     let o = cardiotwin(&["verify", "uniaxial-nh", "--json"], &[]);
@@ -199,6 +200,20 @@ fn verify_uniaxial_prints_json() {
     assert!(!text(&o).contains("panicked"), "{}", text(&o));
     let o = cardiotwin(&["verify", "no-such-case"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = cardiotwin(&["verify", "uniaxial-nh", "--element", "tet10"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("land-beam"), "{}", text(&o));
+    let o = cardiotwin(
+        &[
+            "verify",
+            "land-beam",
+            "--tet10-volumetric",
+            "mean-dilatation",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("--element tet10"), "{}", text(&o));
 }
 
 /// `bench --json` on a small built-in: every key of the report, a positive rate.

@@ -168,6 +168,24 @@ fn uniaxial_stretch_is_exact_on_the_gpu() {
     assert!(err < 5e-5, "relative error {err}");
 }
 
+/// Quadratic tetrahedra run on the CPU only: asking for them on the GPU is refused, not run on the CPU
+/// behind the user's back.
+#[test]
+fn quadratic_tetrahedra_are_refused_on_the_gpu() {
+    let Some(ctx) = common::gpu("relax_gpu_tet10") else {
+        return;
+    };
+    let options = VerifyOptions {
+        element: verify::Element::Tet10,
+        ..VerifyOptions::default()
+    };
+    let err = match verify::run("land-beam", options, &Backend::Gpu(Box::new(ctx))) {
+        Ok(o) => panic!("tet10 on the GPU should be refused, gave {}", o.json),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("--backend cpu"), "{err}");
+}
+
 /// Land problem 3 (PK2 active stress, h = 1.5 mm, 7,560 tetrahedra) relaxed on both backends. Measured:
 /// the apex points differ by 2.9e-5 mm (endo -12.07552 vs -12.07549 mm, epi -15.48576 vs -15.48573) after
 /// 6,500 GPU steps and 7,000 CPU ones. Bound: 1e-3 mm, 30x the measured and 1% of the reference's own
