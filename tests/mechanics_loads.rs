@@ -4,6 +4,8 @@
 //! of dynamic relaxation. Small jittered blocks throughout: every check here is exact up to rounding or
 //! the relaxation tolerance, so coarse meshes lose nothing.
 
+mod common;
+
 use cardiotwin::TetMesh;
 use cardiotwin::anatomy::block::Block;
 use cardiotwin::anatomy::land_ellipsoid::{self, LandEllipsoid};
@@ -15,6 +17,7 @@ use cardiotwin::mechanics::tled::{self, Scratch, SimError, Stepping, TledModel, 
 use cardiotwin::mechanics::{Constraints, Loads, PressureLoad, SpringLoad, Volumetric};
 use cardiotwin::mesh::Surfaces;
 use cardiotwin::mesh::topology::boundary_faces;
+use common::fuzz::Rng;
 use glam::{DMat3, DQuat, DVec3};
 
 const NH: NeoHookean = NeoHookean {
@@ -53,24 +56,6 @@ fn rest(mesh: &TetMesh) -> Vec<DVec3> {
     mesh.nodes().iter().map(|&p| DVec3::from_array(p)).collect()
 }
 
-/// Deterministic uniform numbers in [-1, 1) (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-
-    fn vec(&mut self) -> DVec3 {
-        DVec3::new(self.next(), self.next(), self.next())
-    }
-}
-
 /// A general affine map plus a random displacement of every node of up to `noise` mm per axis.
 fn deform(x0: &[DVec3], noise: f64, seed: u64) -> Vec<DVec3> {
     let mut rng = Rng(seed);
@@ -80,7 +65,7 @@ fn deform(x0: &[DVec3], noise: f64, seed: u64) -> Vec<DVec3> {
         DVec3::new(-0.02, 0.06, 1.05),
     );
     x0.iter()
-        .map(|&p| f0 * p + DVec3::new(0.3, -0.2, 0.1) + rng.vec() * noise)
+        .map(|&p| f0 * p + DVec3::new(0.3, -0.2, 0.1) + rng.vec3() * noise)
         .collect()
 }
 
@@ -164,8 +149,8 @@ fn random_frames(n: usize, seed: u64) -> Vec<FibreFrame> {
     let mut rng = Rng(seed);
     (0..n)
         .map(|_| {
-            let axis = (rng.vec() + DVec3::splat(0.01)).normalize();
-            let r = DMat3::from_quat(DQuat::from_axis_angle(axis, 3.0 * rng.next()));
+            let axis = (rng.vec3() + DVec3::splat(0.01)).normalize();
+            let r = DMat3::from_quat(DQuat::from_axis_angle(axis, 3.0 * rng.signed()));
             FibreFrame {
                 f0: r.x_axis,
                 s0: r.y_axis,
@@ -286,7 +271,7 @@ fn follower_pressure_on_a_closed_surface_balances_and_is_the_volume_gradient() {
         .iter()
         .map(|&p| {
             p + DVec3::new(0.8 * (0.2 * p.z).sin(), 0.5 * (0.3 * p.x).cos(), 0.04 * p.y)
-                + rng.vec() * 0.1
+                + rng.vec3() * 0.1
         })
         .collect();
     let f = pressure_forces(&closed, &x);

@@ -5,6 +5,8 @@
 //! nodes, and the relaxation reports an inversion instead of writing it. Exact checks: small jittered
 //! blocks lose nothing.
 
+mod common;
+
 use cardiotwin::TetMesh;
 use cardiotwin::anatomy::block::Block;
 use cardiotwin::mechanics::loads::PressureLoad;
@@ -20,25 +22,8 @@ use cardiotwin::mechanics::{Constraints, SimError};
 use cardiotwin::mesh::Surfaces;
 use cardiotwin::mesh::locate::MaterialPoint;
 use cardiotwin::mesh::topology::boundary_faces;
+use common::fuzz::Rng;
 use glam::{DMat3, DVec3};
-
-/// Deterministic uniform numbers in [-1, 1) (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-
-    fn vec(&mut self) -> DVec3 {
-        DVec3::new(self.next(), self.next(), self.next())
-    }
-}
 
 /// A jittered unit cube of `n^3` cells with every boundary triangle tagged 1 (outward, as the
 /// tetrahedra see them).
@@ -63,7 +48,7 @@ fn guccione() -> Material {
 fn frames(mesh: &TetMesh, rng: &mut Rng) -> Vec<FibreFrame> {
     (0..mesh.tet_count())
         .map(|_| {
-            let f0 = (DVec3::X + 0.5 * rng.vec()).normalize();
+            let f0 = (DVec3::X + 0.5 * rng.vec3()).normalize();
             let s0 = f0.any_orthonormal_vector();
             FibreFrame {
                 f0,
@@ -89,9 +74,9 @@ fn shape_functions_reproduce_quadratic_fields() {
     }
     // A quadratic vector field and its gradient.
     let (a, b, c) = (
-        rng.vec(),
-        DMat3::from_cols(rng.vec(), rng.vec(), rng.vec()),
-        rng.vec(),
+        rng.vec3(),
+        DMat3::from_cols(rng.vec3(), rng.vec3(), rng.vec3()),
+        rng.vec3(),
     );
     let field = |p: DVec3| a + b * p + c * (p.x * p.y - 0.5 * p.z * p.z);
     let gradient = |p: DVec3| b + DMat3::from_cols(c * p.y, c * p.x, -c * p.z);
@@ -106,9 +91,9 @@ fn shape_functions_reproduce_quadratic_fields() {
     let g = [-(g1 + g2 + g3), g1, g2, g3];
     for _ in 0..20 {
         let (w1, w2, w3) = (
-            0.5 * (rng.next() + 1.0),
-            0.5 * (rng.next() + 1.0),
-            0.5 * (rng.next() + 1.0),
+            0.5 * (rng.signed() + 1.0),
+            0.5 * (rng.signed() + 1.0),
+            0.5 * (rng.signed() + 1.0),
         );
         let sum = 1.0 + w1 + w2 + w3;
         let l = [1.0 / sum, w1 / sum, w2 / sum, w3 / sum];
@@ -193,9 +178,9 @@ fn forces_match_the_energy(volumetric: QuadraticVolumetric) {
     )
     .unwrap()
     .with_volumetric(volumetric);
-    let x: Vec<DVec3> = model.rest.iter().map(|p| *p + 0.04 * rng.vec()).collect();
+    let x: Vec<DVec3> = model.rest.iter().map(|p| *p + 0.04 * rng.vec3()).collect();
     let ta: Vec<f64> = (0..mesh.tet_count())
-        .map(|_| 30.0 + 10.0 * rng.next())
+        .map(|_| 30.0 + 10.0 * rng.signed())
         .collect();
     let Material::Guccione(law) = material else {
         unreachable!()
@@ -252,7 +237,7 @@ fn follower_pressure_is_integrated_exactly() {
     }
     // The whole boundary, deformed.
     let mut rng = Rng(11);
-    let x: Vec<DVec3> = model.rest.iter().map(|p| *p + 0.1 * rng.vec()).collect();
+    let x: Vec<DVec3> = model.rest.iter().map(|p| *p + 0.1 * rng.vec3()).collect();
     let mut f = vec![DVec3::ZERO; model.node_count()];
     pressure.add_forces(&x, &mut f);
     let total = f.iter().sum::<DVec3>();

@@ -235,16 +235,7 @@ impl QuadraticModel {
         active: ActiveStress,
     ) -> Result<Self, SimError> {
         let n = mesh.tet_count();
-        if let Some(f) = &frames
-            && f.len() != n
-        {
-            return Err(SimError::Length {
-                what: "fibre frames",
-                len: f.len(),
-                expected: n,
-                items: "tetrahedra",
-            });
-        }
+        super::tled::check_frames(frames.as_deref(), n)?;
         let mut rest: Vec<DVec3> = mesh.nodes().iter().map(|&p| DVec3::from_array(p)).collect();
         let corners = rest.len();
         let mut edge_node: HashMap<[u32; 2], u32> = HashMap::new();
@@ -545,11 +536,7 @@ pub fn relax(
     let mut now = Balance::UNKNOWN;
     let mut ke = 0.0;
     while steps < options.max_steps {
-        let fraction = if options.ramp_steps == 0 {
-            1.0
-        } else {
-            (steps as f64 / options.ramp_steps as f64).min(1.0)
-        };
+        let fraction = options.fraction(steps);
         at(fraction, loads);
         model
             .internal_forces_into(x, &loads.active_tension, &mut local, &mut internal)

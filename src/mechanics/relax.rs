@@ -42,6 +42,17 @@ pub struct RelaxOptions {
     pub check_every: u64,
 }
 
+impl RelaxOptions {
+    /// The load fraction after `steps` steps: a linear ramp over `ramp_steps`, then 1.
+    pub fn fraction(&self, steps: u64) -> f64 {
+        if self.ramp_steps == 0 {
+            1.0
+        } else {
+            (steps as f64 / self.ramp_steps as f64).min(1.0)
+        }
+    }
+}
+
 impl Default for RelaxOptions {
     fn default() -> Self {
         RelaxOptions {
@@ -179,11 +190,7 @@ pub fn relax(
     let mut now = Balance::UNKNOWN;
     let mut steps = 0;
     while steps < options.max_steps {
-        let fraction = if options.ramp_steps == 0 {
-            1.0
-        } else {
-            (steps as f64 / options.ramp_steps as f64).min(1.0)
-        };
+        let fraction = options.fraction(steps);
         load(fraction, loads);
         fused.step(stepping, loads)?;
         steps += 1;

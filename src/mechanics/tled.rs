@@ -133,6 +133,19 @@ impl SimError {
     }
 }
 
+/// Refuses per-tetrahedron fibre frames whose count is not the mesh's `tets`.
+pub(crate) fn check_frames(frames: Option<&[FibreFrame]>, tets: usize) -> Result<(), SimError> {
+    match frames {
+        Some(f) if f.len() != tets => Err(SimError::Length {
+            what: "fibre frames",
+            len: f.len(),
+            expected: tets,
+            items: "tetrahedra",
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// How the volumetric term of the material is evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -185,16 +198,7 @@ impl TledModel {
         frames: Option<Vec<FibreFrame>>,
     ) -> Result<Self, SimError> {
         let n = mesh.tet_count();
-        if let Some(f) = &frames
-            && f.len() != n
-        {
-            return Err(SimError::Length {
-                what: "fibre frames",
-                len: f.len(),
-                expected: n,
-                items: "tetrahedra",
-            });
-        }
+        check_frames(frames.as_deref(), n)?;
         let mut grads = Vec::with_capacity(n);
         let mut volume0 = Vec::with_capacity(n);
         let mut height = Vec::with_capacity(n);

@@ -1,5 +1,6 @@
-//! The deterministic generator of the mutation fuzz tests (`tests/fuzz_*.rs`): SplitMix64, small and the
-//! same on every machine, so every run tries the same mutants and a failure reproduces.
+//! The deterministic generator of the mutation fuzz tests (`tests/fuzz_*.rs`), also the random source of
+//! the other tests: SplitMix64, small and the same on every machine, so every run tries the same mutants
+//! and a failure reproduces.
 
 pub struct Rng(pub u64);
 
@@ -10,6 +11,16 @@ impl Rng {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// Uniform in [-1, 1), on a grid of 2^-52.
+    pub fn signed(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+
+    /// A vector of three [`Self::signed`] numbers.
+    pub fn vec3(&mut self) -> glam::DVec3 {
+        glam::DVec3::new(self.signed(), self.signed(), self.signed())
     }
 
     /// Uniform in `0..n` (0 when `n` is 0).
