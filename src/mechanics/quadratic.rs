@@ -59,6 +59,7 @@ use crate::fem::poisson::shape_gradients;
 use crate::geometry::cpu::tet_geometry;
 use crate::mesh::TetMesh;
 use crate::mesh::locate::MaterialPoint;
+use crate::mesh::topology::node_csr;
 
 /// The corner pairs of the six edges, in local order (local nodes 4..10).
 pub const EDGES: [[usize; 2]; 6] = [[0, 1], [1, 2], [0, 2], [0, 3], [1, 3], [2, 3]];
@@ -213,15 +214,15 @@ pub struct QuadraticModel {
     /// Shape-function gradients per tetrahedron and Gauss point, 1/mm.
     grads: Vec<[[DVec3; 10]; 4]>,
     volume0: Vec<f64>,
-    materials: Vec<Material>,
-    material_of: Vec<u32>,
+    /// One law everywhere (the Land problems have one).
+    material: Material,
     regions: Vec<i32>,
     frames: Vec<FibreFrame>,
     active: ActiveStress,
     volumetric: QuadraticVolumetric,
     edge_node: HashMap<[u32; 2], u32>,
     /// node -> (tetrahedron, local node), CSR: `adjacency[offsets[n]..offsets[n + 1]]`.
-    offsets: Vec<usize>,
+    offsets: Vec<u32>,
     adjacency: Vec<(u32, u8)>,
 }
 
@@ -265,21 +266,13 @@ impl QuadraticModel {
             grads.push(points.map(|l| shape_gradients10(&linear, l)));
             volume0.push(g.volume);
         }
-        let mut counts = vec![0usize; rest.len() + 1];
-        for tet in &tets {
-            for &node in tet {
-                counts[node as usize + 1] += 1;
-            }
-        }
-        for i in 1..counts.len() {
-            counts[i] += counts[i - 1];
-        }
-        let mut fill = counts.clone();
-        let mut adjacency = vec![(0u32, 0u8); counts[rest.len()]];
-        for (t, tet) in tets.iter().enumerate() {
-            for (local, &node) in tet.iter().enumerate() {
-                adjacency[fill[node as usize]] = (t as u32, local as u8);
-                fill[node as usize] += 1;
+        let (offsets, entries) = node_csr(rest.len(), &tets);
+        // Each entry with its node's place in the tetrahedron (a node appears once per tetrahedron).
+        let mut adjacency = Vec::with_capacity(entries.len());
+        for n in 0..rest.len() {
+            for &t in &entries[offsets[n] as usize..offsets[n + 1] as usize] {
+                let local = tets[t as usize].iter().position(|&m| m as usize == n);
+                adjacency.push((t, local.unwrap_or_default() as u8));
             }
         }
         Ok(QuadraticModel {
@@ -288,14 +281,13 @@ impl QuadraticModel {
             corners,
             grads,
             volume0,
-            materials: vec![material],
-            material_of: vec![0; n],
+            material,
             regions: mesh.regions().to_vec(),
             frames: frames.unwrap_or_else(|| vec![FibreFrame::default(); n]),
             active,
             volumetric: QuadraticVolumetric::default(),
             edge_node,
-            offsets: counts,
+            offsets,
             adjacency,
         })
     }
@@ -305,10 +297,6 @@ impl QuadraticModel {
         self
     }
 
-    pub fn volumetric(&self) -> QuadraticVolumetric {
-        self.volumetric
-    }
-
     pub fn node_count(&self) -> usize {
         self.rest.len()
     }
@@ -316,10 +304,6 @@ impl QuadraticModel {
     /// The node at the midpoint of the linear mesh's edge (a, b), if it is an edge.
     pub fn edge_node(&self, a: u32, b: u32) -> Option<u32> {
         self.edge_node.get(&[a.min(b), a.max(b)]).copied()
-    }
-
-    fn material(&self, t: usize) -> &Material {
-        &self.materials[self.material_of[t] as usize]
     }
 
     /// The pressure load `load` (on the linear mesh's triangles) on the 6-node triangles.
@@ -380,7 +364,7 @@ impl QuadraticModel {
 
     /// The restoring forces of tetrahedron `t` on its ten nodes (mN) for active tension `ta` (kPa).
     fn element_forces(&self, t: usize, x: &[DVec3], ta: f64) -> Result<[DVec3; 10], SimError> {
-        let m = self.material(t);
+        let m = &self.material;
         let frame = &self.frames[t];
         let f: [DMat3; 4] = std::array::from_fn(|q| self.deformation_gradient(t, q, x));
         let j = f.map(|f| f.determinant());
@@ -393,13 +377,14 @@ impl QuadraticModel {
                 j: bad,
             });
         }
-        let mean = m.volumetric_stress(0.25 * j.iter().sum::<f64>());
+        let pressure: [f64; 4] = match self.volumetric {
+            QuadraticVolumetric::GaussPoint => j.map(|j| m.volumetric_stress(j)),
+            QuadraticVolumetric::MeanDilatation => {
+                [m.volumetric_stress(0.25 * j.iter().sum::<f64>()); 4]
+            }
+        };
         let mut out = [DVec3::ZERO; 10];
-        for q in 0..4 {
-            let p = match self.volumetric {
-                QuadraticVolumetric::GaussPoint => m.volumetric_stress(j[q]),
-                QuadraticVolumetric::MeanDilatation => mean,
-            };
+        for (q, p) in pressure.into_iter().enumerate() {
             let c = f[q].transpose() * f[q];
             let mut s = m.pk2_deviatoric(c, frame) + (j[q] * p) * inverse(c);
             if ta != 0.0 {
@@ -445,7 +430,7 @@ impl QuadraticModel {
             .with_min_len(4 * MIN_LEN)
             .enumerate()
             .for_each(|(n, f)| {
-                *f = self.adjacency[self.offsets[n]..self.offsets[n + 1]]
+                *f = self.adjacency[self.offsets[n] as usize..self.offsets[n + 1] as usize]
                     .iter()
                     .map(|&(t, a)| local[t as usize][a as usize])
                     .sum();
@@ -459,7 +444,7 @@ impl QuadraticModel {
     pub fn energy(&self, x: &[DVec3], ta: &[f64], volumetric_energy: impl Fn(f64) -> f64) -> f64 {
         (0..self.tets.len())
             .map(|t| {
-                let (m, frame) = (self.material(t), &self.frames[t]);
+                let (m, frame) = (&self.material, &self.frames[t]);
                 let ta = ta.get(t).copied().unwrap_or(0.0);
                 let mut sum = 0.0;
                 let mut j_bar = 0.0;
@@ -486,7 +471,7 @@ impl QuadraticModel {
     pub fn relaxation_masses(&self, safety: f64) -> Vec<f64> {
         let mut mass = vec![0.0; self.node_count()];
         for (t, tet) in self.tets.iter().enumerate() {
-            let modulus = self.material(t).wave_modulus() * self.volume0[t];
+            let modulus = self.material.wave_modulus() * self.volume0[t];
             let norms: [[f64; 10]; 4] = self.grads[t].map(|g| g.map(|v| v.length()));
             let mean: [f64; 10] =
                 std::array::from_fn(|a| 0.25 * norms.iter().map(|n| n[a]).sum::<f64>());

@@ -76,6 +76,23 @@ impl Solve {
             wall_s: start.elapsed().as_secs_f64(),
         }
     }
+
+    /// The report of a relaxation on quadratic tetrahedra (always the CPU's f64).
+    fn quadratic(
+        relaxations: Vec<RelaxReport>,
+        start: Instant,
+        volumetric: QuadraticVolumetric,
+    ) -> Self {
+        Solve {
+            method: "dynamic relaxation (kinetic damping, Gershgorin mass scaling)",
+            element: Element::Tet10,
+            volumetric: match volumetric {
+                QuadraticVolumetric::GaussPoint => "gauss_point",
+                QuadraticVolumetric::MeanDilatation => "mean_dilatation",
+            },
+            ..Solve::new(relaxations, start, Volumetric::NodalAverage, &Backend::Cpu)
+        }
+    }
 }
 
 /// The relaxation's tolerance on |r_free| / |f_internal| on `backend`: 1e-6 on the CPU; on the GPU the
@@ -468,13 +485,7 @@ fn solve_land(
                 &constraints,
                 quadratic_options(),
             )?;
-            let mut solve = Solve::new(vec![report], start, Volumetric::NodalAverage, backend);
-            solve.element = Element::Tet10;
-            solve.volumetric = match volumetric {
-                QuadraticVolumetric::GaussPoint => "gauss_point",
-                QuadraticVolumetric::MeanDilatation => "mean_dilatation",
-            };
-            solve.method = "dynamic relaxation (kinetic damping, Gershgorin mass scaling)";
+            let solve = Solve::quadratic(vec![report], start, volumetric);
             Ok(LandSolution {
                 probes: probes.iter().map(|p| model.interpolate(p, &x)).collect(),
                 nodes: model.node_count(),
